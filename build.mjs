@@ -1,7 +1,10 @@
 // Bundles src/ into one CommonJS file. Dependencies stay outside the bundle (node_modules) so
 // that the warm path parses only our own code; the SDK, otpauth, prompts and commander are
 // loaded with import()/require() only on the paths that need them.
+import { readFileSync } from "node:fs";
 import { build } from "esbuild";
+
+const { version } = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
 
 await build({
   entryPoints: ["src/cli.ts"],
@@ -14,5 +17,6 @@ await build({
   banner: { js: "#!/usr/bin/env node" },
   sourcemap: false,
   legalComments: "none",
+  define: { AWSMFA_VERSION: JSON.stringify(version) },
   logLevel: "warning",
 });

@@ -1,0 +1,59 @@
+import { AppError, ExitStatus } from "./errors";
+import { warmCredentials } from "./warm";
+
+/**
+ * Entry point. The warm path (credential-process or env with a valid cache) runs first and
+ * touches only the config files and one cache entry; everything else, commander included, is
+ * loaded only when that path cannot answer.
+ */
+async function main(argv: string[]): Promise<number> {
+  const debug = argv.includes("--debug") && argv.indexOf("--debug") < endOfOptions(argv);
+  const args = debug ? argv.filter((arg, index) => arg !== "--debug" || index > endOfOptions(argv)) : argv;
+  try {
+    const answered = warmCredentials(args);
+    if (answered !== undefined) {
+      process.stdout.write(answered);
+      return ExitStatus.ok;
+    }
+    const { runCommand } = await import("./commands/run");
+    return await runCommand(args);
+  } catch (error) {
+    return report(error, debug);
+  }
+}
+
+function endOfOptions(argv: string[]): number {
+  const index = argv.indexOf("--");
+  return index === -1 ? argv.length : index;
+}
+
+function report(error: unknown, debug: boolean): number {
+  if (error instanceof AppError) {
+    process.stderr.write(`awsmfa: ${error.message}\n`);
+    if (error.hint) process.stderr.write(`  ${error.hint}\n`);
+    if (debug) process.stderr.write(`  [${error.code}] ${describeCause(error.cause)}\n`);
+    return error.status;
+  }
+  process.stderr.write(`awsmfa: unexpected error: ${(error as Error)?.message ?? String(error)}\n`);
+  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  else process.stderr.write("  This is a bug in awsmfa; run again with --debug and report what it prints.\n");
+  return ExitStatus.internal;
+}
+
+/** The cause's kind and message only: an SDK error object can carry request details. */
+function describeCause(cause: unknown): string {
+  if (cause === undefined) return "no further detail";
+  const e = cause as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number; requestId?: string } };
+  const parts = [e.name, e.code, e.message, e.$metadata?.httpStatusCode, e.$metadata?.requestId && `request ${e.$metadata.requestId}`];
+  return parts.filter(Boolean).join(" | ");
+}
+
+main(process.argv.slice(2)).then(
+  (status) => {
+    process.exitCode = status;
+  },
+  (error) => {
+    process.stderr.write(`awsmfa: ${String(error)}\n`);
+    process.exitCode = ExitStatus.internal;
+  },
+);

@@ -1,0 +1,18 @@
+import { credentialProcessJson } from "../output/credential-process";
+import { credentialsFor } from "./credentials";
+import { loadPlan, parseMinTtl, selectedProfile } from "./selection";
+
+export interface CredentialProcessOptions {
+  profile?: string;
+  minTtl?: string;
+}
+
+/**
+ * stdout is exactly the JSON object and nothing else, whatever happens: the aws CLI and the SDKs
+ * parse it. Prompts go to the terminal device; notices would be swallowed, so there are none.
+ */
+export async function runCredentialProcess(options: CredentialProcessOptions): Promise<void> {
+  const plan = loadPlan(selectedProfile(options.profile, process.env), process.env);
+  const { entry } = await credentialsFor(plan, { minTtlSeconds: parseMinTtl(options.minTtl), notify: () => {} });
+  process.stdout.write(`${credentialProcessJson(entry.credentials)}\n`);
+}

@@ -1,0 +1,45 @@
+import type { Plan } from "../config/plan";
+import { AppError } from "../errors";
+import { type Obtained, obtainCredentials } from "../session/obtain";
+
+/**
+ * Every command that hands out credentials gets them here. An awsmfa that is already resolving
+ * a profile marks it in the environment, so that a code source or a credential_process that
+ * leads back into awsmfa for the same profile fails at once instead of recursing.
+ */
+const RESOLVING = "AWSMFA_RESOLVING";
+
+export interface CredentialsRequest {
+  minTtlSeconds: number;
+  force?: boolean;
+  tokenCode?: string;
+  sessionDurationSeconds?: number;
+  notify: (message: string) => void;
+}
+
+export async function credentialsFor(plan: Plan, request: CredentialsRequest): Promise<Obtained> {
+  refuseLoop(plan);
+  const before = process.env[RESOLVING];
+  process.env[RESOLVING] = [before, plan.profile].filter(Boolean).join(",");
+  try {
+    return await obtainCredentials(plan, { env: process.env, ...request });
+  } finally {
+    if (before === undefined) delete process.env[RESOLVING];
+    else process.env[RESOLVING] = before;
+  }
+}
+
+function refuseLoop(plan: Plan): void {
+  const resolving = (process.env[RESOLVING] ?? "").split(",");
+  const viaItself = plan.leaf.type === "credential-process" && /\bawsmfa\b/.test(plan.leaf.detail.credential_process ?? "");
+  if (resolving.includes(plan.profile) || viaItself) {
+    throw new AppError(
+      "credential-loop",
+      `Profile '${plan.profile}' leads back into awsmfa itself (credential_process or a code source calling awsmfa for the same profile).`,
+      {
+        status: "config",
+        hint: "Keep the keys and mfa_serial in one profile (say 'dev-user') and point `credential_process = awsmfa credential-process -p dev-user` from another.",
+      },
+    );
+  }
+}

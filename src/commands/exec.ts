@@ -1,0 +1,81 @@
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+import { AppError } from "../errors";
+import { credentialVariables, type Variables } from "../output/shell";
+import { regionOf } from "../session/steps";
+import { credentialsFor } from "./credentials";
+import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
+
+export interface ExecOptions {
+  profile?: string;
+  force?: boolean;
+  minTtl?: string;
+}
+
+/** Set in the child, so that an `awsmfa exec` inside it notices it is nested. */
+const EXEC_MARK = "AWSMFA_EXEC_PROFILE";
+
+export async function runExec(command: string[], options: ExecOptions): Promise<number> {
+  const [file, ...args] = command;
+  if (!file) {
+    throw new AppError("no-command", "exec needs a command to run.", { status: "usage", hint: "awsmfa exec -p PROFILE -- aws s3 ls" });
+  }
+  const outer = process.env[EXEC_MARK];
+  if (outer && !options.force) {
+    throw new AppError("nested-exec", `Already inside \`awsmfa exec\` for profile '${outer}'.`, {
+      status: "usage",
+      hint: "Leave that shell first, or pass --force to nest anyway.",
+    });
+  }
+  const profile = selectedProfile(options.profile, process.env);
+  const plan = loadPlan(profile, process.env);
+  const { entry } = await credentialsFor(plan, { minTtlSeconds: parseMinTtl(options.minTtl), notify: tellStderr });
+  const variables = { ...credentialVariables(entry.credentials, regionOf(plan, process.env)), [EXEC_MARK]: profile };
+  return runChild(file, args, childEnvironment(process.env, variables));
+}
+
+export function childEnvironment(base: NodeJS.ProcessEnv, variables: Variables): NodeJS.ProcessEnv {
+  const env = { ...base };
+  for (const [name, value] of Object.entries(variables)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
+const FORWARDED: NodeJS.Signals[] = ["SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"];
+
+/**
+ * Runs the child with our stdio and returns the status to exit with: the child's, or 128 + the
+ * signal that ended it, as a shell reports it. Signals sent to awsmfa are passed on; Ctrl-C on a
+ * terminal already reaches the child through the process group, so SIGINT is passed on only
+ * when it cannot have come from there (no terminal), or a child would see it twice.
+ */
+export function runChild(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: "inherit", env });
+    const signals: NodeJS.Signals[] = [...FORWARDED, "SIGINT"];
+    const forward = (signal: NodeJS.Signals) => {
+      if (signal === "SIGINT" && process.stdin.isTTY) return;
+      child.kill(signal);
+    };
+    for (const signal of signals) process.on(signal, forward);
+    const stop = () => {
+      for (const signal of signals) process.off(signal, forward);
+    };
+    child.on("error", (error) => {
+      stop();
+      const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
+      reject(
+        new AppError("exec-failed", missing ? `Command not found: ${file}` : `Could not run ${file}: ${error.message}`, {
+          status: "failure",
+        }),
+      );
+    });
+    child.on("exit", (code, signal) => {
+      stop();
+      if (signal) resolve(128 + (constants.signals[signal] ?? 0));
+      else resolve(code ?? 1);
+    });
+  });
+}

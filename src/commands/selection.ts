@@ -1,0 +1,33 @@
+import { loadProfileSet } from "../config/files";
+import { type Plan, resolvePlan } from "../config/plan";
+import { AppError } from "../errors";
+
+/** The profile a command works on: --profile, else AWS_PROFILE, else default (as the aws CLI). */
+export function selectedProfile(option: string | undefined, env: NodeJS.ProcessEnv): string {
+  return option || env.AWS_PROFILE || env.AWS_DEFAULT_PROFILE || "default";
+}
+
+export function loadPlan(profile: string, env: NodeJS.ProcessEnv): Plan {
+  return resolvePlan(loadProfileSet(env), profile);
+}
+
+export const DEFAULT_MIN_TTL_SECONDS = 15 * 60;
+
+/** --min-ttl: seconds, or with a unit (90s, 15m, 1h). */
+export function parseMinTtl(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_MIN_TTL_SECONDS;
+  const match = /^(\d+)([smh]?)$/.exec(text.trim());
+  if (!match) {
+    throw new AppError("bad-min-ttl", `--min-ttl '${text}' is not a duration.`, {
+      status: "usage",
+      hint: "Give seconds or a unit: 900, 15m, 1h.",
+    });
+  }
+  const unit = { "": 1, s: 1, m: 60, h: 3600 }[match[2] as "" | "s" | "m" | "h"];
+  return Number(match[1]) * unit;
+}
+
+/** Messages for a person go to stderr; a command whose stdout is read by a program never mixes them. */
+export function tellStderr(message: string): void {
+  process.stderr.write(`awsmfa: ${message}\n`);
+}

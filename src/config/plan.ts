@@ -1,0 +1,324 @@
+import { AppError } from "../errors";
+import type { ProfileSet, Properties } from "./types";
+
+/**
+ * profile → Plan: what it takes to get credentials for a profile, from the config files alone.
+ * The chain rules are the cross-SDK ones (assume-role-tests.json); awsmfa adds the MFA session
+ * step that the SDKs leave out.
+ */
+
+export interface KeysStep {
+  type: "keys";
+  profile: string;
+  accessKeyId: string;
+  /** Never printed: `plan --json` drops it. */
+  secretAccessKey: string;
+}
+
+/** Leaves awsmfa reports but does not resolve itself. */
+export interface ForeignLeafStep {
+  type: "credential-source" | "web-identity" | "sso" | "credential-process";
+  profile: string;
+  detail: Properties;
+}
+
+export interface MfaSessionStep {
+  type: "mfa-session";
+  profile: string;
+  serial: string;
+  durationSeconds: number;
+}
+
+export interface AssumeRoleStep {
+  type: "assume-role";
+  profile: string;
+  roleArn: string;
+  roleSessionName: string | null;
+  externalId: string | null;
+  durationSeconds: number | null;
+  /** Set when this hop itself carries the code (awsmfa_session = false). */
+  mfaSerial?: string;
+}
+
+export type LeafStep = KeysStep | ForeignLeafStep;
+export type Step = LeafStep | MfaSessionStep | AssumeRoleStep;
+
+export interface Plan {
+  profile: string;
+  leaf: LeafStep;
+  mfa: MfaSessionStep | undefined;
+  roles: AssumeRoleStep[];
+  /** Properties of the selected profile first, then each source below it (nearest wins). */
+  chain: Properties[];
+}
+
+export const DEFAULT_SESSION_SECONDS = 43200;
+export const MIN_SESSION_SECONDS = 900;
+export const MAX_SESSION_SECONDS = 129600;
+
+export function planSteps(plan: Plan): Step[] {
+  return [plan.leaf, ...(plan.mfa ? [plan.mfa] : []), ...plan.roles];
+}
+
+export function resolvePlan(set: ProfileSet, selected: string): Plan {
+  const { leaf, roles, visited } = resolveChain(set, selected);
+  const chain = visited.map((name) => set.profiles[name] ?? {});
+  const serial = nearest(chain, "mfa_serial");
+  const sessionWanted = nearest(chain, "awsmfa_session")?.toLowerCase() !== "false";
+  if (serial === undefined || leaf.type !== "keys") {
+    return { profile: selected, leaf, mfa: undefined, roles, chain };
+  }
+  const [firstRole, ...aboveIt] = roles;
+  if (!sessionWanted && firstRole) {
+    return {
+      profile: selected,
+      leaf,
+      mfa: undefined,
+      roles: [{ ...firstRole, mfaSerial: serial }, ...aboveIt],
+      chain,
+    };
+  }
+  const mfa: MfaSessionStep = {
+    type: "mfa-session",
+    profile: leaf.profile,
+    serial,
+    durationSeconds: sessionDuration(chain, selected),
+  };
+  return { profile: selected, leaf, mfa, roles, chain };
+}
+
+/** The value of `key` in the profile nearest to the selected one that declares it. */
+export function nearest(chain: Properties[], key: string): string | undefined {
+  for (const properties of chain) {
+    const value = properties[key];
+    if (value !== undefined && value !== "") return value;
+  }
+  return undefined;
+}
+
+function sessionDuration(chain: Properties[], selected: string): number {
+  const text = nearest(chain, "awsmfa_session_duration");
+  if (text === undefined) return DEFAULT_SESSION_SECONDS;
+  return checkSessionDuration(Number(text), `awsmfa_session_duration in profile '${selected}'`);
+}
+
+export function checkSessionDuration(seconds: number, what: string): number {
+  if (!Number.isInteger(seconds) || seconds < MIN_SESSION_SECONDS || seconds > MAX_SESSION_SECONDS) {
+    throw new AppError(
+      "bad-duration",
+      `${what} must be a whole number of seconds from ${MIN_SESSION_SECONDS} to ${MAX_SESSION_SECONDS}.`,
+      { status: "usage", hint: "43200 (12 hours) is the default; 129600 (36 hours) is the most AWS allows." },
+    );
+  }
+  return seconds;
+}
+
+interface Chain {
+  leaf: LeafStep;
+  roles: AssumeRoleStep[];
+  /** Profiles walked, the selected one first. */
+  visited: string[];
+}
+
+function resolveChain(set: ProfileSet, selected: string): Chain {
+  if (Object.keys(set.profiles).length === 0) {
+    throw configError("no-profiles", "No profiles are defined in the AWS config or credentials file.", {
+      hint: "Run `awsmfa setup` or `aws configure` to create one.",
+    });
+  }
+  const visited: string[] = [];
+  const roles: AssumeRoleStep[] = [];
+  let name = selected;
+  for (;;) {
+    const properties = set.profiles[name];
+    if (properties === undefined) throw missingProfile(set, name, visited.at(-1));
+    if (visited.includes(name)) {
+      throw configError("profile-loop", `Profiles form a loop: ${[...visited, name].join(" → ")}.`, {
+        hint: "Change one source_profile so that the chain ends at a profile with keys.",
+      });
+    }
+    visited.push(name);
+    // Compatibility rule: below the selected profile, static keys win over a role of that profile.
+    if (visited.length > 1 && hasBothKeys(properties)) {
+      return { leaf: staticKeys(name, properties), roles: roles.reverse(), visited };
+    }
+    const hop = roleHop(name, properties);
+    if (hop === undefined) return { leaf: baseLeaf(set, name, properties), roles: roles.reverse(), visited };
+    roles.push(hop.step);
+    if (hop.next.type !== "profile") return { leaf: hop.next, roles: roles.reverse(), visited };
+    // A profile that names itself as its source uses its own keys, then assumes its role.
+    if (hop.next.name === name)
+      return { leaf: baseLeaf(set, name, properties), roles: roles.reverse(), visited };
+    name = hop.next.name;
+  }
+}
+
+type NextProfile = { type: "profile"; name: string } | ForeignLeafStep;
+
+function roleHop(
+  name: string,
+  properties: Properties,
+): { step: AssumeRoleStep; next: NextProfile } | undefined {
+  const roleArn = properties.role_arn;
+  if (!roleArn || properties.web_identity_token_file !== undefined) return undefined;
+  const source = properties.source_profile;
+  const credentialSource = properties.credential_source;
+  if (source !== undefined && credentialSource !== undefined) {
+    throw configError(
+      "role-source-conflict",
+      `Profile '${name}' has both source_profile and credential_source; only one may be set.`,
+    );
+  }
+  if (source === undefined && credentialSource === undefined) {
+    throw configError("role-without-source", `Profile '${name}' has role_arn but no source_profile.`, {
+      hint: `Add source_profile = <profile with your access keys> to [profile ${name}].`,
+    });
+  }
+  const step: AssumeRoleStep = {
+    type: "assume-role",
+    profile: name,
+    roleArn,
+    roleSessionName: properties.role_session_name ?? null,
+    externalId: properties.external_id ?? null,
+    durationSeconds: roleDuration(name, properties.duration_seconds),
+  };
+  if (credentialSource !== undefined) {
+    return {
+      step,
+      next: { type: "credential-source", profile: name, detail: { credential_source: credentialSource } },
+    };
+  }
+  return { step, next: { type: "profile", name: source as string } };
+}
+
+function roleDuration(name: string, text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const seconds = Number(text);
+  if (!Number.isInteger(seconds) || seconds < 900 || seconds > 43200) {
+    throw configError(
+      "bad-role-duration",
+      `duration_seconds in profile '${name}' must be a whole number from 900 to 43200.`,
+    );
+  }
+  return seconds;
+}
+
+function baseLeaf(set: ProfileSet, name: string, properties: Properties): LeafStep {
+  if (properties.credential_source !== undefined) {
+    return foreign("credential-source", name, properties, ["credential_source"]);
+  }
+  if (properties.web_identity_token_file !== undefined) {
+    if (!properties.role_arn) {
+      throw configError(
+        "web-identity-without-role",
+        `Profile '${name}' has web_identity_token_file but no role_arn.`,
+      );
+    }
+    return foreign("web-identity", name, properties, [
+      "role_arn",
+      "web_identity_token_file",
+      "role_session_name",
+    ]);
+  }
+  const sso = ssoLeaf(set, name, properties);
+  if (sso) return sso;
+  if (properties.credential_process !== undefined) {
+    return foreign("credential-process", name, properties, ["credential_process"]);
+  }
+  return staticKeys(name, properties);
+}
+
+function ssoLeaf(set: ProfileSet, name: string, properties: Properties): ForeignLeafStep | undefined {
+  const sessionName = properties.sso_session;
+  if (sessionName !== undefined) {
+    const session = set.ssoSessions[sessionName];
+    if (session === undefined) {
+      throw configError(
+        "sso-session-missing",
+        `sso-session '${sessionName}' (named by profile '${name}') is not defined.`,
+      );
+    }
+    if (properties.sso_region !== undefined && properties.sso_region !== session.sso_region) {
+      throw configError(
+        "sso-region-conflict",
+        `Profile '${name}' sets sso_region; with sso_session it belongs in [sso-session ${sessionName}].`,
+      );
+    }
+    const detail: Properties = { ...pick(properties, ["sso_session", "sso_account_id", "sso_role_name"]) };
+    Object.assign(detail, pick(session, ["sso_region", "sso_start_url"]));
+    return { type: "sso", profile: name, detail };
+  }
+  const ssoKeys = ["sso_account_id", "sso_region", "sso_role_name", "sso_start_url"];
+  if (!ssoKeys.some((key) => properties[key] !== undefined)) return undefined;
+  if (properties.sso_role_name !== undefined && properties.sso_account_id === undefined) {
+    throw configError("sso-incomplete", `Profile '${name}' sets sso_role_name without sso_account_id.`);
+  }
+  if (properties.sso_account_id !== undefined && properties.sso_role_name === undefined) {
+    throw configError("sso-incomplete", `Profile '${name}' sets sso_account_id without sso_role_name.`);
+  }
+  return foreign("sso", name, properties, ssoKeys);
+}
+
+function hasBothKeys(properties: Properties): boolean {
+  return Boolean(properties.aws_access_key_id && properties.aws_secret_access_key);
+}
+
+function staticKeys(name: string, properties: Properties): KeysStep {
+  const accessKeyId = properties.aws_access_key_id;
+  const secretAccessKey = properties.aws_secret_access_key;
+  if (!accessKeyId && !secretAccessKey) {
+    throw configError(
+      "no-credentials",
+      `Profile '${name}' has no credentials: no keys, role or other source.`,
+      {
+        hint: `Add aws_access_key_id and aws_secret_access_key for '${name}' to the credentials file, or run \`awsmfa setup -p ${name}\`.`,
+      },
+    );
+  }
+  if (!secretAccessKey) {
+    throw configError(
+      "partial-keys",
+      `Profile '${name}' has aws_access_key_id but is missing aws_secret_access_key.`,
+    );
+  }
+  if (!accessKeyId) {
+    throw configError(
+      "partial-keys",
+      `Profile '${name}' has aws_secret_access_key but is missing aws_access_key_id.`,
+    );
+  }
+  return { type: "keys", profile: name, accessKeyId, secretAccessKey };
+}
+
+function foreign(
+  type: ForeignLeafStep["type"],
+  name: string,
+  properties: Properties,
+  keys: string[],
+): ForeignLeafStep {
+  return { type, profile: name, detail: pick(properties, keys) };
+}
+
+function pick(properties: Properties, keys: string[]): Properties {
+  const picked: Properties = {};
+  for (const key of keys) {
+    const value = properties[key];
+    if (value !== undefined) picked[key] = value;
+  }
+  return picked;
+}
+
+function missingProfile(set: ProfileSet, name: string, referrer: string | undefined): AppError {
+  const known = Object.keys(set.profiles).sort();
+  const list =
+    known.length > 20 ? `${known.slice(0, 20).join(", ")}, … (${known.length} in all)` : known.join(", ");
+  const message =
+    referrer === undefined
+      ? `Profile '${name}' is not defined.`
+      : `Profile '${name}' (source_profile of '${referrer}') is not defined.`;
+  return configError("unknown-profile", message, { hint: `Known profiles: ${list}.` });
+}
+
+function configError(code: string, message: string, options: { hint?: string } = {}): AppError {
+  return new AppError(code, message, { status: "config", ...options });
+}

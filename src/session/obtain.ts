@@ -1,0 +1,245 @@
+import type { AssumeRoleStep, MfaSessionStep, Plan } from "../config/plan";
+import type { Properties } from "../config/types";
+import { AppError } from "../errors";
+import { withLock } from "../fsio/lock";
+import type { CallerIdentity, SessionCredentials } from "../sts/credentials";
+import { userNameOf } from "../sts/credentials";
+import { type CacheEntry, cacheDirectory, ensureCacheDirectory, entryPath, readEntry, secondsLeft, writeEntry } from "./cache";
+import { discoverDevice } from "./discover";
+import { type CacheableStep, cacheableSteps, regionOf } from "./steps";
+
+/**
+ * Walks a plan from the leaf up: the highest step whose cached result is still good is where
+ * work starts; every step above it is done under its own cross-process lock, so that of many
+ * processes started at once one asks for the code and calls STS, and the others read its result.
+ */
+
+export interface ObtainOptions {
+  env: NodeJS.ProcessEnv;
+  /** Hand out nothing with less than this left. */
+  minTtlSeconds: number;
+  /** Ignore every cached step. */
+  force?: boolean;
+  /** From --token-code; "-" reads stdin. */
+  tokenCode?: string;
+  /** From --duration: overrides the plan's MFA session duration. */
+  sessionDurationSeconds?: number;
+  /** Tells a person something (never stdout). */
+  notify: (message: string) => void;
+}
+
+export interface Obtained {
+  plan: Plan;
+  entry: CacheEntry;
+  fromCache: boolean;
+}
+
+/** Steps below the top need only to outlive the call that builds on them. */
+const INTERMEDIATE_MIN_SECONDS = 60;
+/** AWS caps a role session assumed with session credentials (role chaining) at one hour. */
+const CHAINED_ROLE_MAX_SECONDS = 3600;
+/** Waiters give up before the Go SDK kills a credential_process (60 s). */
+const LOCK_WAIT_MS = 50_000;
+/** The longest a holder can legitimately keep a step locked: a person at a prompt, then STS retries. */
+const LOCK_STALE_MS = 10 * 60_000;
+const MFA_ATTEMPTS = 3;
+
+/** The cached credentials for a plan if they are good enough, without loading anything heavy. */
+export function cachedEntry(plan: Plan, env: NodeJS.ProcessEnv, minTtlSeconds: number): CacheEntry | undefined {
+  const last = cacheableSteps(plan)?.at(-1);
+  if (!last) return undefined;
+  const entry = readEntry(cacheDirectory(env), last.key);
+  return entry && secondsLeft(entry) >= minTtlSeconds ? entry : undefined;
+}
+
+export async function obtainCredentials(selectedPlan: Plan, options: ObtainOptions): Promise<Obtained> {
+  const plan = await discoverDevice(selectedPlan, options);
+  const leaf = plan.leaf;
+  const steps = cacheableSteps(plan);
+  if (leaf.type !== "keys" || !steps) throw unsupportedLeaf(plan);
+  const dir = cacheDirectory(options.env);
+  ensureCacheDirectory(dir);
+
+  const start = options.force ? 0 : firstStepToDo(dir, steps, options.minTtlSeconds);
+  if (start === steps.length) {
+    return { plan, entry: readEntry(dir, (steps.at(-1) as CacheableStep).key) as CacheEntry, fromCache: true };
+  }
+  let below: Below =
+    start === 0 ? { credentials: leaf, userName: undefined } : belowFrom(readEntry(dir, (steps[start - 1] as CacheableStep).key) as CacheEntry);
+  let entry: CacheEntry | undefined;
+  for (let index = start; index < steps.length; index++) {
+    const { step, key } = steps[index] as CacheableStep;
+    const wanted = index === steps.length - 1 ? options.minTtlSeconds : INTERMEDIATE_MIN_SECONDS;
+    const base = below;
+    entry = await withLock(
+      `${entryPath(dir, key)}.lock`,
+      {
+        timeoutMs: LOCK_WAIT_MS,
+        staleMs: LOCK_STALE_MS,
+        what: `the ${step.type} for profile '${plan.profile}'`,
+        onWait: (holder) => options.notify(`Waiting for awsmfa (pid ${holder.pid}), which is getting this session already…`),
+      },
+      async () => {
+        if (!options.force) {
+          const done = readEntry(dir, key);
+          if (done && secondsLeft(done) >= wanted) return done;
+        }
+        const made = step.type === "mfa-session" ? await startSession(step, base, plan, options, dir) : await assume(step, base, plan, options, dir);
+        writeEntry(dir, key, made);
+        return made;
+      },
+    );
+    below = belowFrom(entry);
+  }
+  return { plan, entry: entry as CacheEntry, fromCache: false };
+}
+
+interface Below {
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  userName: string | undefined;
+}
+
+function belowFrom(entry: CacheEntry): Below {
+  return { credentials: entry.credentials, userName: entry.userName };
+}
+
+function firstStepToDo(dir: string, steps: CacheableStep[], minTtlSeconds: number): number {
+  for (let index = steps.length - 1; index >= 0; index--) {
+    const entry = readEntry(dir, (steps[index] as CacheableStep).key);
+    const wanted = index === steps.length - 1 ? minTtlSeconds : INTERMEDIATE_MIN_SECONDS;
+    if (entry && secondsLeft(entry) >= wanted) return index + 1;
+  }
+  return 0;
+}
+
+async function startSession(step: MfaSessionStep, below: Below, plan: Plan, options: ObtainOptions, dir: string): Promise<CacheEntry> {
+  const sts = await import("../sts/client");
+  const where = { region: regionOf(plan, options.env) ?? "us-east-1", env: options.env };
+  const context = { profile: plan.profile, serial: step.serial, accessKeyId: below.credentials.accessKeyId };
+  const durationSeconds = options.sessionDurationSeconds ?? step.durationSeconds;
+  const credentials = await withMfaCode(plan, step.serial, options, dir, (tokenCode) =>
+    sts.getSessionToken(below.credentials, { serialNumber: step.serial, tokenCode, durationSeconds }, where, context),
+  );
+  // Only for the role session name and `status`; a session that works is not lost over it.
+  const identity = await sts.getCallerIdentity(credentials, where, context).catch(() => undefined);
+  return entryOf("mfa-session", plan, credentials, identity, { serial: step.serial });
+}
+
+async function assume(step: AssumeRoleStep, below: Below, plan: Plan, options: ObtainOptions, dir: string): Promise<CacheEntry> {
+  const sts = await import("../sts/client");
+  const where = { region: regionOf(plan, options.env) ?? "us-east-1", env: options.env };
+  const context = { profile: plan.profile, serial: step.mfaSerial, accessKeyId: below.credentials.accessKeyId };
+  let userName = below.userName;
+  if (userName === undefined && step.roleSessionName === null) {
+    const caller = await sts.getCallerIdentity(below.credentials, where, context);
+    userName = userNameOf(caller.arn) ?? caller.arn.split("/").at(1);
+  }
+  const durationSeconds = roleDuration(step, below, options);
+  const params = {
+    roleArn: step.roleArn,
+    roleSessionName: step.roleSessionName ?? defaultSessionName(userName),
+    externalId: step.externalId ?? undefined,
+    durationSeconds,
+  };
+  const { credentials, identity } = step.mfaSerial
+    ? await withMfaCode(plan, step.mfaSerial, options, dir, (tokenCode) =>
+        sts.assumeRole(below.credentials, { ...params, serialNumber: step.mfaSerial, tokenCode }, where, context),
+      )
+    : await sts.assumeRole(below.credentials, params, where, context);
+  return entryOf("assume-role", plan, credentials, identity, { roleArn: step.roleArn, userName });
+}
+
+function roleDuration(step: AssumeRoleStep, below: Below, options: ObtainOptions): number | undefined {
+  const asked = step.durationSeconds;
+  if (below.credentials.sessionToken === undefined || asked === null || asked <= CHAINED_ROLE_MAX_SECONDS) {
+    return asked ?? undefined;
+  }
+  options.notify(
+    `Profile '${step.profile}' asks for ${asked} s, but AWS allows at most ${CHAINED_ROLE_MAX_SECONDS} s for a role ` +
+      "assumed on a session; using that, renewed silently from the MFA session. " +
+      "Set awsmfa_session = false on the profile to assume the role directly with the code for longer.",
+  );
+  return CHAINED_ROLE_MAX_SECONDS;
+}
+
+/** `awsmfa-<iam user>`, within the RoleSessionName rules ([\w+=,.@-]{2,64}). */
+export function defaultSessionName(userName: string | undefined): string {
+  const name = `awsmfa-${(userName ?? "user").replace(/[^\w+=,.@-]/g, "-")}`;
+  return name.slice(0, 64);
+}
+
+/**
+ * Gets a code and makes the call that spends it. A wrong code typed by a person is asked for
+ * again (three tries in all); a code from a flag, stdin or a program is never retried, since
+ * retrying a wrong code only burns the next one.
+ */
+async function withMfaCode<T>(
+  plan: Plan,
+  serial: string,
+  options: ObtainOptions,
+  dir: string,
+  call: (tokenCode: string) => Promise<T>,
+): Promise<T> {
+  const mfa = await import("../mfa");
+  const request = {
+    profile: plan.profile,
+    serial,
+    properties: mergedProperties(plan.chain),
+    env: options.env,
+    tokenCode: options.tokenCode,
+    stateDir: dir,
+    notice: undefined as string | undefined,
+  };
+  for (let attempt = 1; ; attempt++) {
+    const code = await mfa.getMfaCode(request);
+    try {
+      const result = await call(code.code);
+      mfa.recordCodeOutcome(request, code, true);
+      return result;
+    } catch (error) {
+      const rejected = error instanceof AppError && error.code === "mfa-rejected";
+      if (rejected) mfa.recordCodeOutcome(request, code, false);
+      if (!rejected || !code.interactive || attempt >= MFA_ATTEMPTS) throw error;
+      request.notice = `AWS did not accept that code (try ${attempt} of ${MFA_ATTEMPTS}); enter the next one.`;
+    }
+  }
+}
+
+/** The chain's properties with the selected profile's winning, as a code source reads them. */
+function mergedProperties(chain: Properties[]): Properties {
+  return Object.assign({}, ...[...chain].reverse());
+}
+
+function entryOf(
+  kind: CacheEntry["kind"],
+  plan: Plan,
+  credentials: SessionCredentials,
+  identity: CallerIdentity | undefined,
+  extra: { serial?: string; roleArn?: string; userName?: string },
+): CacheEntry {
+  return {
+    version: 1,
+    kind,
+    profile: plan.profile,
+    credentials,
+    ...(identity ? { identity } : {}),
+    ...extra,
+    userName: extra.userName ?? (identity ? userNameOf(identity.arn) : undefined),
+    createdAt: new Date().toISOString(),
+  };
+}
+
+function unsupportedLeaf(plan: Plan): AppError {
+  const leaf = plan.leaf;
+  const how: Record<string, string> = {
+    sso: "IAM Identity Center (SSO): use `aws sso login` instead",
+    "web-identity": "a web identity token, which needs no MFA",
+    "credential-source": `credential_source = ${leaf.type === "keys" ? "" : leaf.detail.credential_source}, which awsmfa does not handle`,
+    "credential-process": "another credential_process, which awsmfa does not wrap",
+  };
+  return new AppError(
+    "unsupported-profile",
+    `Profile '${plan.profile}' gets its credentials from ${how[leaf.type] ?? leaf.type} (via profile '${leaf.profile}').`,
+    { status: "config", hint: "awsmfa works with profiles whose chain ends in an IAM user's access keys." },
+  );
+}

@@ -1,0 +1,202 @@
+import { readFileSync } from "node:fs";
+import type { AwsCredentials, CallerIdentity, SessionCredentials } from "./credentials";
+import { endpointOverride } from "./endpoint";
+import { type CallContext, toAppError } from "./errors";
+
+/**
+ * The only module that talks to AWS. The SDK is loaded here with import() so that the warm
+ * path (a valid cache) never pays for it. Credentials are always passed explicitly: the SDK's
+ * default chain could lead back into awsmfa through credential_process.
+ */
+
+export interface Endpoints {
+  region: string;
+  env: NodeJS.ProcessEnv;
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 3_000;
+const MAX_ATTEMPTS = 3;
+
+export async function getSessionToken(
+  credentials: AwsCredentials,
+  params: { serialNumber: string; tokenCode: string; durationSeconds: number },
+  where: Endpoints,
+  context: CallContext,
+): Promise<SessionCredentials> {
+  const { STSClient, GetSessionTokenCommand } = await loadSts();
+  const client = new STSClient(await clientConfig(credentials, where, "STS"));
+  try {
+    const out = await client.send(
+      new GetSessionTokenCommand({
+        SerialNumber: params.serialNumber,
+        TokenCode: params.tokenCode,
+        DurationSeconds: params.durationSeconds,
+      }),
+    );
+    return sessionCredentials(out.Credentials, context);
+  } catch (error) {
+    throw toAppError(error, { ...context, action: "GetSessionToken" }, where.env);
+  } finally {
+    client.destroy();
+  }
+}
+
+export interface AssumeRoleParams {
+  roleArn: string;
+  roleSessionName: string;
+  externalId?: string;
+  durationSeconds?: number;
+  serialNumber?: string;
+  tokenCode?: string;
+}
+
+export async function assumeRole(
+  credentials: AwsCredentials,
+  params: AssumeRoleParams,
+  where: Endpoints,
+  context: CallContext,
+): Promise<{ credentials: SessionCredentials; identity: CallerIdentity }> {
+  const { STSClient, AssumeRoleCommand } = await loadSts();
+  const client = new STSClient(await clientConfig(credentials, where, "STS"));
+  try {
+    const out = await client.send(
+      new AssumeRoleCommand({
+        RoleArn: params.roleArn,
+        RoleSessionName: params.roleSessionName,
+        ExternalId: params.externalId,
+        DurationSeconds: params.durationSeconds,
+        SerialNumber: params.serialNumber,
+        TokenCode: params.tokenCode,
+      }),
+    );
+    const arn = out.AssumedRoleUser?.Arn ?? params.roleArn;
+    return {
+      credentials: sessionCredentials(out.Credentials, context),
+      identity: { arn, account: arn.split(":")[4] ?? "", userId: out.AssumedRoleUser?.AssumedRoleId ?? "" },
+    };
+  } catch (error) {
+    throw toAppError(error, { ...context, action: "AssumeRole", roleArn: params.roleArn }, where.env);
+  } finally {
+    client.destroy();
+  }
+}
+
+export async function getCallerIdentity(
+  credentials: AwsCredentials,
+  where: Endpoints,
+  context: CallContext,
+): Promise<CallerIdentity> {
+  const { STSClient, GetCallerIdentityCommand } = await loadSts();
+  const client = new STSClient(await clientConfig(credentials, where, "STS"));
+  try {
+    const out = await client.send(new GetCallerIdentityCommand({}));
+    return { account: out.Account ?? "", arn: out.Arn ?? "", userId: out.UserId ?? "" };
+  } catch (error) {
+    throw toAppError(error, { ...context, action: "GetCallerIdentity" }, where.env);
+  } finally {
+    client.destroy();
+  }
+}
+
+export interface MfaDevice {
+  serial: string;
+  enabled: string | undefined;
+}
+
+/** The MFA devices of the user that owns `credentials` (IAM answers for the caller). */
+export async function listMfaDevices(
+  credentials: AwsCredentials,
+  where: Endpoints,
+  context: CallContext,
+): Promise<MfaDevice[]> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  const { IAMClient, ListMFADevicesCommand } = await import("@aws-sdk/client-iam");
+  // IAM is a global service: its endpoint lives in us-east-1 whatever the profile's region.
+  const client = new IAMClient(await clientConfig(credentials, { ...where, region: "us-east-1" }, "IAM"));
+  try {
+    const out = await client.send(new ListMFADevicesCommand({}));
+    return (out.MFADevices ?? []).map((device) => ({
+      serial: device.SerialNumber ?? "",
+      enabled: device.EnableDate?.toISOString(),
+    }));
+  } catch (error) {
+    throw toAppError(error, { ...context, action: "ListMFADevices" }, where.env);
+  } finally {
+    client.destroy();
+  }
+}
+
+async function loadSts() {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  return import("@aws-sdk/client-sts");
+}
+
+async function clientConfig(credentials: AwsCredentials, where: Endpoints, service: "STS" | "IAM") {
+  const endpoint = endpointOverride(where.env, service);
+  return {
+    region: where.region,
+    credentials: {
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      sessionToken: credentials.sessionToken,
+    },
+    ...(endpoint ? { endpoint } : {}),
+    maxAttempts: MAX_ATTEMPTS,
+    requestHandler: {
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      ...(await agents(where.env, endpoint)),
+    },
+  };
+}
+
+/** HTTPS_PROXY/NO_PROXY and AWS_CA_BUNDLE, which the SDK for JavaScript does not read by itself. */
+async function agents(env: NodeJS.ProcessEnv, endpoint: string | undefined) {
+  const caBundle = env.AWS_CA_BUNDLE;
+  const ca = caBundle ? readFileSync(caBundle) : undefined;
+  const proxy = proxyFor(env, endpoint);
+  if (!proxy && !ca) return {};
+  const { Agent } = await import("node:https");
+  if (!proxy) return { httpsAgent: new Agent({ keepAlive: true, ca }) };
+  const { HttpsProxyAgent } = await import("https-proxy-agent");
+  const { HttpProxyAgent } = await import("http-proxy-agent");
+  return {
+    httpsAgent: new HttpsProxyAgent(proxy, { ca }),
+    httpAgent: new HttpProxyAgent(proxy),
+  };
+}
+
+function proxyFor(env: NodeJS.ProcessEnv, endpoint: string | undefined): string | undefined {
+  const target = new URL(endpoint ?? "https://sts.amazonaws.com");
+  const proxy =
+    target.protocol === "http:"
+      ? env.HTTP_PROXY || env.http_proxy
+      : env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy;
+  if (!proxy) return undefined;
+  const noProxy = (env.NO_PROXY || env.no_proxy || "").split(",").map((entry) => entry.trim().toLowerCase());
+  const host = target.hostname.toLowerCase();
+  const bypass = noProxy.some(
+    (entry) => entry === "*" || (entry !== "" && (host === entry.replace(/^\./, "") || host.endsWith(entry.startsWith(".") ? entry : `.${entry}`))),
+  );
+  return bypass ? undefined : proxy;
+}
+
+function sessionCredentials(
+  credentials: { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string; Expiration?: Date } | undefined,
+  context: CallContext,
+): SessionCredentials {
+  const expiration = credentials?.Expiration;
+  if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken || !expiration) {
+    throw toAppError(new Error("the response held no complete credentials"), context, {});
+  }
+  if (Number.isNaN(expiration.getTime()) || expiration.getTime() <= Date.now()) {
+    throw toAppError(new Error(`the credentials AWS returned had already expired (${expiration.toISOString()})`), context, {});
+  }
+  return {
+    accessKeyId: credentials.AccessKeyId,
+    secretAccessKey: credentials.SecretAccessKey,
+    sessionToken: credentials.SessionToken,
+    expiration: expiration.toISOString().replace(/\.\d{3}Z$/, "Z"),
+  };
+}

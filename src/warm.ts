@@ -1,0 +1,42 @@
+import { credentialProcessJson } from "./output/credential-process";
+import { credentialVariables, parseShell, shellFromEnv, shellLines } from "./output/shell";
+import { cachedEntry } from "./session/obtain";
+import { regionOf } from "./session/steps";
+import { DEFAULT_MIN_TTL_SECONDS, loadPlan, parseMinTtl, selectedProfile } from "./commands/selection";
+
+/**
+ * The path paid on every aws CLI call: `credential-process` (and `env`) with valid cached
+ * credentials. It understands only the simple forms of those commands and returns undefined for
+ * anything else, or on a cache miss, and the full CLI takes over. Nothing heavy is loaded here.
+ */
+export function warmCredentials(argv: string[]): string | undefined {
+  const [command, ...rest] = argv;
+  if (command !== "credential-process" && command !== "env") return undefined;
+  const options = simpleOptions(rest, command === "env" ? ["--shell"] : []);
+  if (!options) return undefined;
+  const env = process.env;
+  if ((env.AWSMFA_RESOLVING ?? "") !== "") return undefined; // the full path reports loops
+  const plan = loadPlan(selectedProfile(options["--profile"], env), env);
+  const minTtl = options["--min-ttl"] === undefined ? DEFAULT_MIN_TTL_SECONDS : parseMinTtl(options["--min-ttl"]);
+  const entry = cachedEntry(plan, env, minTtl);
+  if (!entry) return undefined;
+  if (command === "credential-process") return `${credentialProcessJson(entry.credentials)}\n`;
+  const shell = options["--shell"] ? parseShell(options["--shell"]) : shellFromEnv(env);
+  return shellLines(credentialVariables(entry.credentials, regionOf(plan, env)), shell);
+}
+
+/** `-p X`, `--profile X`, `--profile=X`, `--min-ttl X` and the extras; anything else → undefined. */
+function simpleOptions(args: string[], extras: string[]): Record<string, string> | undefined {
+  const known = new Set(["--profile", "--min-ttl", ...extras]);
+  const options: Record<string, string> = {};
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index] as string;
+    const equals = arg.indexOf("=");
+    const name = arg === "-p" ? "--profile" : equals > 0 ? arg.slice(0, equals) : arg;
+    if (!known.has(name)) return undefined;
+    const value = equals > 0 && arg.startsWith("--") ? arg.slice(equals + 1) : args[++index];
+    if (value === undefined) return undefined;
+    options[name] = value;
+  }
+  return options;
+}

@@ -1,0 +1,166 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { type Plan, planSteps, resolvePlan } from "../../src/config/plan";
+import type { ProfileSet, Properties } from "../../src/config/types";
+import { AppError } from "../../src/errors";
+
+interface AssumeRoleCase {
+  docs: string;
+  input: {
+    profiles: Record<string, Properties>;
+    selected_profile: string;
+    sso_sessions?: Record<string, Properties>;
+  };
+  output: { ProfileChain: Record<string, unknown>[] } | { Error: string };
+}
+
+const cases: AssumeRoleCase[] = JSON.parse(
+  readFileSync(join(__dirname, "../fixtures/aws-sdk-spec/assume-role-tests.json"), "utf8"),
+);
+
+function profileSet(
+  profiles: Record<string, Properties>,
+  ssoSessions: Record<string, Properties> = {},
+): ProfileSet {
+  return { profiles, ssoSessions, origins: {} };
+}
+
+/** Our plan in the suite's vocabulary, so the expected chains compare as they are written. */
+function asSuiteChain(plan: Plan): Record<string, unknown>[] {
+  const leaf = plan.leaf;
+  const first: Record<string, unknown> = (() => {
+    switch (leaf.type) {
+      case "keys": {
+        const accountId = plan.chain.find((p) => p.aws_access_key_id === leaf.accessKeyId)?.aws_account_id;
+        return {
+          AccessKey: {
+            access_key_id: leaf.accessKeyId,
+            secret_access_key: leaf.secretAccessKey,
+            ...(accountId ? { account_id: accountId } : {}),
+          },
+        };
+      }
+      case "credential-source":
+        return { NamedSource: leaf.detail.credential_source };
+      case "web-identity":
+        return { WebIdentityToken: leaf.detail };
+      case "sso":
+        return { Sso: leaf.detail };
+      case "credential-process":
+        return { CredentialProcess: leaf.detail };
+    }
+  })();
+  const roles = plan.roles.map((role) => ({
+    AssumeRole: {
+      role_arn: role.roleArn,
+      ...(role.roleSessionName ? { role_session_name: role.roleSessionName } : {}),
+      ...(role.externalId ? { external_id: role.externalId } : {}),
+    },
+  }));
+  return [first, ...roles];
+}
+
+describe(`cross-SDK assume-role suite (${cases.length} cases)`, () => {
+  for (const [index, c] of cases.entries()) {
+    test(`assume-role ${index + 1}: ${c.docs}`, () => {
+      const set = profileSet(c.input.profiles, c.input.sso_sessions);
+      if ("Error" in c.output) {
+        assert.throws(() => resolvePlan(set, c.input.selected_profile), AppError);
+        return;
+      }
+      assert.deepEqual(asSuiteChain(resolvePlan(set, c.input.selected_profile)), c.output.ProfileChain);
+    });
+  }
+});
+
+describe("the MFA session step", () => {
+  const user = {
+    aws_access_key_id: "AKIAUSER",
+    aws_secret_access_key: "secret",
+    mfa_serial: "arn:aws:iam::1:mfa/u",
+  };
+
+  test("a user profile with mfa_serial gets keys then one mfa-session", () => {
+    const plan = resolvePlan(profileSet({ u: user }), "u");
+    assert.deepEqual(
+      planSteps(plan).map((s) => s.type),
+      ["keys", "mfa-session"],
+    );
+    assert.equal(plan.mfa?.serial, "arn:aws:iam::1:mfa/u");
+    assert.equal(plan.mfa?.durationSeconds, 43200);
+  });
+
+  test("roles above a user with mfa_serial run on the session, C→B→A", () => {
+    const plan = resolvePlan(
+      profileSet({
+        a: user,
+        b: { role_arn: "arn:aws:iam::2:role/B", source_profile: "a" },
+        c: { role_arn: "arn:aws:iam::3:role/C", source_profile: "b", external_id: "x" },
+      }),
+      "c",
+    );
+    assert.deepEqual(
+      planSteps(plan).map((s) => `${s.type}:${s.profile}`),
+      ["keys:a", "mfa-session:a", "assume-role:b", "assume-role:c"],
+    );
+    assert.equal(plan.roles[1]?.externalId, "x");
+  });
+
+  test("the declaration nearest the selected profile wins", () => {
+    const plan = resolvePlan(
+      profileSet({
+        a: user,
+        b: { role_arn: "arn:aws:iam::2:role/B", source_profile: "a", mfa_serial: "arn:aws:iam::1:mfa/other" },
+      }),
+      "b",
+    );
+    assert.equal(plan.mfa?.serial, "arn:aws:iam::1:mfa/other");
+    assert.equal(plan.mfa?.profile, "a");
+  });
+
+  test("awsmfa_session = false puts the code on the first AssumeRole instead", () => {
+    const plan = resolvePlan(
+      profileSet({
+        a: user,
+        b: { role_arn: "arn:aws:iam::2:role/B", source_profile: "a", awsmfa_session: "false" },
+      }),
+      "b",
+    );
+    assert.equal(plan.mfa, undefined);
+    assert.equal(plan.roles[0]?.mfaSerial, "arn:aws:iam::1:mfa/u");
+  });
+
+  test("no mfa_serial anywhere: no session step", () => {
+    const plan = resolvePlan(profileSet({ a: { aws_access_key_id: "k", aws_secret_access_key: "s" } }), "a");
+    assert.equal(plan.mfa, undefined);
+  });
+
+  test("awsmfa_session_duration is checked", () => {
+    assert.equal(
+      resolvePlan(profileSet({ a: { ...user, awsmfa_session_duration: "3600" } }), "a").mfa?.durationSeconds,
+      3600,
+    );
+    assert.throws(
+      () => resolvePlan(profileSet({ a: { ...user, awsmfa_session_duration: "60" } }), "a"),
+      /from 900 to 129600/,
+    );
+  });
+
+  test("errors name the profiles", () => {
+    const loop = profileSet({
+      a: { role_arn: "arn:r", source_profile: "b" },
+      b: { role_arn: "arn:r", source_profile: "a" },
+    });
+    assert.throws(() => resolvePlan(loop, "a"), /a → b → a/);
+    assert.throws(
+      () => resolvePlan(profileSet({ a: user }), "nope"),
+      (e: AppError) => /Known profiles: a/.test(e.hint ?? ""),
+    );
+    assert.throws(
+      () => resolvePlan(profileSet({ a: { role_arn: "arn:r" } }), "a"),
+      /'a' has role_arn but no source_profile/,
+    );
+  });
+});

@@ -1,0 +1,219 @@
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { after, before, beforeEach, describe, test } from "node:test";
+import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
+import { runAwsmfa } from "../support/run-awsmfa";
+import { randomBase32Seed, type StsServer, startStsServer } from "../support/sts-server";
+
+const ACCOUNT = "111111111111";
+const SERIAL = `arn:aws:iam::${ACCOUNT}:mfa/alice`;
+const SEED = randomBase32Seed();
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/Admin`;
+const KEYS = { accessKeyId: "AKIAALICEEXAMPLE0001", secretAccessKey: "alice/secret/key/EXAMPLE+0001" };
+
+const CONFIG = `[default]
+region = eu-west-1
+
+[profile alice]
+mfa_serial = ${SERIAL}
+region = eu-central-1
+
+[profile admin]
+role_arn = ${ROLE}
+source_profile = alice
+`;
+const CREDENTIALS = `[alice]
+aws_access_key_id = ${KEYS.accessKeyId}
+aws_secret_access_key = ${KEYS.secretAccessKey}
+`;
+
+let server: StsServer;
+let home: IsolatedEnv;
+
+before(async () => {
+  server = await startStsServer({
+    accountId: ACCOUNT,
+    users: [{ userName: "alice", ...KEYS, mfaDevices: [{ serial: SERIAL, seed: SEED }] }],
+    roles: [{ arn: ROLE, maxSessionDuration: 3600 }],
+  });
+});
+after(() => server.close());
+
+beforeEach(async () => {
+  server.reset();
+  await home?.cleanup();
+  home = await createIsolatedEnv({ endpointUrl: server.url, config: CONFIG, credentials: CREDENTIALS });
+});
+after(() => home?.cleanup());
+
+/** Cached credentials (the MFA step memory beside them holds no secret). */
+function cacheFiles(): string[] {
+  return existsSync(home.cacheDir) ? readdirSync(home.cacheDir).filter((name) => /^[0-9a-f]{32}\.json$/.test(name)) : [];
+}
+
+describe("one code serves every command and role", () => {
+  test("login makes one GetSessionToken; credential-process, env, exec and a role reuse it", async () => {
+    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", server.totp(SEED)], { env: home.env });
+    assert.equal(login.status, 0, login.stderr);
+    assert.equal(login.stdout, "");
+    assert.match(login.stderr, /Logged in: profile 'alice' as arn:aws:iam::111111111111:user\/alice/);
+    assert.equal(server.accepted.GetSessionToken, 1);
+
+    const process1 = await runAwsmfa(["credential-process", "-p", "alice"], { env: home.env });
+    assert.equal(process1.status, 0, process1.stderr);
+    const json = JSON.parse(process1.stdout);
+    assert.deepEqual(Object.keys(json), ["Version", "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"]);
+    assert.equal(json.Version, 1);
+    assert.match(json.AccessKeyId, /^ASIA/);
+    assert.match(json.Expiration, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const issued = server.issued.find((c) => c.accessKeyId === json.AccessKeyId);
+    assert.equal(issued?.kind, "GetSessionToken");
+
+    const env = await runAwsmfa(["env", "-p", "alice", "--shell", "bash"], { env: { ...home.env, AWS_REGION: "" } });
+    assert.equal(env.status, 0, env.stderr);
+    assert.match(env.stdout, new RegExp(`^export AWS_ACCESS_KEY_ID='${json.AccessKeyId}'$`, "m"));
+    assert.match(env.stdout, /^export AWS_REGION='eu-central-1'$/m);
+    assert.match(env.stdout, /^unset AWS_PROFILE$/m);
+
+    const exec = await runAwsmfa(
+      ["exec", "-p", "alice", "--", process.execPath, "-e", "process.stdout.write(process.env.AWS_SESSION_TOKEN); process.exit(7)"],
+      { env: { ...home.env, AWS_PROFILE: "someone-else" } },
+    );
+    assert.equal(exec.status, 7, "exec exits with the child's status");
+    assert.equal(exec.stdout, json.SessionToken);
+
+    const role1 = await runAwsmfa(["credential-process", "-p", "admin"], { env: home.env });
+    assert.equal(role1.status, 0, role1.stderr);
+    const role2 = await runAwsmfa(["credential-process", "-p", "admin"], { env: home.env });
+    assert.equal(JSON.parse(role2.stdout).AccessKeyId, JSON.parse(role1.stdout).AccessKeyId);
+    assert.equal(server.calls.GetSessionToken, 1, "no further GetSessionToken");
+    assert.equal(server.accepted.AssumeRole, 1, "one AssumeRole, reused");
+    const roleCreds = server.issued.find((c) => c.accessKeyId === JSON.parse(role1.stdout).AccessKeyId);
+    assert.equal(roleCreds?.roleSessionName, "awsmfa-alice");
+  });
+
+  test("the cache is 0700/0600 whatever the umask", async () => {
+    const login = await runAwsmfa(["login", "-p", "admin", "--token-code", server.totp(SEED)], {
+      env: home.env,
+    });
+    assert.equal(login.status, 0, login.stderr);
+    assert.equal(statSync(home.cacheDir).mode & 0o777, 0o700);
+    const files = cacheFiles();
+    assert.equal(files.length, 2, "the MFA session and the role");
+    for (const name of files) assert.equal(statSync(`${home.cacheDir}/${name}`).mode & 0o777, 0o600);
+  });
+
+  test("a wrong code exits non-zero, names the profile, leaves no cache file", async () => {
+    const wrong = server.totp(SEED) === "000000" ? "111111" : "000000";
+    const login = await runAwsmfa(["login", "-p", "admin", "--token-code", wrong], { env: home.env });
+    assert.equal(login.status, 5);
+    assert.match(login.stderr, /AWS rejected the MFA code for profile 'admin'/);
+    assert.deepEqual(cacheFiles(), []);
+    assert.equal(server.calls.GetSessionToken, 1, "a code from a flag is never retried");
+  });
+
+  test("a malformed code is refused before any AWS call", async () => {
+    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", "12345"], { env: home.env });
+    assert.equal(login.status, 2);
+    assert.equal(server.requests.length, 0);
+  });
+
+  test("--duration is checked before any AWS call", async () => {
+    const login = await runAwsmfa(["login", "-p", "alice", "--duration", "60", "--token-code", "123456"], { env: home.env });
+    assert.equal(login.status, 2);
+    assert.match(login.stderr, /--duration must be a whole number of seconds from 900 to 129600/);
+    assert.equal(server.requests.length, 0);
+  });
+
+  test("--token-code - reads the code from stdin; --duration sets the session length", async () => {
+    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", "-", "--duration", "3600"], {
+      env: home.env,
+      input: `${server.totp(SEED)}\n`,
+    });
+    assert.equal(login.status, 0, login.stderr);
+    const issued = server.issued.find((c) => c.kind === "GetSessionToken");
+    const seconds = ((issued?.expiration.getTime() ?? 0) - Date.now()) / 1000;
+    assert.ok(seconds > 3500 && seconds <= 3600, `session of ${seconds} s`);
+  });
+
+  test("--force starts a new session even when one is cached", async () => {
+    const first = await runAwsmfa(["login", "-p", "alice", "--token-code", server.totp(SEED)], { env: home.env });
+    assert.equal(first.status, 0, first.stderr);
+    const again = await runAwsmfa(["login", "-p", "alice", "--token-code", "-"], { env: home.env, input: "" });
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /already has a session/);
+    assert.equal(server.calls.GetSessionToken, 1);
+    const next = server.totp(SEED, server.now() + 30_000);
+    const forced = await runAwsmfa(["login", "-p", "alice", "--force", "--token-code", next], { env: home.env });
+    assert.equal(forced.status, 0, forced.stderr);
+    assert.equal(server.calls.GetSessionToken, 2);
+  });
+
+  test("no code source without a terminal fails at once with the ways to give one", async () => {
+    const cp = await runAwsmfa(["credential-process", "-p", "alice"], { env: home.env });
+    assert.equal(cp.status, 4);
+    assert.equal(cp.stdout, "");
+    assert.match(cp.stderr, /profile 'alice'/);
+    assert.match(cp.stderr, /--token-code/);
+    assert.match(cp.stderr, /mfa_process/);
+    assert.equal(server.calls.GetSessionToken ?? 0, 0);
+  });
+
+  test("status lists the profiles and the time left; logout forgets", async () => {
+    const login = await runAwsmfa(["login", "-p", "admin", "--token-code", server.totp(SEED)], { env: home.env });
+    assert.equal(login.status, 0, login.stderr);
+    const status = await runAwsmfa(["status", "--json"], { env: home.env });
+    assert.equal(status.status, 0, status.stderr);
+    const rows = JSON.parse(status.stdout).profiles as { profile: string; device: string; steps: { type: string; secondsLeft: number | null }[] }[];
+    assert.deepEqual(
+      rows.map((row) => row.profile),
+      ["admin", "alice"],
+    );
+    const admin = rows.find((row) => row.profile === "admin");
+    assert.equal(admin?.device, SERIAL);
+    assert.ok((admin?.steps[1]?.secondsLeft ?? 0) > 3000);
+    const logout = await runAwsmfa(["logout", "-p", "admin"], { env: home.env });
+    assert.equal(logout.status, 0, logout.stderr);
+    assert.match(logout.stderr, /Forgot 2 cached steps/);
+    assert.deepEqual(cacheFiles(), []);
+  });
+
+  test("--write-profile writes the session to the credentials file; logout removes it", async () => {
+    const before = readFileSync(home.credentialsPath, "utf8");
+    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", server.totp(SEED), "--write-profile", "alice-mfa"], {
+      env: home.env,
+    });
+    assert.equal(login.status, 0, login.stderr);
+    const written = readFileSync(home.credentialsPath, "utf8");
+    assert.ok(written.startsWith(before), "the existing profiles are untouched");
+    assert.match(written, /\[alice-mfa\]\naws_access_key_id = ASIA/);
+    assert.equal(statSync(home.credentialsPath).mode & 0o777, 0o600);
+    const clobber = await runAwsmfa(["login", "-p", "alice", "--write-profile", "alice"], { env: home.env });
+    assert.equal(clobber.status, 3, "never overwrites a profile awsmfa did not write");
+    const logout = await runAwsmfa(["logout", "-p", "alice", "--write-profile", "alice-mfa"], { env: home.env });
+    assert.equal(logout.status, 0, logout.stderr);
+    assert.equal(readFileSync(home.credentialsPath, "utf8"), before);
+  });
+
+  test("exec refuses to nest unless --force", async () => {
+    const nested = await runAwsmfa(["exec", "-p", "alice", "--", "true"], {
+      env: { ...home.env, AWSMFA_EXEC_PROFILE: "alice" },
+    });
+    assert.equal(nested.status, 2);
+    assert.match(nested.stderr, /Already inside `awsmfa exec`/);
+  });
+
+  test("credential_process pointing at itself is a clear error, not a loop", async () => {
+    const env = await createIsolatedEnv({
+      endpointUrl: server.url,
+      config: "[profile self]\ncredential_process = awsmfa credential-process -p self\n",
+    });
+    try {
+      const cp = await runAwsmfa(["credential-process", "-p", "self"], { env: env.env });
+      assert.equal(cp.status, 3);
+      assert.match(cp.stderr, /leads back into awsmfa/);
+    } finally {
+      await env.cleanup();
+    }
+  });
+});

@@ -1,0 +1,162 @@
+import { AppError } from "../errors";
+// Each import registers one source or prompt; adding a way to get a code is one file and one line here.
+import "./flag";
+import "./stdin";
+import "./process";
+import "./prompt";
+import "./terminal";
+import "./zenity";
+import "./kdialog";
+import "./osascript";
+import "./powershell";
+import "./ykman";
+import { noCodeSource, type Producer, registeredSources } from "./registry";
+import {
+  isJustAccepted,
+  lastUsedStep,
+  readStepMemory,
+  rememberOutcome,
+  STEP_MS,
+  stepAt,
+} from "./step-memory";
+import { deviceTerminal } from "./terminal-device";
+import type { CodeRequest, MfaCode, Runtime } from "./types";
+
+export { describeCodeSources } from "./registry";
+export {
+  askChoiceOnTerminal,
+  askOnTerminal,
+  canOpenTerminal,
+  type TerminalIO,
+  tellTerminal,
+} from "./terminal-device";
+export type { CodeRequest, MfaCode, Runtime } from "./types";
+
+/** A person gets this many tries to type a usable code before the command gives up. */
+const MAX_ASKS = 3;
+const REUSED = "That code was just used; wait for the next one.";
+const NOT_SIX_DIGITS = "That is not a six-digit code.";
+
+function defaultRuntime(overrides: Partial<Runtime> = {}): Runtime {
+  const platform = overrides.platform ?? process.platform;
+  return {
+    platform,
+    now: Date.now,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    terminal: deviceTerminal(platform),
+    stdin: process.stdin,
+    processTimeoutMs: 60_000,
+    dialogTimeoutMs: 300_000,
+    maxOutputBytes: 4096,
+    ...overrides,
+  };
+}
+
+/** A six-digit code from the first source that applies; fails at once when none can give one. */
+export async function getMfaCode(request: CodeRequest, overrides: Partial<Runtime> = {}): Promise<MfaCode> {
+  const runtime = defaultRuntime(overrides);
+  for (const source of registeredSources()) {
+    const producer = source.select(request, runtime);
+    if (producer === undefined) continue;
+    switch (producer.kind) {
+      case "given":
+        return {
+          code: sixDigits(await producer.produce(request), producer, request),
+          source: producer.source,
+          interactive: false,
+        };
+      case "generated":
+        return generated(producer, request, runtime);
+      case "typed":
+        return typed(producer, request, runtime);
+    }
+  }
+  throw noCodeSource(request, "there is no terminal to ask on, and nothing else is configured");
+}
+
+/** Tells the step memory what AWS made of `code`, so that it is not handed out again. */
+export function recordCodeOutcome(
+  request: CodeRequest,
+  code: MfaCode,
+  accepted: boolean,
+  overrides: Pick<Partial<Runtime>, "now"> = {},
+): void {
+  const at = (overrides.now ?? Date.now)();
+  try {
+    rememberOutcome(request.stateDir, request.serial, {
+      code: code.code,
+      step: code.step ?? stepAt(at),
+      accepted,
+      at,
+    });
+  } catch {
+    // The memory only spares a rejected code later; failing to keep it must not fail the command.
+  }
+}
+
+/**
+ * A generator asked again within the step whose code was used gives that code again, so wait
+ * for the next step before asking it (once: a YubiKey touch or a password manager unlock is not
+ * something to make a person do twice).
+ */
+async function generated(producer: Producer, request: CodeRequest, runtime: Runtime): Promise<MfaCode> {
+  const used = lastUsedStep(readStepMemory(request.stateDir, request.serial));
+  const now = runtime.now();
+  const wait = used === undefined ? 0 : (used + 1) * STEP_MS - now;
+  // More than one step ahead means the remembered step came from a clock that was wrong.
+  if (wait > 0 && wait <= STEP_MS) {
+    runtime.terminal.tell(
+      `Code for this 30-second window was already used; next in ${Math.ceil(wait / 1000)} s`,
+    );
+    await runtime.sleep(wait);
+  }
+  const code = sixDigits(await producer.produce(request), producer, request);
+  // The step when the code arrived: if production straddled a boundary, the later step is the
+  // one that must count as used, or the next request could get this very code.
+  return { code, source: producer.source, interactive: false, step: stepAt(runtime.now()) };
+}
+
+async function typed(producer: Producer, request: CodeRequest, runtime: Runtime): Promise<MfaCode> {
+  let notice = request.notice;
+  for (let ask = 1; ; ask++) {
+    const answer = (await producer.produce({ ...request, notice })).replace(/\s/g, "");
+    const last = ask === MAX_ASKS;
+    if (!/^\d{6}$/.test(answer)) {
+      if (last) throw badCode(producer, request);
+      notice = NOT_SIX_DIGITS;
+      continue;
+    }
+    if (
+      isJustAccepted(readStepMemory(request.stateDir, request.serial), request.serial, answer, runtime.now())
+    ) {
+      if (last) {
+        throw new AppError(
+          "code-reused",
+          `The MFA code typed for profile '${request.profile}' was the one just used, ${MAX_ASKS} times.`,
+          {
+            status: "noCode",
+            hint: "AWS accepts each code once: wait for the authenticator to show the next code.",
+          },
+        );
+      }
+      notice = REUSED;
+      continue;
+    }
+    return { code: answer, source: producer.source, interactive: true };
+  }
+}
+
+function sixDigits(raw: string, producer: Producer, request: CodeRequest): string {
+  const code = raw.trim();
+  if (/^\d{6}$/.test(code)) return code;
+  throw badCode(producer, request);
+}
+
+// The value itself stays out of the message: it may be something pasted by mistake, like a key.
+function badCode(producer: Producer, request: CodeRequest): AppError {
+  return new AppError(
+    "bad-code",
+    `The MFA code from ${producer.label} for profile '${request.profile}' is not six digits.`,
+    { status: "usage", hint: "An MFA code is the six digits the authenticator shows now." },
+  );
+}

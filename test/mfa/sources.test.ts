@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { test } from "node:test";
+import { AppError, ExitStatus } from "../../src/errors";
+import { getMfaCode } from "../../src/mfa/index";
+import { shellCommand } from "../../src/mfa/process";
+import { fakeRuntime, makeRequest, tempDir } from "./helpers";
+
+const PATH = process.env.PATH ?? "/usr/bin:/bin";
+
+function isAppErrorWith(code: string, status: keyof typeof ExitStatus, ...inMessage: string[]) {
+  return (error: unknown) => {
+    assert.ok(error instanceof AppError, `expected an AppError, got ${String(error)}`);
+    assert.equal(error.code, code);
+    assert.equal(error.status, ExitStatus[status]);
+    for (const text of inMessage)
+      assert.ok(error.message.includes(text), `"${error.message}" lacks "${text}"`);
+    return true;
+  };
+}
+
+test("--token-code gives its code, before any configured mfa_process", async (t) => {
+  const dir = tempDir(t);
+  const marker = join(dir, "ran");
+  const request = makeRequest(dir, {
+    tokenCode: "123456",
+    properties: { mfa_process: `touch '${marker}'; echo 999999` },
+    env: { PATH },
+  });
+  const code = await getMfaCode(request, fakeRuntime());
+  assert.deepEqual(code, { code: "123456", source: "token-code", interactive: false });
+  assert.equal(existsSync(marker), false, "mfa_process must not run when --token-code is given");
+});
+
+test("a --token-code that is not six digits is a usage error naming the flag, not echoing the value", async (t) => {
+  const dir = tempDir(t);
+  for (const bad of ["12345", "1234567", "12345a", "AKIAEXAMPLE"]) {
+    await assert.rejects(
+      getMfaCode(makeRequest(dir, { tokenCode: bad }), fakeRuntime()),
+      (error: unknown) =>
+        isAppErrorWith("bad-code", "usage", "--token-code", "profile 'dev'")(error) &&
+        !(error as AppError).message.includes(bad),
+    );
+  }
+});
+
+test("--token-code - reads the first line of stdin without waiting for its end", async (t) => {
+  const dir = tempDir(t);
+  const stdin = new Readable({ read() {} });
+  stdin.push("654321\r\nsecond line\n");
+  const code = await getMfaCode(makeRequest(dir, { tokenCode: "-" }), fakeRuntime({ stdin }));
+  assert.deepEqual(code, { code: "654321", source: "stdin", interactive: false });
+});
+
+test("--token-code - with empty stdin is a bad code from standard input", async (t) => {
+  const dir = tempDir(t);
+  const stdin = Readable.from([]);
+  await assert.rejects(
+    getMfaCode(makeRequest(dir, { tokenCode: "-" }), fakeRuntime({ stdin })),
+    isAppErrorWith("bad-code", "usage", "standard input"),
+  );
+});
+
+test("mfa_process output is trimmed and its step recorded", async (t) => {
+  const dir = tempDir(t);
+  const now = 1_700_000_000_000;
+  const request = makeRequest(dir, {
+    properties: { mfa_process: "printf '  %s\\n' \"$CODE_TO_PRINT\"" },
+    env: { PATH, CODE_TO_PRINT: "135790" },
+  });
+  const code = await getMfaCode(request, fakeRuntime({ now: () => now }));
+  assert.deepEqual(code, {
+    code: "135790",
+    source: "mfa_process",
+    interactive: false,
+    step: Math.floor(now / 30_000),
+  });
+});
+
+test("mfa_process that runs too long is killed and reported, without waiting for it", async (t) => {
+  const dir = tempDir(t);
+  const marker = join(dir, "finished");
+  const request = makeRequest(dir, {
+    properties: { mfa_process: `sleep 3; touch '${marker}'; echo 123456` },
+    env: { PATH },
+  });
+  await assert.rejects(
+    getMfaCode(request, fakeRuntime({ processTimeoutMs: 200 })),
+    isAppErrorWith("mfa-process-timeout", "noCode", "profile 'dev'", "0.2 s"),
+  );
+  assert.equal(existsSync(marker), false);
+});
+
+test("mfa_process printing without end is cut off at the output bound", async (t) => {
+  const dir = tempDir(t);
+  const request = makeRequest(dir, { properties: { mfa_process: "yes 123456" }, env: { PATH } });
+  await assert.rejects(
+    getMfaCode(request, fakeRuntime({ maxOutputBytes: 4096 })),
+    isAppErrorWith("mfa-process-output", "noCode", "4096 bytes"),
+  );
+});
+
+test("mfa_process output that is not six digits is rejected without being echoed", async (t) => {
+  const dir = tempDir(t);
+  for (const output of ["abcdef", "12345", "123 456", "1234567"]) {
+    const request = makeRequest(dir, { properties: { mfa_process: `echo '${output}'` }, env: { PATH } });
+    await assert.rejects(
+      getMfaCode(request, fakeRuntime()),
+      (error: unknown) =>
+        isAppErrorWith("bad-code", "usage", "mfa_process")(error) &&
+        !(error as AppError).message.includes(output),
+    );
+  }
+});
+
+test("mfa_process that fails reports its exit status", async (t) => {
+  const dir = tempDir(t);
+  const request = makeRequest(dir, { properties: { mfa_process: "echo 123456; exit 3" }, env: { PATH } });
+  await assert.rejects(
+    getMfaCode(request, fakeRuntime()),
+    isAppErrorWith("mfa-process-failed", "noCode", "exit status 3"),
+  );
+});
+
+test("the shell for mfa_process is /bin/sh -c on POSIX and cmd.exe /d /s /c on Windows", () => {
+  assert.deepEqual(shellCommand("op item get x --otp", "linux", {}), {
+    file: "/bin/sh",
+    args: ["-c", "op item get x --otp"],
+    windowsVerbatimArguments: false,
+  });
+  assert.deepEqual(shellCommand("op item get x --otp", "darwin", {}).file, "/bin/sh");
+  assert.deepEqual(shellCommand("op item get x --otp", "win32", {}), {
+    file: "cmd.exe",
+    args: ["/d", "/s", "/c", '"op item get x --otp"'],
+    windowsVerbatimArguments: true,
+  });
+  assert.equal(
+    shellCommand("x", "win32", { ComSpec: "C:\\Windows\\system32\\cmd.exe" }).file,
+    "C:\\Windows\\system32\\cmd.exe",
+  );
+});

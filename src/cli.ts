@@ -43,8 +43,19 @@ function report(error: unknown, debug: boolean): number {
 /** The cause's kind and message only: an SDK error object can carry request details. */
 function describeCause(cause: unknown): string {
   if (cause === undefined) return "no further detail";
-  const e = cause as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number; requestId?: string } };
-  const parts = [e.name, e.code, e.message, e.$metadata?.httpStatusCode, e.$metadata?.requestId && `request ${e.$metadata.requestId}`];
+  const e = cause as {
+    name?: string;
+    code?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number; requestId?: string };
+  };
+  const parts = [
+    e.name,
+    e.code,
+    e.message,
+    e.$metadata?.httpStatusCode,
+    e.$metadata?.requestId && `request ${e.$metadata.requestId}`,
+  ];
   return parts.filter(Boolean).join(" | ");
 }
 

@@ -1,8 +1,8 @@
+import { DEFAULT_MIN_TTL_SECONDS, loadPlan, parseMinTtl, selectedProfile } from "./commands/selection";
 import { credentialProcessJson } from "./output/credential-process";
 import { credentialVariables, parseShell, shellFromEnv, shellLines } from "./output/shell";
 import { cachedEntry } from "./session/obtain";
 import { regionOf } from "./session/steps";
-import { DEFAULT_MIN_TTL_SECONDS, loadPlan, parseMinTtl, selectedProfile } from "./commands/selection";
 
 /**
  * The path paid on every aws CLI call: `credential-process` (and `env`) with valid cached
@@ -17,7 +17,8 @@ export function warmCredentials(argv: string[]): string | undefined {
   const env = process.env;
   if ((env.AWSMFA_RESOLVING ?? "") !== "") return undefined; // the full path reports loops
   const plan = loadPlan(selectedProfile(options["--profile"], env), env);
-  const minTtl = options["--min-ttl"] === undefined ? DEFAULT_MIN_TTL_SECONDS : parseMinTtl(options["--min-ttl"]);
+  const minTtl =
+    options["--min-ttl"] === undefined ? DEFAULT_MIN_TTL_SECONDS : parseMinTtl(options["--min-ttl"]);
   const entry = cachedEntry(plan, env, minTtl);
   if (!entry) return undefined;
   if (command === "credential-process") return `${credentialProcessJson(entry.credentials)}\n`;

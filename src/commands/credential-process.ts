@@ -13,6 +13,9 @@ export interface CredentialProcessOptions {
  */
 export async function runCredentialProcess(options: CredentialProcessOptions): Promise<void> {
   const plan = loadPlan(selectedProfile(options.profile, process.env), process.env);
-  const { entry } = await credentialsFor(plan, { minTtlSeconds: parseMinTtl(options.minTtl), notify: () => {} });
+  const { entry } = await credentialsFor(plan, {
+    minTtlSeconds: parseMinTtl(options.minTtl),
+    notify: () => {},
+  });
   process.stdout.write(`${credentialProcessJson(entry.credentials)}\n`);
 }

@@ -31,7 +31,8 @@ export async function credentialsFor(plan: Plan, request: CredentialsRequest): P
 
 function refuseLoop(plan: Plan): void {
   const resolving = (process.env[RESOLVING] ?? "").split(",");
-  const viaItself = plan.leaf.type === "credential-process" && /\bawsmfa\b/.test(plan.leaf.detail.credential_process ?? "");
+  const viaItself =
+    plan.leaf.type === "credential-process" && /\bawsmfa\b/.test(plan.leaf.detail.credential_process ?? "");
   if (resolving.includes(plan.profile) || viaItself) {
     throw new AppError(
       "credential-loop",

@@ -1,4 +1,4 @@
-import { parseShell, shellFromEnv, credentialVariables, shellLines } from "../output/shell";
+import { credentialVariables, parseShell, shellFromEnv, shellLines } from "../output/shell";
 import { regionOf } from "../session/steps";
 import { credentialsFor } from "./credentials";
 import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
@@ -12,6 +12,11 @@ export interface EnvOptions {
 export async function runEnv(options: EnvOptions): Promise<void> {
   const shell = options.shell ? parseShell(options.shell) : shellFromEnv(process.env);
   const plan = loadPlan(selectedProfile(options.profile, process.env), process.env);
-  const { entry } = await credentialsFor(plan, { minTtlSeconds: parseMinTtl(options.minTtl), notify: tellStderr });
-  process.stdout.write(shellLines(credentialVariables(entry.credentials, regionOf(plan, process.env)), shell));
+  const { entry } = await credentialsFor(plan, {
+    minTtlSeconds: parseMinTtl(options.minTtl),
+    notify: tellStderr,
+  });
+  process.stdout.write(
+    shellLines(credentialVariables(entry.credentials, regionOf(plan, process.env)), shell),
+  );
 }

@@ -30,7 +30,12 @@ export async function runLogin(options: LoginOptions): Promise<void> {
   });
   const { entry } = obtained;
   if (options.writeProfile) {
-    const path = await writeSessionProfile(process.env, options.writeProfile, entry.credentials, regionOf(plan, process.env));
+    const path = await writeSessionProfile(
+      process.env,
+      options.writeProfile,
+      entry.credentials,
+      regionOf(plan, process.env),
+    );
     tellStderr(`Wrote the session to [${options.writeProfile}] in ${path}.`);
   }
   tellStderr(summary(plan.profile, entry, obtained.fromCache));

@@ -22,7 +22,8 @@ export async function runLogout(options: LogoutOptions): Promise<void> {
   if (options.all) {
     for (const key of listEntryKeys(dir)) if (removeEntry(dir, key)) removed++;
     for (const name of managedSessionProfiles()) {
-      if (await removeSessionProfile(process.env, name)) tellStderr(`Removed [${name}] from the credentials file.`);
+      if (await removeSessionProfile(process.env, name))
+        tellStderr(`Removed [${name}] from the credentials file.`);
     }
   } else {
     const plan = loadPlan(selectedProfile(options.profile, process.env), process.env);

@@ -21,7 +21,12 @@ function stepJson(step: Step): Record<string, unknown> {
     case "keys":
       return { type: "keys", profile: step.profile, accessKeyId: step.accessKeyId };
     case "mfa-session":
-      return { type: "mfa-session", profile: step.profile, serial: step.serial, durationSeconds: step.durationSeconds };
+      return {
+        type: "mfa-session",
+        profile: step.profile,
+        serial: step.serial,
+        durationSeconds: step.durationSeconds,
+      };
     case "assume-role":
       return {
         type: "assume-role",

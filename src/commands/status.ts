@@ -55,7 +55,9 @@ export function runStatus(options: StatusOptions): void {
     return;
   }
   if (rows.length === 0) {
-    process.stdout.write("No profile has an MFA device configured. Run `awsmfa login -p PROFILE` to set one up.\n");
+    process.stdout.write(
+      "No profile has an MFA device configured. Run `awsmfa login -p PROFILE` to set one up.\n",
+    );
     return;
   }
   const lines: string[] = [];

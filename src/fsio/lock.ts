@@ -52,10 +52,14 @@ export async function acquireLock(path: string, options: LockOptions): Promise<H
     }
     if (Date.now() >= deadline) {
       const who = holder === "unreadable" ? "another process" : `process ${holder.pid}`;
-      throw new AppError("lock-timeout", `Gave up waiting for ${who} that holds the lock on ${options.what}.`, {
-        status: "locked",
-        hint: `If no awsmfa is running, remove ${path} and try again.`,
-      });
+      throw new AppError(
+        "lock-timeout",
+        `Gave up waiting for ${who} that holds the lock on ${options.what}.`,
+        {
+          status: "locked",
+          hint: `If no awsmfa is running, remove ${path} and try again.`,
+        },
+      );
     }
     await sleep(POLL_MS);
   }

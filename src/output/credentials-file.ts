@@ -54,9 +54,13 @@ export async function removeSessionProfile(env: NodeJS.ProcessEnv, name: string)
 function refuseForeignSection(text: string, path: string, name: string): void {
   const section = parseProfileFiles(undefined, { path, text }).profiles[name];
   if (section !== undefined && section[MARK] !== "true") {
-    throw new AppError("profile-not-ours", `[${name}] in ${path} was not written by awsmfa; not touching it.`, {
-      status: "config",
-      hint: "Choose another name for --write-profile (for example NAME-mfa).",
-    });
+    throw new AppError(
+      "profile-not-ours",
+      `[${name}] in ${path} was not written by awsmfa; not touching it.`,
+      {
+        status: "config",
+        hint: "Choose another name for --write-profile (for example NAME-mfa).",
+      },
+    );
   }
 }

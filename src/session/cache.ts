@@ -1,5 +1,14 @@
 import { createHash } from "node:crypto";
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, unlinkSync } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { AppError, errnoCode } from "../errors";
@@ -45,10 +54,14 @@ export function ensureCacheDirectory(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
-    throw new AppError("cache-dir", `Cannot create the cache directory ${dir}: ${(error as Error).message}.`, {
-      status: "unsafeFile",
-      hint: "Set AWSMFA_CACHE_DIR to a directory you own.",
-    });
+    throw new AppError(
+      "cache-dir",
+      `Cannot create the cache directory ${dir}: ${(error as Error).message}.`,
+      {
+        status: "unsafeFile",
+        hint: "Set AWSMFA_CACHE_DIR to a directory you own.",
+      },
+    );
   }
   checkOwnership(dir, statSync(dir), "directory");
 }
@@ -130,10 +143,14 @@ function checkOwnership(path: string, stat: Ownership, what: "file" | "directory
   if (process.platform === "win32") return;
   const uid = process.getuid?.();
   if (uid !== undefined && stat.uid !== uid) {
-    throw new AppError("unsafe-cache", `The cache ${what} ${path} belongs to another user (uid ${stat.uid}); not using it.`, {
-      status: "unsafeFile",
-      hint: `Remove it (\`rm -r ${path}\`) or set AWSMFA_CACHE_DIR to a directory you own.`,
-    });
+    throw new AppError(
+      "unsafe-cache",
+      `The cache ${what} ${path} belongs to another user (uid ${stat.uid}); not using it.`,
+      {
+        status: "unsafeFile",
+        hint: `Remove it (\`rm -r ${path}\`) or set AWSMFA_CACHE_DIR to a directory you own.`,
+      },
+    );
   }
   if ((stat.mode & 0o077) !== 0) {
     const wanted = what === "file" ? "600" : "700";

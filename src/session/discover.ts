@@ -20,11 +20,19 @@ export async function discoverDevice(
   const context = { profile: plan.profile, accessKeyId: leaf.accessKeyId };
   const caller = await sts.getCallerIdentity(leaf, where, context);
   const devices = await sts.listMfaDevices(leaf, where, context);
-  const serial = await chooseDevice(plan, caller.arn, devices.map((device) => device.serial));
+  const serial = await chooseDevice(
+    plan,
+    caller.arn,
+    devices.map((device) => device.serial),
+  );
 
   const path = configFilePath(options.env);
-  await editProfileFile(path, "config", (text) => setProperty(text, "config", leaf.profile, "mfa_serial", serial));
-  options.notify(`Found MFA device ${serial} for ${caller.arn}; saved it as mfa_serial of profile '${leaf.profile}' in ${path}.`);
+  await editProfileFile(path, "config", (text) =>
+    setProperty(text, "config", leaf.profile, "mfa_serial", serial),
+  );
+  options.notify(
+    `Found MFA device ${serial} for ${caller.arn}; saved it as mfa_serial of profile '${leaf.profile}' in ${path}.`,
+  );
 
   // Read back what was written, so the plan is the one every later run will resolve.
   return resolvePlan(loadProfileSet(options.env), plan.profile);
@@ -33,19 +41,29 @@ export async function discoverDevice(
 async function chooseDevice(plan: Plan, userArn: string, serials: string[]): Promise<string> {
   if (serials.length === 1) return serials[0] as string;
   if (serials.length === 0) {
-    throw new AppError("no-mfa-device", `The IAM user ${userArn} (profile '${plan.profile}') has no MFA device.`, {
-      status: "config",
-      hint: "Assign one in the IAM console (Users → Security credentials → Assign MFA device), then run awsmfa again.",
-    });
+    throw new AppError(
+      "no-mfa-device",
+      `The IAM user ${userArn} (profile '${plan.profile}') has no MFA device.`,
+      {
+        status: "config",
+        hint: "Assign one in the IAM console (Users → Security credentials → Assign MFA device), then run awsmfa again.",
+      },
+    );
   }
   const terminal = await import("../mfa/terminal-device");
   if (!terminal.canOpenTerminal()) {
     throw new AppError(
       "several-mfa-devices",
       `The IAM user ${userArn} (profile '${plan.profile}') has ${serials.length} MFA devices: ${serials.join(", ")}.`,
-      { status: "config", hint: `Choose one: add mfa_serial = <one of them> to [profile ${plan.leaf.profile}].` },
+      {
+        status: "config",
+        hint: `Choose one: add mfa_serial = <one of them> to [profile ${plan.leaf.profile}].`,
+      },
     );
   }
-  const index = await terminal.askChoiceOnTerminal(`Which MFA device should profile '${plan.profile}' use?`, serials);
+  const index = await terminal.askChoiceOnTerminal(
+    `Which MFA device should profile '${plan.profile}' use?`,
+    serials,
+  );
   return serials[index] as string;
 }

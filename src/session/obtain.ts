@@ -4,7 +4,15 @@ import { AppError } from "../errors";
 import { withLock } from "../fsio/lock";
 import type { CallerIdentity, SessionCredentials } from "../sts/credentials";
 import { userNameOf } from "../sts/credentials";
-import { type CacheEntry, cacheDirectory, ensureCacheDirectory, entryPath, readEntry, secondsLeft, writeEntry } from "./cache";
+import {
+  type CacheEntry,
+  cacheDirectory,
+  ensureCacheDirectory,
+  entryPath,
+  readEntry,
+  secondsLeft,
+  writeEntry,
+} from "./cache";
 import { discoverDevice } from "./discover";
 import { type CacheableStep, cacheableSteps, regionOf } from "./steps";
 
@@ -45,7 +53,11 @@ const LOCK_STALE_MS = 10 * 60_000;
 const MFA_ATTEMPTS = 3;
 
 /** The cached credentials for a plan if they are good enough, without loading anything heavy. */
-export function cachedEntry(plan: Plan, env: NodeJS.ProcessEnv, minTtlSeconds: number): CacheEntry | undefined {
+export function cachedEntry(
+  plan: Plan,
+  env: NodeJS.ProcessEnv,
+  minTtlSeconds: number,
+): CacheEntry | undefined {
   const last = cacheableSteps(plan)?.at(-1);
   if (!last) return undefined;
   const entry = readEntry(cacheDirectory(env), last.key);
@@ -62,10 +74,16 @@ export async function obtainCredentials(selectedPlan: Plan, options: ObtainOptio
 
   const start = options.force ? 0 : firstStepToDo(dir, steps, options.minTtlSeconds);
   if (start === steps.length) {
-    return { plan, entry: readEntry(dir, (steps.at(-1) as CacheableStep).key) as CacheEntry, fromCache: true };
+    return {
+      plan,
+      entry: readEntry(dir, (steps.at(-1) as CacheableStep).key) as CacheEntry,
+      fromCache: true,
+    };
   }
   let below: Below =
-    start === 0 ? { credentials: leaf, userName: undefined } : belowFrom(readEntry(dir, (steps[start - 1] as CacheableStep).key) as CacheEntry);
+    start === 0
+      ? { credentials: leaf, userName: undefined }
+      : belowFrom(readEntry(dir, (steps[start - 1] as CacheableStep).key) as CacheEntry);
   let entry: CacheEntry | undefined;
   for (let index = start; index < steps.length; index++) {
     const { step, key } = steps[index] as CacheableStep;
@@ -77,14 +95,18 @@ export async function obtainCredentials(selectedPlan: Plan, options: ObtainOptio
         timeoutMs: LOCK_WAIT_MS,
         staleMs: LOCK_STALE_MS,
         what: `the ${step.type} for profile '${plan.profile}'`,
-        onWait: (holder) => options.notify(`Waiting for awsmfa (pid ${holder.pid}), which is getting this session already…`),
+        onWait: (holder) =>
+          options.notify(`Waiting for awsmfa (pid ${holder.pid}), which is getting this session already…`),
       },
       async () => {
         if (!options.force) {
           const done = readEntry(dir, key);
           if (done && secondsLeft(done) >= wanted) return done;
         }
-        const made = step.type === "mfa-session" ? await startSession(step, base, plan, options, dir) : await assume(step, base, plan, options, dir);
+        const made =
+          step.type === "mfa-session"
+            ? await startSession(step, base, plan, options, dir)
+            : await assume(step, base, plan, options, dir);
         writeEntry(dir, key, made);
         return made;
       },
@@ -112,23 +134,44 @@ function firstStepToDo(dir: string, steps: CacheableStep[], minTtlSeconds: numbe
   return 0;
 }
 
-async function startSession(step: MfaSessionStep, below: Below, plan: Plan, options: ObtainOptions, dir: string): Promise<CacheEntry> {
+async function startSession(
+  step: MfaSessionStep,
+  below: Below,
+  plan: Plan,
+  options: ObtainOptions,
+  dir: string,
+): Promise<CacheEntry> {
   const sts = await import("../sts/client");
   const where = { region: regionOf(plan, options.env) ?? "us-east-1", env: options.env };
   const context = { profile: plan.profile, serial: step.serial, accessKeyId: below.credentials.accessKeyId };
   const durationSeconds = options.sessionDurationSeconds ?? step.durationSeconds;
   const credentials = await withMfaCode(plan, step.serial, options, dir, (tokenCode) =>
-    sts.getSessionToken(below.credentials, { serialNumber: step.serial, tokenCode, durationSeconds }, where, context),
+    sts.getSessionToken(
+      below.credentials,
+      { serialNumber: step.serial, tokenCode, durationSeconds },
+      where,
+      context,
+    ),
   );
   // Only for the role session name and `status`; a session that works is not lost over it.
   const identity = await sts.getCallerIdentity(credentials, where, context).catch(() => undefined);
   return entryOf("mfa-session", plan, credentials, identity, { serial: step.serial });
 }
 
-async function assume(step: AssumeRoleStep, below: Below, plan: Plan, options: ObtainOptions, dir: string): Promise<CacheEntry> {
+async function assume(
+  step: AssumeRoleStep,
+  below: Below,
+  plan: Plan,
+  options: ObtainOptions,
+  dir: string,
+): Promise<CacheEntry> {
   const sts = await import("../sts/client");
   const where = { region: regionOf(plan, options.env) ?? "us-east-1", env: options.env };
-  const context = { profile: plan.profile, serial: step.mfaSerial, accessKeyId: below.credentials.accessKeyId };
+  const context = {
+    profile: plan.profile,
+    serial: step.mfaSerial,
+    accessKeyId: below.credentials.accessKeyId,
+  };
   let userName = below.userName;
   if (userName === undefined && step.roleSessionName === null) {
     const caller = await sts.getCallerIdentity(below.credentials, where, context);
@@ -143,7 +186,12 @@ async function assume(step: AssumeRoleStep, below: Below, plan: Plan, options: O
   };
   const { credentials, identity } = step.mfaSerial
     ? await withMfaCode(plan, step.mfaSerial, options, dir, (tokenCode) =>
-        sts.assumeRole(below.credentials, { ...params, serialNumber: step.mfaSerial, tokenCode }, where, context),
+        sts.assumeRole(
+          below.credentials,
+          { ...params, serialNumber: step.mfaSerial, tokenCode },
+          where,
+          context,
+        ),
       )
     : await sts.assumeRole(below.credentials, params, where, context);
   return entryOf("assume-role", plan, credentials, identity, { roleArn: step.roleArn, userName });

@@ -177,13 +177,18 @@ function proxyFor(env: NodeJS.ProcessEnv, endpoint: string | undefined): string 
   const noProxy = (env.NO_PROXY || env.no_proxy || "").split(",").map((entry) => entry.trim().toLowerCase());
   const host = target.hostname.toLowerCase();
   const bypass = noProxy.some(
-    (entry) => entry === "*" || (entry !== "" && (host === entry.replace(/^\./, "") || host.endsWith(entry.startsWith(".") ? entry : `.${entry}`))),
+    (entry) =>
+      entry === "*" ||
+      (entry !== "" &&
+        (host === entry.replace(/^\./, "") || host.endsWith(entry.startsWith(".") ? entry : `.${entry}`))),
   );
   return bypass ? undefined : proxy;
 }
 
 function sessionCredentials(
-  credentials: { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string; Expiration?: Date } | undefined,
+  credentials:
+    | { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string; Expiration?: Date }
+    | undefined,
   context: CallContext,
 ): SessionCredentials {
   const expiration = credentials?.Expiration;
@@ -191,7 +196,11 @@ function sessionCredentials(
     throw toAppError(new Error("the response held no complete credentials"), context, {});
   }
   if (Number.isNaN(expiration.getTime()) || expiration.getTime() <= Date.now()) {
-    throw toAppError(new Error(`the credentials AWS returned had already expired (${expiration.toISOString()})`), context, {});
+    throw toAppError(
+      new Error(`the credentials AWS returned had already expired (${expiration.toISOString()})`),
+      context,
+      {},
+    );
   }
   return {
     accessKeyId: credentials.AccessKeyId,

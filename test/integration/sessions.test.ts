@@ -48,12 +48,16 @@ after(() => home?.cleanup());
 
 /** Cached credentials (the MFA step memory beside them holds no secret). */
 function cacheFiles(): string[] {
-  return existsSync(home.cacheDir) ? readdirSync(home.cacheDir).filter((name) => /^[0-9a-f]{32}\.json$/.test(name)) : [];
+  return existsSync(home.cacheDir)
+    ? readdirSync(home.cacheDir).filter((name) => /^[0-9a-f]{32}\.json$/.test(name))
+    : [];
 }
 
 describe("one code serves every command and role", () => {
   test("login makes one GetSessionToken; credential-process, env, exec and a role reuse it", async () => {
-    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", server.totp(SEED)], { env: home.env });
+    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", server.totp(SEED)], {
+      env: home.env,
+    });
     assert.equal(login.status, 0, login.stderr);
     assert.equal(login.stdout, "");
     assert.match(login.stderr, /Logged in: profile 'alice' as arn:aws:iam::111111111111:user\/alice/);
@@ -62,21 +66,37 @@ describe("one code serves every command and role", () => {
     const process1 = await runAwsmfa(["credential-process", "-p", "alice"], { env: home.env });
     assert.equal(process1.status, 0, process1.stderr);
     const json = JSON.parse(process1.stdout);
-    assert.deepEqual(Object.keys(json), ["Version", "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"]);
+    assert.deepEqual(Object.keys(json), [
+      "Version",
+      "AccessKeyId",
+      "SecretAccessKey",
+      "SessionToken",
+      "Expiration",
+    ]);
     assert.equal(json.Version, 1);
     assert.match(json.AccessKeyId, /^ASIA/);
     assert.match(json.Expiration, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     const issued = server.issued.find((c) => c.accessKeyId === json.AccessKeyId);
     assert.equal(issued?.kind, "GetSessionToken");
 
-    const env = await runAwsmfa(["env", "-p", "alice", "--shell", "bash"], { env: { ...home.env, AWS_REGION: "" } });
+    const env = await runAwsmfa(["env", "-p", "alice", "--shell", "bash"], {
+      env: { ...home.env, AWS_REGION: "" },
+    });
     assert.equal(env.status, 0, env.stderr);
     assert.match(env.stdout, new RegExp(`^export AWS_ACCESS_KEY_ID='${json.AccessKeyId}'$`, "m"));
     assert.match(env.stdout, /^export AWS_REGION='eu-central-1'$/m);
     assert.match(env.stdout, /^unset AWS_PROFILE$/m);
 
     const exec = await runAwsmfa(
-      ["exec", "-p", "alice", "--", process.execPath, "-e", "process.stdout.write(process.env.AWS_SESSION_TOKEN); process.exit(7)"],
+      [
+        "exec",
+        "-p",
+        "alice",
+        "--",
+        process.execPath,
+        "-e",
+        "process.stdout.write(process.env.AWS_SESSION_TOKEN); process.exit(7)",
+      ],
       { env: { ...home.env, AWS_PROFILE: "someone-else" } },
     );
     assert.equal(exec.status, 7, "exec exits with the child's status");
@@ -119,7 +139,9 @@ describe("one code serves every command and role", () => {
   });
 
   test("--duration is checked before any AWS call", async () => {
-    const login = await runAwsmfa(["login", "-p", "alice", "--duration", "60", "--token-code", "123456"], { env: home.env });
+    const login = await runAwsmfa(["login", "-p", "alice", "--duration", "60", "--token-code", "123456"], {
+      env: home.env,
+    });
     assert.equal(login.status, 2);
     assert.match(login.stderr, /--duration must be a whole number of seconds from 900 to 129600/);
     assert.equal(server.requests.length, 0);
@@ -137,14 +159,21 @@ describe("one code serves every command and role", () => {
   });
 
   test("--force starts a new session even when one is cached", async () => {
-    const first = await runAwsmfa(["login", "-p", "alice", "--token-code", server.totp(SEED)], { env: home.env });
+    const first = await runAwsmfa(["login", "-p", "alice", "--token-code", server.totp(SEED)], {
+      env: home.env,
+    });
     assert.equal(first.status, 0, first.stderr);
-    const again = await runAwsmfa(["login", "-p", "alice", "--token-code", "-"], { env: home.env, input: "" });
+    const again = await runAwsmfa(["login", "-p", "alice", "--token-code", "-"], {
+      env: home.env,
+      input: "",
+    });
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stderr, /already has a session/);
     assert.equal(server.calls.GetSessionToken, 1);
     const next = server.totp(SEED, server.now() + 30_000);
-    const forced = await runAwsmfa(["login", "-p", "alice", "--force", "--token-code", next], { env: home.env });
+    const forced = await runAwsmfa(["login", "-p", "alice", "--force", "--token-code", next], {
+      env: home.env,
+    });
     assert.equal(forced.status, 0, forced.stderr);
     assert.equal(server.calls.GetSessionToken, 2);
   });
@@ -160,11 +189,17 @@ describe("one code serves every command and role", () => {
   });
 
   test("status lists the profiles and the time left; logout forgets", async () => {
-    const login = await runAwsmfa(["login", "-p", "admin", "--token-code", server.totp(SEED)], { env: home.env });
+    const login = await runAwsmfa(["login", "-p", "admin", "--token-code", server.totp(SEED)], {
+      env: home.env,
+    });
     assert.equal(login.status, 0, login.stderr);
     const status = await runAwsmfa(["status", "--json"], { env: home.env });
     assert.equal(status.status, 0, status.stderr);
-    const rows = JSON.parse(status.stdout).profiles as { profile: string; device: string; steps: { type: string; secondsLeft: number | null }[] }[];
+    const rows = JSON.parse(status.stdout).profiles as {
+      profile: string;
+      device: string;
+      steps: { type: string; secondsLeft: number | null }[];
+    }[];
     assert.deepEqual(
       rows.map((row) => row.profile),
       ["admin", "alice"],
@@ -180,9 +215,12 @@ describe("one code serves every command and role", () => {
 
   test("--write-profile writes the session to the credentials file; logout removes it", async () => {
     const before = readFileSync(home.credentialsPath, "utf8");
-    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", server.totp(SEED), "--write-profile", "alice-mfa"], {
-      env: home.env,
-    });
+    const login = await runAwsmfa(
+      ["login", "-p", "alice", "--token-code", server.totp(SEED), "--write-profile", "alice-mfa"],
+      {
+        env: home.env,
+      },
+    );
     assert.equal(login.status, 0, login.stderr);
     const written = readFileSync(home.credentialsPath, "utf8");
     assert.ok(written.startsWith(before), "the existing profiles are untouched");
@@ -190,7 +228,9 @@ describe("one code serves every command and role", () => {
     assert.equal(statSync(home.credentialsPath).mode & 0o777, 0o600);
     const clobber = await runAwsmfa(["login", "-p", "alice", "--write-profile", "alice"], { env: home.env });
     assert.equal(clobber.status, 3, "never overwrites a profile awsmfa did not write");
-    const logout = await runAwsmfa(["logout", "-p", "alice", "--write-profile", "alice-mfa"], { env: home.env });
+    const logout = await runAwsmfa(["logout", "-p", "alice", "--write-profile", "alice-mfa"], {
+      env: home.env,
+    });
     assert.equal(logout.status, 0, logout.stderr);
     assert.equal(readFileSync(home.credentialsPath, "utf8"), before);
   });

@@ -1,0 +1,93 @@
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { posix, win32 } from "node:path";
+import { AppError, errnoCode } from "../errors";
+import { parseProfileFiles } from "./ini";
+import type { ProfileFile, ProfileSet } from "./types";
+
+/**
+ * Where the shared config and credentials files are, by the rules the SDKs share
+ * (file-location-tests.json). Read on every aws CLI call through credential_process, so this
+ * stays synchronous and imports nothing heavy.
+ */
+
+type Env = NodeJS.ProcessEnv;
+
+export function configFilePath(env: Env = process.env, platform = process.platform, home?: string): string {
+  return profileFilePath(env.AWS_CONFIG_FILE, "config", env, platform, home);
+}
+
+export function credentialsFilePath(
+  env: Env = process.env,
+  platform = process.platform,
+  home?: string,
+): string {
+  return profileFilePath(env.AWS_SHARED_CREDENTIALS_FILE, "credentials", env, platform, home);
+}
+
+/** The profile the SDKs pick when none is named on the command line. */
+export function profileFromEnv(env: Env = process.env): string {
+  return env.AWS_PROFILE || "default";
+}
+
+/** Both files' text; a file that does not exist is undefined, as it is for the SDKs. */
+export function readProfileFiles(env: Env = process.env): {
+  config?: ProfileFile;
+  credentials?: ProfileFile;
+} {
+  return {
+    config: readProfileFile(configFilePath(env)),
+    credentials: readProfileFile(credentialsFilePath(env)),
+  };
+}
+
+export function loadProfileSet(env: Env = process.env): ProfileSet {
+  const { config, credentials } = readProfileFiles(env);
+  return parseProfileFiles(config, credentials);
+}
+
+function profileFilePath(
+  override: string | undefined,
+  name: "config" | "credentials",
+  env: Env,
+  platform: NodeJS.Platform,
+  home: string | undefined,
+): string {
+  const paths = platform === "win32" ? win32 : posix;
+  const homeDir = () => home ?? homeDirectory(env, platform);
+  if (!override) return paths.join(homeDir(), ".aws", name);
+  if (override === "~") return homeDir();
+  const homeRelative = override.startsWith("~/") || (platform === "win32" && override.startsWith("~\\"));
+  return homeRelative ? paths.join(homeDir(), override.slice(2)) : override;
+}
+
+function homeDirectory(env: Env, platform: NodeJS.Platform): string {
+  if (env.HOME) return env.HOME;
+  if (platform === "win32") {
+    if (env.USERPROFILE) return env.USERPROFILE;
+    if (env.HOMEDRIVE && env.HOMEPATH) return env.HOMEDRIVE + env.HOMEPATH;
+  }
+  try {
+    return homedir();
+  } catch (error) {
+    throw new AppError("no-home", "Cannot tell where your home directory is, so not where ~/.aws is.", {
+      status: "config",
+      hint: "Set HOME, or AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE.",
+      cause: error,
+    });
+  }
+}
+
+function readProfileFile(path: string): ProfileFile | undefined {
+  try {
+    return { path, text: readFileSync(path, "utf8") };
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === "ENOENT") return undefined;
+    throw new AppError("config-read", `Cannot read ${path} (${code ?? "unknown error"}).`, {
+      status: "config",
+      hint: "Check that it is a file you can read.",
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,261 @@
+import { AppError } from "../errors";
+import type { FileKind, ProfileFile, ProfileSet, Properties } from "./types";
+
+/**
+ * The AWS shared config and credentials file format, read by the rules the SDKs share (the
+ * smithy-rs profile-parser test suite is the reference). Every line keeps its text, its ending
+ * and its number, so that errors can point at a line and edit.ts can change one line and put
+ * every other byte back.
+ */
+
+export interface TextLine {
+  text: string;
+  eol: "" | "\n" | "\r\n";
+}
+
+export interface ParsedProperty {
+  /** Lowercased (ASCII only), as the SDKs compare keys. */
+  key: string;
+  /** The key line's value, then "\n" and each continuation line, as the SDKs see it. */
+  value: string;
+  /** 1-based: the key line, then its continuation lines. */
+  lines: number[];
+  /** Where the key line's own value sits in that line's text (end exclusive). */
+  valueStart: number;
+  valueEnd: number;
+}
+
+export type SectionRole =
+  /** `shadowed`: a config file's `[default]` that loses to its `[profile default]`. */
+  | { type: "profile"; name: string; shadowed: boolean }
+  | { type: "sso-session"; name: string }
+  | { type: "ignored" };
+
+export interface ParsedSection {
+  /** 1-based line of the `[...]` header. */
+  line: number;
+  role: SectionRole;
+  properties: ParsedProperty[];
+}
+
+export interface ParsedFile {
+  lines: TextLine[];
+  sections: ParsedSection[];
+}
+
+/** Both files merged: credentials after config, so the credentials file wins per property. */
+export function parseProfileFiles(config?: ProfileFile, credentials?: ProfileFile): ProfileSet {
+  const set: ProfileSet = { profiles: emptyRecord(), ssoSessions: emptyRecord(), origins: emptyRecord() };
+  if (config) mergeFile(set, config, "config");
+  if (credentials) mergeFile(set, credentials, "credentials");
+  return set;
+}
+
+/** One file, line by line; throws AppError "config-parse" naming the file and line. */
+export function parseSections(file: ProfileFile, kind: FileKind): ParsedFile {
+  const lines = splitLines(file.text);
+  const headers: string[] = [];
+  const sections: ParsedSection[] = [];
+  let section: ParsedSection | undefined;
+  let property: ParsedProperty | undefined;
+  let expectSubProperties = false;
+  const errorAt = (line: number, message: string) => parseError(file.path, line, message);
+
+  for (const [index, { text }] of lines.entries()) {
+    const lineNumber = index + 1;
+    if (isBlank(text) || text.startsWith("#") || text.startsWith(";")) continue;
+
+    if (text.startsWith("[")) {
+      const header = withoutComment(text, false);
+      if (!header.endsWith("]")) throw errorAt(lineNumber, "Profile definition must end with ']'");
+      headers.push(header.slice(1, -1));
+      section = { line: lineNumber, role: { type: "ignored" }, properties: [] };
+      sections.push(section);
+      property = undefined;
+    } else if (section === undefined) {
+      throw errorAt(lineNumber, "Expected a profile definition");
+    } else if (isBlankChar(text[0])) {
+      if (property === undefined)
+        throw errorAt(lineNumber, "Expected a property definition, found continuation");
+      if (expectSubProperties) {
+        const sub = splitProperty(text);
+        if (typeof sub === "string") throw errorAt(lineNumber, propertyProblem(sub, "sub-property"));
+      }
+      property.value += `\n${trimBlanks(text)}`;
+      property.lines.push(lineNumber);
+    } else {
+      const parsed = splitProperty(text);
+      if (typeof parsed === "string") throw errorAt(lineNumber, propertyProblem(parsed, "property"));
+      property = { ...parsed, lines: [lineNumber] };
+      section.properties.push(property);
+      expectSubProperties = parsed.value === "";
+    }
+  }
+
+  const roles = sectionRoles(headers, kind);
+  sections.forEach((parsed, index) => {
+    parsed.role = roles[index] ?? { type: "ignored" };
+  });
+  return { lines, sections };
+}
+
+/** Splits on "\n", taking a "\r" before it as part of the ending (as Rust's `str::lines` does). */
+export function splitLines(text: string): TextLine[] {
+  const lines: TextLine[] = [];
+  let start = 0;
+  while (start < text.length) {
+    const newline = text.indexOf("\n", start);
+    if (newline < 0) {
+      lines.push({ text: text.slice(start), eol: "" });
+      break;
+    }
+    const crlf = newline > start && text[newline - 1] === "\r";
+    lines.push({ text: text.slice(start, crlf ? newline - 1 : newline), eol: crlf ? "\r\n" : "\n" });
+    start = newline + 1;
+  }
+  return lines;
+}
+
+/** The SDKs' identifier rule for profile, sso-session and property names. */
+export function isIdentifier(name: string): boolean {
+  return /^[A-Za-z0-9_\-/.%@:+]+$/.test(name);
+}
+
+function mergeFile(set: ProfileSet, file: ProfileFile, kind: FileKind): void {
+  const named = new Set<string>();
+  for (const { role, line, properties } of parseSections(file, kind).sections) {
+    if (role.type === "profile" && !role.shadowed) {
+      mergeProperties(entryOf(set.profiles, role.name), properties);
+      if (named.has(role.name)) continue;
+      named.add(role.name);
+      set.origins[role.name] ??= [];
+      set.origins[role.name]?.push({ kind, path: file.path, line });
+    } else if (role.type === "sso-session") {
+      mergeProperties(entryOf(set.ssoSessions, role.name), properties);
+    }
+  }
+}
+
+function mergeProperties(target: Properties, properties: readonly ParsedProperty[]): void {
+  for (const { key, value } of properties) if (isIdentifier(key)) target[key] = value;
+}
+
+function entryOf(records: Record<string, Properties>, name: string): Properties {
+  records[name] ??= emptyRecord();
+  return records[name];
+}
+
+/** No prototype: profile and key names such as `__proto__` or `constructor` are valid. */
+function emptyRecord<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+function sectionRoles(headers: readonly string[], kind: FileKind): SectionRole[] {
+  const keys = headers.map(splitHeader);
+  const hasProfileDefault =
+    kind === "config" && keys.some((key) => key.prefix === "profile" && key.name === "default");
+  return keys.map((key) => (kind === "config" ? configRole(key, hasProfileDefault) : credentialsRole(key)));
+}
+
+interface SectionKey {
+  prefix: string | undefined;
+  name: string;
+}
+
+/** `profile foo` → prefix "profile", name "foo"; `foo` → no prefix. */
+function splitHeader(header: string): SectionKey {
+  const trimmed = trimBlanks(header);
+  const gap = trimmed.search(/[ \t]/);
+  if (gap < 0) return { prefix: undefined, name: trimWhitespace(trimmed) };
+  return { prefix: trimWhitespace(trimmed.slice(0, gap)), name: trimWhitespace(trimmed.slice(gap + 1)) };
+}
+
+function configRole(key: SectionKey, hasProfileDefault: boolean): SectionRole {
+  if (key.prefix === undefined) {
+    if (key.name !== "default") return { type: "ignored" };
+    return { type: "profile", name: "default", shadowed: hasProfileDefault };
+  }
+  if (!isIdentifier(key.name)) return { type: "ignored" };
+  if (key.prefix === "profile") return { type: "profile", name: key.name, shadowed: false };
+  if (key.prefix === "sso-session") return { type: "sso-session", name: key.name };
+  return { type: "ignored" };
+}
+
+function credentialsRole(key: SectionKey): SectionRole {
+  if (key.prefix !== undefined || !isIdentifier(key.name)) return { type: "ignored" };
+  return { type: "profile", name: key.name, shadowed: false };
+}
+
+type PropertyProblem = "no-equals" | "no-name";
+
+function splitProperty(text: string): Omit<ParsedProperty, "lines"> | PropertyProblem {
+  const content = withoutComment(text, true);
+  const equals = content.indexOf("=");
+  if (equals < 0) return "no-equals";
+  const key = trimBlanks(content.slice(0, equals));
+  if (key === "") return "no-name";
+  // Key lines start unindented, so `content` is a prefix of `text` and its columns are text's.
+  let valueStart = equals + 1;
+  while (isBlankChar(content[valueStart])) valueStart += 1;
+  return {
+    key: key.replace(/[A-Z]/g, (letter) => letter.toLowerCase()),
+    value: content.slice(valueStart),
+    valueStart,
+    valueEnd: content.length,
+  };
+}
+
+function propertyProblem(problem: PropertyProblem, what: "property" | "sub-property"): string {
+  if (problem === "no-equals") return `Expected an '=' sign defining a ${what}`;
+  return `${what[0]?.toUpperCase()}${what.slice(1)} did not have a name`;
+}
+
+/**
+ * Cuts a trailing comment. In a header any `#` or `;` starts one; in a property line only one
+ * that follows whitespace (Unicode whitespace, as the reference parser checks), so that
+ * `name = value;x` keeps its semicolon.
+ */
+function withoutComment(text: string, commentNeedsWhitespace: boolean): string {
+  const trimmed = trimBlanks(text);
+  const match = (commentNeedsWhitespace ? /\p{White_Space}[#;]/u : /[#;]/).exec(trimmed);
+  if (match === null) return trimmed;
+  const comment = match.index + match[0].length - 1;
+  return trimBlanks(trimmed.slice(0, comment));
+}
+
+function parseError(path: string, line: number, message: string): AppError {
+  return new AppError("config-parse", `${path} line ${line}: ${message}`, {
+    status: "config",
+    hint: "Fix that line: awsmfa reads this file by the rules the AWS SDKs share.",
+  });
+}
+
+/** The format's own whitespace is only space and tab; "\r" or "\f" is text. */
+function isBlankChar(char: string | undefined): boolean {
+  return char === " " || char === "\t";
+}
+
+function isBlank(text: string): boolean {
+  return trimBlanks(text) === "";
+}
+
+function trimBlanks(text: string): string {
+  return trimWhere(text, isBlankChar);
+}
+
+function isWhitespace(char: string | undefined): boolean {
+  return char !== undefined && /\p{White_Space}/u.test(char);
+}
+
+/** Section names are trimmed of all Unicode whitespace, as the reference does. */
+function trimWhitespace(text: string): string {
+  return trimWhere(text, isWhitespace);
+}
+
+function trimWhere(text: string, drop: (char: string | undefined) => boolean): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && drop(text[start])) start += 1;
+  while (end > start && drop(text[end - 1])) end -= 1;
+  return text.slice(start, end);
+}

@@ -1,22 +1,39 @@
-// Bundles src/ into one CommonJS file. Dependencies stay outside the bundle (node_modules) so
-// that the warm path parses only our own code; the SDK, otpauth, prompts and commander are
-// loaded with import()/require() only on the paths that need them.
+// Two CommonJS bundles of our own code; dependencies stay outside (node_modules).
+// - dist/awsmfa.cjs: the entry and the warm path only (credential-process/env from the cache),
+//   paid on every aws CLI call, so it holds nothing else.
+// - dist/awsmfa-full.cjs: everything else, required by the entry only when the warm path cannot
+//   answer. The SDK, otpauth, prompts and commander load from there with import()/require().
 import { readFileSync } from "node:fs";
 import { build } from "esbuild";
 
 const { version } = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
 
-await build({
-  entryPoints: ["src/cli.ts"],
-  outfile: "dist/awsmfa.cjs",
+const common = {
   bundle: true,
   platform: "node",
   format: "cjs",
   target: "node20",
   packages: "external",
-  banner: { js: "#!/usr/bin/env node" },
-  sourcemap: false,
   legalComments: "none",
-  define: { AWSMFA_VERSION: JSON.stringify(version) },
   logLevel: "warning",
-});
+  define: { AWSMFA_VERSION: JSON.stringify(version) },
+};
+
+/** The entry's `import("./commands/run")` becomes a require of the second bundle. */
+const fullBundleIsExternal = {
+  name: "full-bundle-external",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/commands\/run$/ }, () => ({ path: "./awsmfa-full.cjs", external: true }));
+  },
+};
+
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: ["src/cli.ts"],
+    outfile: "dist/awsmfa.cjs",
+    banner: { js: "#!/usr/bin/env node" },
+    plugins: [fullBundleIsExternal],
+  }),
+  build({ ...common, entryPoints: ["src/commands/run.ts"], outfile: "dist/awsmfa-full.cjs" }),
+]);

@@ -1,4 +1,4 @@
-import { AppError, ExitStatus } from "./errors";
+import { ExitStatus, isAppError } from "./errors";
 import { warmCredentials } from "./warm";
 
 /**
@@ -28,7 +28,7 @@ function endOfOptions(argv: string[]): number {
 }
 
 function report(error: unknown, debug: boolean): number {
-  if (error instanceof AppError) {
+  if (isAppError(error)) {
     process.stderr.write(`awsmfa: ${error.message}\n`);
     if (error.hint) process.stderr.write(`  ${error.hint}\n`);
     if (debug) process.stderr.write(`  [${error.code}] ${describeCause(error.cause)}\n`);

@@ -41,8 +41,18 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * By shape, not by class: the entry bundle and the full bundle each carry their own copy of
+ * this module (build.mjs), and an error thrown in one is reported by the other.
+ */
 export function isAppError(error: unknown): error is AppError {
-  return error instanceof AppError;
+  const e = error as AppError | null;
+  return (
+    error instanceof Error &&
+    e?.name === "AppError" &&
+    typeof e.code === "string" &&
+    typeof e.status === "number"
+  );
 }
 
 /** Node's errno code of a caught error, or undefined. */

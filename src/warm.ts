@@ -1,13 +1,15 @@
 import { DEFAULT_MIN_TTL_SECONDS, loadPlan, parseMinTtl, selectedProfile } from "./commands/selection";
 import { credentialProcessJson } from "./output/credential-process";
 import { credentialVariables, parseShell, shellFromEnv, shellLines } from "./output/shell";
-import { cachedEntry } from "./session/obtain";
-import { regionOf } from "./session/steps";
+import { type CacheEntry, cacheDirectory, readEntry, secondsLeft } from "./session/cache";
+import { cachedEntry, chainRegion, regionFrom } from "./session/steps";
+import { readWarmIndex, writeWarmIndex } from "./session/warm-index";
 
 /**
  * The path paid on every aws CLI call: `credential-process` (and `env`) with valid cached
  * credentials. It understands only the simple forms of those commands and returns undefined for
- * anything else, or on a cache miss, and the full CLI takes over. Nothing heavy is loaded here.
+ * anything else, or on a cache miss, and the full CLI takes over. Nothing heavy is loaded here,
+ * and while the config files are unchanged they are not even parsed (session/warm-index.ts).
  */
 export function warmCredentials(argv: string[]): string | undefined {
   const [command, ...rest] = argv;
@@ -16,14 +18,32 @@ export function warmCredentials(argv: string[]): string | undefined {
   if (!options) return undefined;
   const env = process.env;
   if ((env.AWSMFA_RESOLVING ?? "") !== "") return undefined; // the full path reports loops
-  const plan = loadPlan(selectedProfile(options["--profile"], env), env);
+  const profile = selectedProfile(options["--profile"], env);
   const minTtl =
     options["--min-ttl"] === undefined ? DEFAULT_MIN_TTL_SECONDS : parseMinTtl(options["--min-ttl"]);
+  const found = warmEntry(profile, env, minTtl);
+  if (!found) return undefined;
+  if (command === "credential-process") return `${credentialProcessJson(found.entry.credentials)}\n`;
+  const shell = options["--shell"] ? parseShell(options["--shell"]) : shellFromEnv(env);
+  return shellLines(credentialVariables(found.entry.credentials, regionFrom(env, found.region)), shell);
+}
+
+function warmEntry(
+  profile: string,
+  env: NodeJS.ProcessEnv,
+  minTtl: number,
+): { entry: CacheEntry; region: string | undefined } | undefined {
+  const dir = cacheDirectory(env);
+  const target = readWarmIndex(dir, profile, env);
+  if (target) {
+    const entry = readEntry(dir, target.entryKey);
+    return entry && secondsLeft(entry) >= minTtl ? { entry, region: target.region } : undefined;
+  }
+  const plan = loadPlan(profile, env);
   const entry = cachedEntry(plan, env, minTtl);
   if (!entry) return undefined;
-  if (command === "credential-process") return `${credentialProcessJson(entry.credentials)}\n`;
-  const shell = options["--shell"] ? parseShell(options["--shell"]) : shellFromEnv(env);
-  return shellLines(credentialVariables(entry.credentials, regionOf(plan, env)), shell);
+  writeWarmIndex(dir, plan, env);
+  return { entry, region: chainRegion(plan) };
 }
 
 /** `-p X`, `--profile X`, `--profile=X`, `--min-ttl X` and the extras; anything else → undefined. */

@@ -1,6 +1,8 @@
 import type { Plan } from "../config/plan";
 import { AppError } from "../errors";
+import { cacheDirectory } from "../session/cache";
 import { type Obtained, obtainCredentials } from "../session/obtain";
+import { writeWarmIndex } from "../session/warm-index";
 
 /**
  * Every command that hands out credentials gets them here. An awsmfa that is already resolving
@@ -22,7 +24,9 @@ export async function credentialsFor(plan: Plan, request: CredentialsRequest): P
   const before = process.env[RESOLVING];
   process.env[RESOLVING] = [before, plan.profile].filter(Boolean).join(",");
   try {
-    return await obtainCredentials(plan, { env: process.env, ...request });
+    const obtained = await obtainCredentials(plan, { env: process.env, ...request });
+    writeWarmIndex(cacheDirectory(process.env), obtained.plan, process.env);
+    return obtained;
   } finally {
     if (before === undefined) delete process.env[RESOLVING];
     else process.env[RESOLVING] = before;

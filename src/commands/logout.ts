@@ -1,8 +1,9 @@
+import { basename } from "node:path";
 import { readProfileFiles } from "../config/files";
 import { parseProfileFiles } from "../config/ini";
 import { AppError } from "../errors";
 import { removeSessionProfile } from "../output/credentials-file";
-import { cacheDirectory, listEntryKeys, removeEntry } from "../session/cache";
+import { cacheDirectory, listCacheFiles, removeCacheFile, removeEntry } from "../session/cache";
 import { cacheableSteps } from "../session/steps";
 import { loadPlan, selectedProfile, tellStderr } from "./selection";
 
@@ -20,7 +21,8 @@ export async function runLogout(options: LogoutOptions): Promise<void> {
   const dir = cacheDirectory(process.env);
   let removed = 0;
   if (options.all) {
-    for (const key of listEntryKeys(dir)) if (removeEntry(dir, key)) removed++;
+    for (const path of listCacheFiles(dir))
+      if (removeCacheFile(path) && !basename(path).startsWith("warm-")) removed++;
     for (const name of managedSessionProfiles()) {
       if (await removeSessionProfile(process.env, name))
         tellStderr(`Removed [${name}] from the credentials file.`);

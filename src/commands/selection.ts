@@ -1,14 +1,15 @@
-import { loadProfileSet } from "../config/files";
+import { loadProfileSet, profileFromEnv } from "../config/files";
 import { type Plan, resolvePlan } from "../config/plan";
 import { AppError } from "../errors";
+import { planWithStamps } from "../session/warm-index";
 
 /** The profile a command works on: --profile, else AWS_PROFILE, else default (as the aws CLI). */
 export function selectedProfile(option: string | undefined, env: NodeJS.ProcessEnv): string {
-  return option || env.AWS_PROFILE || env.AWS_DEFAULT_PROFILE || "default";
+  return option || profileFromEnv(env);
 }
 
 export function loadPlan(profile: string, env: NodeJS.ProcessEnv): Plan {
-  return resolvePlan(loadProfileSet(env), profile);
+  return planWithStamps(env, () => resolvePlan(loadProfileSet(env), profile));
 }
 
 export const DEFAULT_MIN_TTL_SECONDS = 15 * 60;

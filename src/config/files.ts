@@ -25,9 +25,9 @@ export function credentialsFilePath(
   return profileFilePath(env.AWS_SHARED_CREDENTIALS_FILE, "credentials", env, platform, home);
 }
 
-/** The profile the SDKs pick when none is named on the command line. */
+/** The profile the SDKs pick when none is named on the command line (AWS_DEFAULT_PROFILE: the aws CLI v1's). */
 export function profileFromEnv(env: Env = process.env): string {
-  return env.AWS_PROFILE || "default";
+  return env.AWS_PROFILE || env.AWS_DEFAULT_PROFILE || "default";
 }
 
 /** Both files' text; a file that does not exist is undefined, as it is for the SDKs. */

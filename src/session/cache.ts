@@ -67,7 +67,14 @@ export function ensureCacheDirectory(dir: string): void {
 }
 
 export function readEntry(dir: string, key: string): CacheEntry | undefined {
-  const path = entryPath(dir, key);
+  return validEntry(readJsonFile(entryPath(dir, key)));
+}
+
+/**
+ * A JSON file of the cache directory, after the ownership and mode checks; undefined when it is
+ * missing or damaged (a damaged file is a miss: the step is simply done again).
+ */
+export function readJsonFile(path: string): unknown {
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -82,7 +89,11 @@ export function readEntry(dir: string, key: string): CacheEntry | undefined {
   } finally {
     closeSync(fd);
   }
-  return parseEntry(text);
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 export function writeEntry(dir: string, key: string, entry: CacheEntry): void {
@@ -91,8 +102,12 @@ export function writeEntry(dir: string, key: string, entry: CacheEntry): void {
 }
 
 export function removeEntry(dir: string, key: string): boolean {
+  return removeCacheFile(entryPath(dir, key));
+}
+
+export function removeCacheFile(path: string): boolean {
   try {
-    unlinkSync(entryPath(dir, key));
+    unlinkSync(path);
     return true;
   } catch (error) {
     if (errnoCode(error) === "ENOENT") return false;
@@ -100,12 +115,12 @@ export function removeEntry(dir: string, key: string): boolean {
   }
 }
 
-/** Every entry file's key, for `logout --all`. */
-export function listEntryKeys(dir: string): string[] {
+/** Every file awsmfa keeps credentials or their index in, for `logout --all`. */
+export function listCacheFiles(dir: string): string[] {
   try {
     return readdirSync(dir)
-      .filter((name) => /^[0-9a-f]{32}\.json$/.test(name))
-      .map((name) => name.slice(0, -5));
+      .filter((name) => /^(warm-)?[0-9a-f]{32}\.json$/.test(name))
+      .map((name) => join(dir, name));
   } catch (error) {
     if (errnoCode(error) === "ENOENT") return [];
     throw error;
@@ -117,13 +132,8 @@ export function secondsLeft(entry: CacheEntry, now = Date.now()): number {
   return Math.floor((Date.parse(entry.credentials.expiration) - now) / 1000);
 }
 
-function parseEntry(text: string): CacheEntry | undefined {
-  let entry: CacheEntry;
-  try {
-    entry = JSON.parse(text) as CacheEntry;
-  } catch {
-    return undefined; // a damaged entry is a miss: the step is simply done again
-  }
+function validEntry(value: unknown): CacheEntry | undefined {
+  const entry = value as CacheEntry | undefined;
   const c = entry?.credentials;
   const valid =
     entry?.version === 1 &&

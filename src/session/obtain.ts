@@ -52,18 +52,6 @@ const LOCK_WAIT_MS = 50_000;
 const LOCK_STALE_MS = 10 * 60_000;
 const MFA_ATTEMPTS = 3;
 
-/** The cached credentials for a plan if they are good enough, without loading anything heavy. */
-export function cachedEntry(
-  plan: Plan,
-  env: NodeJS.ProcessEnv,
-  minTtlSeconds: number,
-): CacheEntry | undefined {
-  const last = cacheableSteps(plan)?.at(-1);
-  if (!last) return undefined;
-  const entry = readEntry(cacheDirectory(env), last.key);
-  return entry && secondsLeft(entry) >= minTtlSeconds ? entry : undefined;
-}
-
 export async function obtainCredentials(selectedPlan: Plan, options: ObtainOptions): Promise<Obtained> {
   const plan = await discoverDevice(selectedPlan, options);
   const leaf = plan.leaf;

@@ -1,5 +1,5 @@
 import type { AssumeRoleStep, MfaSessionStep, Plan } from "../config/plan";
-import { cacheKey } from "./cache";
+import { type CacheEntry, cacheDirectory, cacheKey, readEntry, secondsLeft } from "./cache";
 
 /** A plan step whose result is cached, with the key that names its cache file. */
 export interface CacheableStep {
@@ -39,7 +39,26 @@ export function cacheableSteps(plan: Plan): CacheableStep[] | undefined {
 
 /** The region for STS calls and for `env`: the environment, then the profile chain. */
 export function regionOf(plan: Plan, env: NodeJS.ProcessEnv): string | undefined {
-  if (env.AWS_REGION) return env.AWS_REGION;
-  if (env.AWS_DEFAULT_REGION) return env.AWS_DEFAULT_REGION;
+  return regionFrom(env, chainRegion(plan));
+}
+
+export function regionFrom(env: NodeJS.ProcessEnv, chainRegion: string | undefined): string | undefined {
+  return env.AWS_REGION || env.AWS_DEFAULT_REGION || chainRegion;
+}
+
+/** The region the nearest profile of the chain names. */
+export function chainRegion(plan: Plan): string | undefined {
   return plan.chain.find((properties) => properties.region)?.region;
+}
+
+/** The cached credentials for a plan if they are good enough, without loading anything heavy. */
+export function cachedEntry(
+  plan: Plan,
+  env: NodeJS.ProcessEnv,
+  minTtlSeconds: number,
+): CacheEntry | undefined {
+  const last = cacheableSteps(plan)?.at(-1);
+  if (!last) return undefined;
+  const entry = readEntry(cacheDirectory(env), last.key);
+  return entry && secondsLeft(entry) >= minTtlSeconds ? entry : undefined;
 }

@@ -2,6 +2,7 @@ import { editProfileFile, setProperty } from "../config/edit";
 import { configFilePath, loadProfileSet } from "../config/files";
 import { type Plan, resolvePlan } from "../config/plan";
 import { AppError } from "../errors";
+import { userNameOf } from "../sts/credentials";
 import { regionOf } from "./steps";
 
 /**
@@ -19,7 +20,7 @@ export async function discoverDevice(
   const where = { region: regionOf(plan, options.env) ?? "us-east-1", env: options.env };
   const context = { profile: plan.profile, accessKeyId: leaf.accessKeyId };
   const caller = await sts.getCallerIdentity(leaf, where, context);
-  const devices = await sts.listMfaDevices(leaf, where, context);
+  const devices = await sts.listMfaDevices(leaf, userNameOf(caller.arn), where, context);
   const serial = await chooseDevice(
     plan,
     caller.arn,

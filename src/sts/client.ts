@@ -25,15 +25,14 @@ export async function getSessionToken(
   context: CallContext,
 ): Promise<SessionCredentials> {
   const { STSClient, GetSessionTokenCommand } = await loadSts();
-  const client = new STSClient(await clientConfig(credentials, where, "STS"));
+  const client = new STSClient(await clientConfig(credentials, where, "STS", 1));
   try {
-    const out = await client.send(
-      new GetSessionTokenCommand({
-        SerialNumber: params.serialNumber,
-        TokenCode: params.tokenCode,
-        DurationSeconds: params.durationSeconds,
-      }),
-    );
+    const command = new GetSessionTokenCommand({
+      SerialNumber: params.serialNumber,
+      TokenCode: params.tokenCode,
+      DurationSeconds: params.durationSeconds,
+    });
+    const out = await sendSpendingCode(() => client.send(command));
     return sessionCredentials(out.Credentials, context);
   } catch (error) {
     throw toAppError(error, { ...context, action: "GetSessionToken" }, where.env);
@@ -58,18 +57,18 @@ export async function assumeRole(
   context: CallContext,
 ): Promise<{ credentials: SessionCredentials; identity: CallerIdentity }> {
   const { STSClient, AssumeRoleCommand } = await loadSts();
-  const client = new STSClient(await clientConfig(credentials, where, "STS"));
+  const spendsCode = params.tokenCode !== undefined;
+  const client = new STSClient(await clientConfig(credentials, where, "STS", spendsCode ? 1 : MAX_ATTEMPTS));
   try {
-    const out = await client.send(
-      new AssumeRoleCommand({
-        RoleArn: params.roleArn,
-        RoleSessionName: params.roleSessionName,
-        ExternalId: params.externalId,
-        DurationSeconds: params.durationSeconds,
-        SerialNumber: params.serialNumber,
-        TokenCode: params.tokenCode,
-      }),
-    );
+    const command = new AssumeRoleCommand({
+      RoleArn: params.roleArn,
+      RoleSessionName: params.roleSessionName,
+      ExternalId: params.externalId,
+      DurationSeconds: params.durationSeconds,
+      SerialNumber: params.serialNumber,
+      TokenCode: params.tokenCode,
+    });
+    const out = spendsCode ? await sendSpendingCode(() => client.send(command)) : await client.send(command);
     const arn = out.AssumedRoleUser?.Arn ?? params.roleArn;
     return {
       credentials: sessionCredentials(out.Credentials, context),
@@ -104,9 +103,13 @@ export interface MfaDevice {
   enabled: string | undefined;
 }
 
-/** The MFA devices of the user that owns `credentials` (IAM answers for the caller). */
+/**
+ * The MFA devices of an IAM user. AWS answers for the caller when no user is named, but not every
+ * implementation does (moto looks up a user named "None"), so the caller's name is passed.
+ */
 export async function listMfaDevices(
   credentials: AwsCredentials,
+  userName: string | undefined,
   where: Endpoints,
   context: CallContext,
 ): Promise<MfaDevice[]> {
@@ -115,7 +118,7 @@ export async function listMfaDevices(
   // IAM is a global service: its endpoint lives in us-east-1 whatever the profile's region.
   const client = new IAMClient(await clientConfig(credentials, { ...where, region: "us-east-1" }, "IAM"));
   try {
-    const out = await client.send(new ListMFADevicesCommand({}));
+    const out = await client.send(new ListMFADevicesCommand({ UserName: userName }));
     return (out.MFADevices ?? []).map((device) => ({
       serial: device.SerialNumber ?? "",
       enabled: device.EnableDate?.toISOString(),
@@ -132,7 +135,56 @@ async function loadSts() {
   return import("@aws-sdk/client-sts");
 }
 
-async function clientConfig(credentials: AwsCredentials, where: Endpoints, service: "STS" | "IAM") {
+/**
+ * A call that carries an MFA code is retried only when AWS cannot have used the code: refused
+ * connections, throttling and server errors. After a timeout or a reset the answer may be lost
+ * while the code is spent, and a retry would only turn success into "invalid MFA code".
+ */
+async function sendSpendingCode<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if (attempt >= MAX_ATTEMPTS || !codeUnspent(error)) throw withAttempts(error, attempt);
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt * (0.5 + Math.random())));
+    }
+  }
+}
+
+/** Tells the error mapping how many attempts were made, as the SDK's own retries do. */
+function withAttempts(error: unknown, attempts: number): unknown {
+  const e = error as { $metadata?: { attempts?: number } } | null;
+  if (e && typeof e === "object") e.$metadata = { ...e.$metadata, attempts };
+  return error;
+}
+
+function codeUnspent(error: unknown): boolean {
+  const e = error as {
+    code?: string;
+    name?: string;
+    Code?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  if (e.code === "ECONNREFUSED") return true;
+  const status = e.$metadata?.httpStatusCode ?? 0;
+  const code = e.Code ?? e.name ?? "";
+  // A skewed clock is refused at authentication; the SDK has corrected its offset by the retry.
+  const skewed =
+    /^(RequestExpired|RequestTimeTooSkewed)$/.test(code) ||
+    /Signature (expired|not yet current)/i.test(e.message ?? "");
+  const throttled = /^(Throttling|ThrottlingException|RequestLimitExceeded|TooManyRequestsException)$/.test(
+    code,
+  );
+  return status >= 500 || skewed || throttled;
+}
+
+async function clientConfig(
+  credentials: AwsCredentials,
+  where: Endpoints,
+  service: "STS" | "IAM",
+  maxAttempts = MAX_ATTEMPTS,
+) {
   const endpoint = endpointOverride(where.env, service);
   return {
     region: where.region,
@@ -142,9 +194,11 @@ async function clientConfig(credentials: AwsCredentials, where: Endpoints, servi
       sessionToken: credentials.sessionToken,
     },
     ...(endpoint ? { endpoint } : {}),
-    maxAttempts: MAX_ATTEMPTS,
+    maxAttempts,
     requestHandler: {
       requestTimeout: REQUEST_TIMEOUT_MS,
+      // Without this the handler only warns when the timeout passes, and waits on.
+      throwOnRequestTimeout: true,
       connectionTimeout: CONNECT_TIMEOUT_MS,
       ...(await agents(where.env, endpoint)),
     },

@@ -556,11 +556,15 @@ describe("editProfileFile", () => {
     assert.equal(statSync(path).mode & 0o777, 0o640);
   });
 
-  test("a rewritten credentials file loses group/other bits", { skip: process.platform === "win32" }, async () => {
+  test("a rewritten credentials file loses group/other bits", {
+    skip: process.platform === "win32",
+  }, async () => {
     const path = join(dir, "credentials-0644");
     writeFileSync(path, "[a]\naws_access_key_id = AKIA\n");
     chmodSync(path, 0o644);
-    await editProfileFile(path, "credentials", (text) => setProperty(text, "credentials", "a", "region", "y"));
+    await editProfileFile(path, "credentials", (text) =>
+      setProperty(text, "credentials", "a", "region", "y"),
+    );
     assert.equal(statSync(path).mode & 0o777, 0o600);
   });
 

@@ -11,8 +11,10 @@ export interface KeysStep {
   type: "keys";
   profile: string;
   accessKeyId: string;
-  /** Never printed: `plan --json` drops it. */
+  /** Never printed: `plan --json` drops it. "" while it is still in `store`, until obtain() reads it. */
   secretAccessKey: string;
+  /** awsmfa_keys when not `file`: where the secret is kept (secrets/); the id is awsmfa_access_key_id. */
+  store?: string;
 }
 
 /** Leaves awsmfa reports but does not resolve itself. */
@@ -260,10 +262,31 @@ function ssoLeaf(set: ProfileSet, name: string, properties: Properties): Foreign
 }
 
 function hasBothKeys(properties: Properties): boolean {
-  return Boolean(properties.aws_access_key_id && properties.aws_secret_access_key);
+  return Boolean(
+    (properties.aws_access_key_id && properties.aws_secret_access_key) ||
+      (keyStore(properties) && properties.awsmfa_access_key_id),
+  );
+}
+
+/** awsmfa_keys naming a store other than the credentials file (which store exists is secrets/' business). */
+function keyStore(properties: Properties): string | undefined {
+  const store = properties.awsmfa_keys?.trim().toLowerCase();
+  return store && store !== "file" ? store : undefined;
 }
 
 function staticKeys(name: string, properties: Properties): KeysStep {
+  const store = keyStore(properties);
+  if (store !== undefined) {
+    const accessKeyId = properties.awsmfa_access_key_id;
+    if (!accessKeyId) {
+      throw configError(
+        "partial-keys",
+        `Profile '${name}' has awsmfa_keys = ${store} but no awsmfa_access_key_id.`,
+        { hint: `Add awsmfa_access_key_id = <the access key id> to [profile ${name}] in the config file.` },
+      );
+    }
+    return { type: "keys", profile: name, accessKeyId, secretAccessKey: "", store };
+  }
   const accessKeyId = properties.aws_access_key_id;
   const secretAccessKey = properties.aws_secret_access_key;
   if (!accessKeyId && !secretAccessKey) {

@@ -3,6 +3,7 @@ import { AppError } from "../errors";
 import "./flag";
 import "./stdin";
 import "./process";
+import "./totp";
 import "./prompt";
 import "./terminal";
 import "./zenity";

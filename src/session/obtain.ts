@@ -1,4 +1,4 @@
-import type { AssumeRoleStep, MfaSessionStep, Plan } from "../config/plan";
+import type { AssumeRoleStep, KeysStep, MfaSessionStep, Plan } from "../config/plan";
 import type { Properties } from "../config/types";
 import { AppError } from "../errors";
 import { withLock } from "../fsio/lock";
@@ -53,7 +53,7 @@ const LOCK_STALE_MS = 10 * 60_000;
 const MFA_ATTEMPTS = 3;
 
 export async function obtainCredentials(selectedPlan: Plan, options: ObtainOptions): Promise<Obtained> {
-  const plan = await discoverDevice(selectedPlan, options);
+  const plan = await discoverDevice(await keysForDiscovery(selectedPlan, options.env), options);
   const leaf = plan.leaf;
   const steps = cacheableSteps(plan);
   if (leaf.type !== "keys" || !steps) throw unsupportedLeaf(plan);
@@ -68,9 +68,10 @@ export async function obtainCredentials(selectedPlan: Plan, options: ObtainOptio
       fromCache: true,
     };
   }
-  let below: Below =
+  // Undefined: the long-term keys, whose secret may still be in a store (read only if a call needs it).
+  let below: Below | undefined =
     start === 0
-      ? { credentials: leaf, userName: undefined }
+      ? undefined
       : belowFrom(readEntry(dir, (steps[start - 1] as CacheableStep).key) as CacheEntry);
   let entry: CacheEntry | undefined;
   for (let index = start; index < steps.length; index++) {
@@ -91,10 +92,11 @@ export async function obtainCredentials(selectedPlan: Plan, options: ObtainOptio
           const done = readEntry(dir, key);
           if (done && secondsLeft(done) >= wanted) return done;
         }
+        const from = base ?? { credentials: await longTermKeys(leaf, options.env), userName: undefined };
         const made =
           step.type === "mfa-session"
-            ? await startSession(step, base, plan, options, dir)
-            : await assume(step, base, plan, options, dir);
+            ? await startSession(step, from, plan, options, dir)
+            : await assume(step, from, plan, options, dir);
         writeEntry(dir, key, made);
         return made;
       },
@@ -107,6 +109,20 @@ export async function obtainCredentials(selectedPlan: Plan, options: ObtainOptio
 interface Below {
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   userName: string | undefined;
+}
+
+/** The leaf's keys with the secret, read from the profile's store (awsmfa_keys) only when a call needs it. */
+async function longTermKeys(leaf: KeysStep, env: NodeJS.ProcessEnv): Promise<KeysStep> {
+  if (!leaf.store) return leaf;
+  const secrets = await import("../secrets");
+  return secrets.withSecretKey(leaf, env);
+}
+
+/** discoverDevice() calls STS and IAM with the long-term keys when no profile names a device yet. */
+async function keysForDiscovery(plan: Plan, env: NodeJS.ProcessEnv): Promise<Plan> {
+  const leaf = plan.leaf;
+  if (leaf.type !== "keys" || !leaf.store || plan.mfa || plan.roles[0]?.mfaSerial) return plan;
+  return { ...plan, leaf: await longTermKeys(leaf, env) };
 }
 
 function belowFrom(entry: CacheEntry): Below {

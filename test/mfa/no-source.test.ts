@@ -8,9 +8,15 @@ test("describeCodeSources lists every way, in the order they are tried", () => {
   const lines = describeCodeSources().split("\n");
   assert.equal(lines[0], "Give the MFA code one of these ways:");
   const starts = lines.slice(1).map((line) => line.trim().split(/\s+/).slice(0, 2).join(" "));
-  assert.deepEqual(starts, ["--token-code 123456", "--token-code -", "mfa_process =", "awsmfa_prompt ="]);
-  assert.ok(lines[4]?.includes("terminal, zenity, kdialog, osascript, powershell, ykman, auto"));
-  assert.ok(lines[4]?.includes("AWSMFA_PROMPT"));
+  assert.deepEqual(starts, [
+    "--token-code 123456",
+    "--token-code -",
+    "mfa_process =",
+    "awsmfa totp",
+    "awsmfa_prompt =",
+  ]);
+  assert.ok(lines[5]?.includes("terminal, zenity, kdialog, osascript, powershell, ykman, auto"));
+  assert.ok(lines[5]?.includes("AWSMFA_PROMPT"));
 });
 
 test("with no terminal and nothing configured, a dialog is not tried: it fails naming the profile", async (t) => {

@@ -1,7 +1,7 @@
 import { DEFAULT_MIN_TTL_SECONDS, loadPlan, parseMinTtl, selectedProfile } from "./commands/selection";
 import { credentialProcessJson } from "./output/credential-process";
 import { credentialVariables, parseShell, shellFromEnv, shellLines } from "./output/shell";
-import { type CacheEntry, cacheDirectory, readEntry, secondsLeft } from "./session/cache";
+import { type CacheEntry, cacheDirectory, isFresh, readEntry } from "./session/cache";
 import { cachedEntry, chainRegion, regionFrom } from "./session/steps";
 import { readWarmIndex, writeWarmIndex } from "./session/warm-index";
 
@@ -37,7 +37,7 @@ function warmEntry(
   const target = readWarmIndex(dir, profile, env);
   if (target) {
     const entry = readEntry(dir, target.entryKey);
-    return entry && secondsLeft(entry) >= minTtl ? { entry, region: target.region } : undefined;
+    return entry && isFresh(entry, minTtl) ? { entry, region: target.region } : undefined;
   }
   const plan = loadPlan(profile, env);
   const entry = cachedEntry(plan, env, minTtl);

@@ -1,15 +1,20 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
+import type { Plan } from "../config/plan";
 import { AppError } from "../errors";
+import { containerVariables } from "../output/server";
 import { credentialVariables, type Variables } from "../output/shell";
 import { regionOf } from "../session/steps";
 import { credentialsFor } from "./credentials";
 import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
+import { startProfileServer } from "./serve";
 
 export interface ExecOptions {
   profile?: string;
   force?: boolean;
   minTtl?: string;
+  /** Serve the credentials from 127.0.0.1 for the child's lifetime instead of putting keys in its environment. */
+  server?: boolean;
 }
 
 /** Set in the child, so that an `awsmfa exec` inside it notices it is nested. */
@@ -18,7 +23,10 @@ const EXEC_MARK = "AWSMFA_EXEC_PROFILE";
 export async function runExec(command: string[], options: ExecOptions): Promise<number> {
   const [file, ...args] = command;
   if (!file) {
-    throw new AppError("no-command", "exec needs a command to run.", { status: "usage", hint: "awsmfa exec -p PROFILE -- aws s3 ls" });
+    throw new AppError("no-command", "exec needs a command to run.", {
+      status: "usage",
+      hint: "awsmfa exec -p PROFILE -- aws s3 ls",
+    });
   }
   const outer = process.env[EXEC_MARK];
   if (outer && !options.force) {
@@ -29,13 +37,39 @@ export async function runExec(command: string[], options: ExecOptions): Promise<
   }
   const profile = selectedProfile(options.profile, process.env);
   const plan = loadPlan(profile, process.env);
-  const { entry } = await credentialsFor(plan, { minTtlSeconds: parseMinTtl(options.minTtl), notify: tellStderr });
-  const variables = { ...credentialVariables(entry.credentials, regionOf(plan, process.env)), [EXEC_MARK]: profile };
+  if (options.server) return runWithServer(file, args, plan, parseMinTtl(options.minTtl));
+  const { entry } = await credentialsFor(plan, {
+    minTtlSeconds: parseMinTtl(options.minTtl),
+    notify: tellStderr,
+  });
+  const variables = {
+    ...credentialVariables(entry.credentials, regionOf(plan, process.env)),
+    [EXEC_MARK]: profile,
+  };
   return runChild(file, args, childEnvironment(process.env, variables));
 }
 
+/** The child gets the server's URI and token, and no keys or profile that the SDKs would prefer to them. */
+async function runWithServer(
+  file: string,
+  args: string[],
+  plan: Plan,
+  minTtlSeconds: number,
+): Promise<number> {
+  const running = await startProfileServer(plan, { minTtlSeconds, port: 0 });
+  try {
+    const region = regionOf(plan, process.env);
+    const variables = { ...containerVariables(running.server, { region }), [EXEC_MARK]: plan.profile };
+    return await runChild(file, args, childEnvironment(process.env, variables));
+  } finally {
+    await running.close();
+  }
+}
+
+/** The child of `exec` gets credentials, never the passphrase of awsmfa's own key store. */
 export function childEnvironment(base: NodeJS.ProcessEnv, variables: Variables): NodeJS.ProcessEnv {
   const env = { ...base };
+  delete env.AWSMFA_PASSPHRASE;
   for (const [name, value] of Object.entries(variables)) {
     if (value === undefined) delete env[name];
     else env[name] = value;
@@ -67,9 +101,13 @@ export function runChild(file: string, args: string[], env: NodeJS.ProcessEnv): 
       stop();
       const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
       reject(
-        new AppError("exec-failed", missing ? `Command not found: ${file}` : `Could not run ${file}: ${error.message}`, {
-          status: "failure",
-        }),
+        new AppError(
+          "exec-failed",
+          missing ? `Command not found: ${file}` : `Could not run ${file}: ${error.message}`,
+          {
+            status: "failure",
+          },
+        ),
       );
     });
     child.on("exit", (code, signal) => {

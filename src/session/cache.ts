@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import {
   closeSync,
   fstatSync,
@@ -9,8 +8,7 @@ import {
   statSync,
   unlinkSync,
 } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { AppError, errnoCode } from "../errors";
 import { writeWhole } from "../fsio/write-whole";
 import type { CallerIdentity, SessionCredentials } from "../sts/credentials";
@@ -34,14 +32,18 @@ export interface CacheEntry {
   createdAt: string;
 }
 
+// node:crypto and node:os are loaded where they are used, not at the top: the warm path
+// (session/warm-index.ts) needs neither, and loading them costs every credential_process call.
+
 export function cacheDirectory(env: NodeJS.ProcessEnv): string {
   if (env.AWSMFA_CACHE_DIR) return env.AWSMFA_CACHE_DIR;
-  const home = env.HOME || env.USERPROFILE || homedir();
+  const home = env.HOME || env.USERPROFILE || process.getBuiltinModule("node:os").homedir();
   return join(home, ".aws", "awsmfa", "cache");
 }
 
 /** A stable file name for a step, from everything that decides what credentials it yields. */
 export function cacheKey(parts: (string | number | null | undefined)[]): string {
+  const { createHash } = process.getBuiltinModule("node:crypto");
   return createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 32);
 }
 
@@ -71,10 +73,20 @@ export function readEntry(dir: string, key: string): CacheEntry | undefined {
 }
 
 /**
- * A JSON file of the cache directory, after the ownership and mode checks; undefined when it is
+ * A JSON file of the cache directory, after the ownership and mode checks of the file and of the
+ * directory (the warm path reads here without ensureCacheDirectory); undefined when it is
  * missing or damaged (a damaged file is a miss: the step is simply done again).
  */
 export function readJsonFile(path: string): unknown {
+  const dir = dirname(path);
+  let dirStat: Ownership;
+  try {
+    dirStat = statSync(dir);
+  } catch (error) {
+    if (errnoCode(error) === "ENOENT" || errnoCode(error) === "ENOTDIR") return undefined;
+    throw error;
+  }
+  checkOwnership(dir, dirStat, "directory");
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -98,7 +110,20 @@ export function readJsonFile(path: string): unknown {
 
 export function writeEntry(dir: string, key: string, entry: CacheEntry): void {
   ensureCacheDirectory(dir);
-  writeWhole(entryPath(dir, key), `${JSON.stringify(entry)}\n`, 0o600);
+  const path = entryPath(dir, key);
+  try {
+    writeWhole(path, `${JSON.stringify(entry)}\n`, 0o600);
+  } catch (error) {
+    // A full disk or a read-only directory is the user's to fix, not a bug (exit 70).
+    throw new AppError(
+      "cache-write",
+      `Cannot write the cache file ${path} (${errnoCode(error) ?? "unknown error"}).`,
+      {
+        hint: "Check the free space and that you can write to the directory, or set AWSMFA_CACHE_DIR to one you can.",
+        cause: error,
+      },
+    );
+  }
 }
 
 export function removeEntry(dir: string, key: string): boolean {
@@ -130,6 +155,21 @@ export function listCacheFiles(dir: string): string[] {
 /** Seconds of validity left, from now. */
 export function secondsLeft(entry: CacheEntry, now = Date.now()): number {
   return Math.floor((Date.parse(entry.credentials.expiration) - now) / 1000);
+}
+
+/** How long the credentials were issued for (from when awsmfa stored them to their expiry). */
+export function lifetimeSeconds(entry: CacheEntry): number {
+  const lifetime = (Date.parse(entry.credentials.expiration) - Date.parse(entry.createdAt)) / 1000;
+  return Number.isFinite(lifetime) && lifetime > 0 ? lifetime : Math.max(0, secondsLeft(entry));
+}
+
+/**
+ * Good to hand out: at least `minTtlSeconds` left — or, for credentials that never last that
+ * long (a 900 s role under the default 15 min), at least half their life, or every call would
+ * mint new ones.
+ */
+export function isFresh(entry: CacheEntry, minTtlSeconds: number, now = Date.now()): boolean {
+  return secondsLeft(entry, now) >= Math.min(minTtlSeconds, lifetimeSeconds(entry) / 2);
 }
 
 function validEntry(value: unknown): CacheEntry | undefined {

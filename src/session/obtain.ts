@@ -9,8 +9,8 @@ import {
   cacheDirectory,
   ensureCacheDirectory,
   entryPath,
+  isFresh,
   readEntry,
-  secondsLeft,
   writeEntry,
 } from "./cache";
 import { discoverDevice } from "./discover";
@@ -90,7 +90,7 @@ export async function obtainCredentials(selectedPlan: Plan, options: ObtainOptio
       async () => {
         if (!options.force) {
           const done = readEntry(dir, key);
-          if (done && secondsLeft(done) >= wanted) return done;
+          if (done && isFresh(done, wanted)) return done;
         }
         const from = base ?? { credentials: await longTermKeys(leaf, options.env), userName: undefined };
         const made =
@@ -133,7 +133,7 @@ function firstStepToDo(dir: string, steps: CacheableStep[], minTtlSeconds: numbe
   for (let index = steps.length - 1; index >= 0; index--) {
     const entry = readEntry(dir, (steps[index] as CacheableStep).key);
     const wanted = index === steps.length - 1 ? minTtlSeconds : INTERMEDIATE_MIN_SECONDS;
-    if (entry && secondsLeft(entry) >= wanted) return index + 1;
+    if (entry && isFresh(entry, wanted)) return index + 1;
   }
   return 0;
 }

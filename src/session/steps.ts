@@ -1,5 +1,5 @@
 import type { AssumeRoleStep, MfaSessionStep, Plan } from "../config/plan";
-import { type CacheEntry, cacheDirectory, cacheKey, readEntry, secondsLeft } from "./cache";
+import { type CacheEntry, cacheDirectory, cacheKey, isFresh, readEntry } from "./cache";
 
 /** A plan step whose result is cached, with the key that names its cache file. */
 export interface CacheableStep {
@@ -60,5 +60,5 @@ export function cachedEntry(
   const last = cacheableSteps(plan)?.at(-1);
   if (!last) return undefined;
   const entry = readEntry(cacheDirectory(env), last.key);
-  return entry && secondsLeft(entry) >= minTtlSeconds ? entry : undefined;
+  return entry && isFresh(entry, minTtlSeconds) ? entry : undefined;
 }

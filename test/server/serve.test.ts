@@ -1,0 +1,433 @@
+// `awsmfa serve` as users run it: a child process that prints the variables for eval and serves
+// until SIGINT/SIGTERM. The security checks go through raw HTTP, so that every header (Host
+// included) is exactly what an attacker would send.
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { createConnection } from "node:net";
+import { networkInterfaces } from "node:os";
+import { join } from "node:path";
+import { after, afterEach, before, beforeEach, describe, test } from "node:test";
+import type { IsolatedEnv } from "../support/env";
+import { AWS_CLI_SKIP_REASON, awsCliAvailable, freeLoopbackPort } from "../support/moto";
+import { runAwsmfa, runProcess } from "../support/run-awsmfa";
+import type { StsServer } from "../support/sts-server";
+import {
+  createServerHome,
+  FIXTURES,
+  getCredentials,
+  httpRequest,
+  ROLE_SESSION_ARN,
+  SEED,
+  type ServeProcess,
+  sleep,
+  startServe,
+  startServerSts,
+  waitFor,
+} from "./helpers";
+
+const skipAws = awsCliAvailable() ? false : AWS_CLI_SKIP_REASON;
+
+let server: StsServer;
+
+before(async () => {
+  server = await startServerSts();
+});
+after(() => server.close());
+
+function connectionRefused(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port, timeout: 2_000 });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(true));
+  });
+}
+
+function hasCorsHeader(headers: Record<string, unknown>): boolean {
+  return Object.keys(headers).some((name) => name.toLowerCase().startsWith("access-control-"));
+}
+
+describe("serve: what it prints, what it answers, and what it refuses", () => {
+  let home: IsolatedEnv;
+  let serve: ServeProcess;
+  let token: string;
+  let url: string;
+
+  before(async () => {
+    server.reset();
+    home = await createServerHome(server);
+    const login = await runAwsmfa(["login", "-p", "admin", "--token-code", server.totp(SEED)], {
+      env: home.env,
+    });
+    assert.equal(login.status, 0, login.stderr);
+    serve = await startServe(["-p", "admin"], home.env);
+    token = serve.variables.AWS_CONTAINER_AUTHORIZATION_TOKEN ?? "";
+    url = serve.url;
+  });
+  after(async () => {
+    await serve?.stop("SIGKILL");
+    await home?.cleanup();
+  });
+
+  test("stdout: the endpoint and the token for eval; the keys and profiles that would win over them unset", () => {
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.match(token, /^[A-Za-z0-9_-]{43}$/, "32 random bytes as base64url");
+    assert.equal(Buffer.from(token, "base64url").length, 32);
+    for (const name of [
+      "AWS_ACCESS_KEY_ID",
+      "AWS_SECRET_ACCESS_KEY",
+      "AWS_SESSION_TOKEN",
+      "AWS_PROFILE",
+      "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+      "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    ]) {
+      assert.ok(name in serve.variables && serve.variables[name] === undefined, `unset ${name}`);
+    }
+    assert.match(
+      serve.stdout(),
+      /^export AWS_CONTAINER_CREDENTIALS_FULL_URI='http:\/\/127\.0\.0\.1:\d+\/'$/m,
+    );
+  });
+
+  test("200: the role's credentials as JSON, from memory", async () => {
+    const response = await getCredentials(url, token);
+    assert.equal(response.status, 200, response.body);
+    assert.equal(response.headers["content-type"], "application/json");
+    assert.equal(response.headers["cache-control"], "no-store");
+    const body = response.json();
+    assert.deepEqual(Object.keys(body), ["AccessKeyId", "SecretAccessKey", "Token", "Expiration"]);
+    const role = server.issued.find((c) => c.accessKeyId === body.AccessKeyId);
+    assert.equal(role?.kind, "AssumeRole");
+    assert.equal(body.SecretAccessKey, role?.secretAccessKey);
+    assert.equal(body.Token, role?.sessionToken);
+    assert.equal(body.Expiration, role?.expiration.toISOString().replace(/\.\d{3}Z$/, "Z"));
+    const calls = server.requests.length;
+    for (let index = 0; index < 20; index++) assert.equal((await getCredentials(url, token)).status, 200);
+    assert.equal(server.requests.length, calls, "no STS call per request");
+  });
+
+  test("403: no token, a wrong token of the same length, a token of another length", async () => {
+    const sameLength = token.replace(/^./, (c) => (c === "A" ? "B" : "A"));
+    for (const given of [undefined, "", sameLength, `${token}x`, token.slice(0, -1), token.toLowerCase()]) {
+      if (given === token) continue;
+      const response = await getCredentials(url, given);
+      assert.equal(response.status, 403, `token ${given === undefined ? "missing" : `of ${given.length}`}`);
+      assert.equal(response.json().Code, "AccessDenied");
+      assert.ok(!response.body.includes(token));
+      assert.ok(!("AccessKeyId" in response.json()));
+    }
+  });
+
+  test("403: a Host other than 127.0.0.1 or localhost (DNS rebinding), even with the right token", async () => {
+    const port = new URL(url).port;
+    for (const host of [
+      "evil.example",
+      `evil.example:${port}`,
+      `127.0.0.1.nip.io:${port}`,
+      `localhost.evil:${port}`,
+      `[::1]:${port}`,
+      `127.0.0.2:${port}`,
+    ]) {
+      const response = await httpRequest(url, { headers: { Authorization: token, Host: host } });
+      assert.equal(response.status, 403, `Host: ${host}`);
+      assert.ok(!response.body.includes("SecretAccessKey"));
+    }
+    for (const host of [`127.0.0.1:${port}`, "127.0.0.1", `localhost:${port}`, `LOCALHOST:${port}`]) {
+      const response = await httpRequest(url, { headers: { Authorization: token, Host: host } });
+      assert.equal(response.status, 200, `Host: ${host}`);
+    }
+  });
+
+  test("405: every method but GET, with Allow: GET; a body is never read", async () => {
+    for (const method of ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]) {
+      const response = await httpRequest(url, { method, headers: { Authorization: token } });
+      assert.equal(response.status, 405, method);
+      assert.equal(response.headers.allow, "GET");
+    }
+    // A large body is answered at once and the connection closed, not read to the end.
+    const big = "x".repeat(4 << 20);
+    const started = Date.now();
+    const response = await httpRequest(url, {
+      method: "POST",
+      headers: { Authorization: token, "Content-Type": "application/json" },
+      body: big,
+    }).catch((error: NodeJS.ErrnoException) => ({ status: -1, error }));
+    assert.ok(response.status === 405 || response.status === -1, `status ${response.status}`);
+    assert.ok(Date.now() - started < 5_000);
+    assert.equal((await getCredentials(url, token)).status, 200, "still serving");
+  });
+
+  test("no CORS headers, on a GET with an Origin or on a preflight", async () => {
+    const get = await httpRequest(url, { headers: { Authorization: token, Origin: "https://evil.example" } });
+    assert.equal(get.status, 200);
+    assert.equal(hasCorsHeader(get.headers), false);
+    const preflight = await httpRequest(url, {
+      method: "OPTIONS",
+      headers: {
+        Origin: "https://evil.example",
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization",
+      },
+    });
+    assert.equal(preflight.status, 405);
+    assert.equal(hasCorsHeader(preflight.headers), false);
+    const denied = await httpRequest(url, { headers: { Origin: "https://evil.example" } });
+    assert.equal(hasCorsHeader(denied.headers), false);
+  });
+
+  test("listens on 127.0.0.1 only", async () => {
+    const port = Number(new URL(url).port);
+    assert.equal(await connectionRefused("127.0.0.1", port), false);
+    assert.equal(await connectionRefused("::1", port), true, "not on ::1");
+    const others = Object.values(networkInterfaces())
+      .flat()
+      .filter((address) => address !== undefined && !address.internal)
+      .map((address) => (address as { address: string }).address);
+    for (const address of others) {
+      assert.equal(await connectionRefused(address, port), true, `not on ${address}`);
+    }
+  });
+
+  test("bounded: oversized headers refused; keep-alive works; other paths 404", async () => {
+    const huge = await httpRequest(url, {
+      headers: { Authorization: token, "X-Filler": "y".repeat(32 * 1024) },
+    }).catch(() => ({ status: -1 }));
+    assert.equal(huge.status, 431);
+
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    for (let index = 0; index < 3; index++) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(url, { agent, headers: { Authorization: token } }, (res) => {
+          sockets.add(res.socket);
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+      assert.equal(status, 200);
+    }
+    agent.destroy();
+    assert.equal(sockets.size, 1, "three requests on one connection");
+
+    const other = await httpRequest(`${url}latest/meta-data`, { headers: { Authorization: token } });
+    assert.equal(other.status, 404);
+  });
+
+  test("the token never reaches stderr; SIGINT closes cleanly", async () => {
+    const port = Number(new URL(url).port);
+    const exit = await serve.stop("SIGINT");
+    assert.deepEqual(exit, { status: 0, signal: null });
+    assert.ok(!serve.stderr().includes(token), "token not on stderr");
+    assert.match(serve.stderr(), /Serving the credentials of profile 'admin' on http:\/\/127\.0\.0\.1:\d+\//);
+    assert.equal(await connectionRefused("127.0.0.1", port), true, "port closed");
+  });
+});
+
+describe("serve --token-file and --port", () => {
+  let home: IsolatedEnv;
+
+  beforeEach(async () => {
+    server.reset();
+    home = await createServerHome(server);
+    const login = await runAwsmfa(["login", "-p", "admin", "--token-code", server.totp(SEED)], {
+      env: home.env,
+    });
+    assert.equal(login.status, 0, login.stderr);
+  });
+  afterEach(() => home.cleanup());
+
+  test("the token goes to a 0600 file, never to stdout; the file is removed on SIGTERM", async () => {
+    const tokenFile = join(home.home, "serve-token");
+    const port = await freeLoopbackPort();
+    const serve = await startServe(
+      ["-p", "admin", "--token-file", tokenFile, "--port", String(port)],
+      home.env,
+    );
+    const token = readFileSync(tokenFile, "utf8");
+    try {
+      assert.equal(serve.url, `http://127.0.0.1:${port}/`);
+      assert.equal(serve.variables.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, tokenFile);
+      assert.ok("AWS_CONTAINER_AUTHORIZATION_TOKEN" in serve.variables);
+      assert.equal(
+        serve.variables.AWS_CONTAINER_AUTHORIZATION_TOKEN,
+        undefined,
+        "unset, so a stale one cannot win",
+      );
+      assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
+      assert.match(token, /^[A-Za-z0-9_-]{43}$/);
+      assert.ok(!serve.stdout().includes(token));
+      assert.equal((await getCredentials(serve.url, token)).status, 200);
+
+      // The SDK's default chain reads the token from the file.
+      const sdk = await runProcess(process.execPath, [join(FIXTURES, "sdk-calls.cjs"), "chain", "0"], {
+        env: { ...home.env, ...definedOnly(serve.variables) },
+      });
+      assert.equal(sdk.status, 0, `${sdk.stdout}\n${sdk.stderr}`);
+      assert.deepEqual(JSON.parse(sdk.stdout).arns, [ROLE_SESSION_ARN]);
+
+      const second = await startServe(["-p", "admin", "--port", String(port)], home.env).catch(
+        (error: Error) => error,
+      );
+      assert.ok(second instanceof Error);
+      assert.match(second.message, /Port \d+ on 127\.0\.0\.1 is in use/);
+    } finally {
+      const exit = await serve.stop("SIGTERM");
+      assert.deepEqual(exit, { status: 0, signal: null });
+    }
+    assert.equal(existsSync(tokenFile), false, "token file removed");
+    assert.ok(!serve.stderr().includes(token));
+  });
+
+  test("the aws CLI, with the variables serve printed", { skip: skipAws }, async () => {
+    const serve = await startServe(["-p", "admin"], home.env);
+    try {
+      const aws = await runProcess("aws", ["sts", "get-caller-identity", "--output", "json"], {
+        env: { ...home.env, ...definedOnly(serve.variables) },
+      });
+      assert.equal(aws.status, 0, aws.stderr);
+      assert.equal(JSON.parse(aws.stdout).Arn, ROLE_SESSION_ARN);
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  test("a bad --port is a usage error", async () => {
+    const run = await runAwsmfa(["serve", "-p", "admin", "--port", "70000"], { env: home.env });
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /--port '70000' is not a port number/);
+  });
+});
+
+function killGroup(pid: number | undefined): void {
+  try {
+    if (pid !== undefined) process.kill(-pid, "SIGKILL");
+  } catch {
+    // gone already
+  }
+}
+
+function definedOnly(variables: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(variables).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
+describe("when renewing fails: 503 that says why, never expired keys", () => {
+  let home: IsolatedEnv;
+
+  beforeEach(async () => {
+    server.reset();
+    home = await createServerHome(server);
+  });
+  afterEach(() => home.cleanup());
+
+  test("a role that cannot be renewed: 503 RefreshFailed, reported once on stderr, then served again", async () => {
+    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", server.totp(SEED)], {
+      env: home.env,
+    });
+    assert.equal(login.status, 0, login.stderr);
+    server.setOption({ sessionDurationOverrideSeconds: 5 });
+    const serve = await startServe(["-p", "admin", "--min-ttl", "1s"], home.env);
+    const token = serve.variables.AWS_CONTAINER_AUTHORIZATION_TOKEN ?? "";
+    try {
+      const first = (await getCredentials(serve.url, token)).json();
+      server.setOption({
+        failures: [
+          { action: "AssumeRole", count: 1000, status: 403, code: "AccessDenied", message: "Not today." },
+        ],
+      });
+      const refused = await waitFor("a 503", 25_000, async () => {
+        const response = await getCredentials(serve.url, token);
+        if (response.status === 200) {
+          const expiry = Date.parse(String(response.json().Expiration));
+          assert.ok(expiry > Date.now(), "never an expired key");
+          return undefined;
+        }
+        return response;
+      });
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers["content-type"], "application/json");
+      const body = refused.json();
+      assert.deepEqual(Object.keys(body), ["Code", "Message"]);
+      assert.equal(body.Code, "RefreshFailed");
+      assert.match(String(body.Message), /profile 'admin'/);
+      await sleep(4_000); // several more failed attempts
+      assert.ok((server.calls.AssumeRole ?? 0) >= 3, `${server.calls.AssumeRole} attempts`);
+      const reports = serve.stderr().match(/Could not renew/g) ?? [];
+      assert.equal(reports.length, 1, `reported once:\n${serve.stderr()}`);
+
+      server.setOption({ failures: [] });
+      const again = await waitFor("200 again", 20_000, async () => {
+        const response = await getCredentials(serve.url, token);
+        return response.status === 200 ? response.json() : undefined;
+      });
+      assert.notEqual(again.AccessKeyId, first.AccessKeyId);
+      assert.match(serve.stderr(), /Renewed the credentials of profile 'admin' again/);
+      assert.ok(!serve.stderr().includes(token));
+      assert.ok(!serve.stderr().includes(String(again.SecretAccessKey)));
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  test("an MFA session that ends with no code source: 503 that names the reason", async () => {
+    server.setOption({ sessionDurationOverrideSeconds: 10 });
+    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", server.totp(SEED)], {
+      env: home.env,
+    });
+    assert.equal(login.status, 0, login.stderr);
+    const serve = await startServe(["-p", "alice", "--min-ttl", "1s"], home.env);
+    const token = serve.variables.AWS_CONTAINER_AUTHORIZATION_TOKEN ?? "";
+    try {
+      assert.equal((await getCredentials(serve.url, token)).status, 200);
+      const refused = await waitFor("a 503", 25_000, async () => {
+        const response = await getCredentials(serve.url, token);
+        return response.status === 503 ? response.json() : undefined;
+      });
+      assert.equal(refused.Code, "RefreshFailed");
+      assert.match(String(refused.Message), /MFA code/);
+      assert.equal((serve.stderr().match(/Could not renew/g) ?? []).length, 1, serve.stderr());
+      assert.ok(!serve.stderr().includes(token));
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  test("a code source that does not answer: 503 MfaCodeNeeded; SIGTERM still ends serve at once", async () => {
+    await home.cleanup();
+    home = await createServerHome(server, "mfa_process = sleep 50\n");
+    server.setOption({ sessionDurationOverrideSeconds: 8 });
+    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", server.totp(SEED)], {
+      env: home.env,
+    });
+    assert.equal(login.status, 0, login.stderr);
+    const serve = await startServe(["-p", "alice", "--min-ttl", "1s"], home.env);
+    const token = serve.variables.AWS_CONTAINER_AUTHORIZATION_TOKEN ?? "";
+    let stopped = false;
+    try {
+      const refused = await waitFor("a 503", 25_000, async () => {
+        const response = await getCredentials(serve.url, token);
+        return response.status === 503 ? response.json() : undefined;
+      });
+      assert.equal(refused.Code, "MfaCodeNeeded");
+      assert.match(String(refused.Message), /waiting for an MFA code/);
+      const started = Date.now();
+      const exit = await serve.stop("SIGTERM");
+      stopped = true;
+      assert.equal(exit.status, 0);
+      assert.ok(Date.now() - started < 3_000, "not held open by the pending code source");
+    } finally {
+      if (!stopped) await serve.stop("SIGKILL");
+      killGroup(serve.child.pid); // the `sleep` that serve left behind
+    }
+  });
+});

@@ -112,7 +112,19 @@ describe("one code serves every command and role", () => {
     assert.equal(roleCreds?.roleSessionName, "awsmfa-alice");
   });
 
-  test("the cache is 0700/0600 whatever the umask", async () => {
+  test("a role that lasts less than --min-ttl (900 s under 15 min) is reused, not minted on every call", async () => {
+    const config = `${CONFIG}\n[profile short]\nrole_arn = ${ROLE}\nsource_profile = alice\nduration_seconds = 900\n`;
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(home.configPath, config);
+    const login = await runAwsmfa(["login", "-p", "short", "--token-code", server.totp(SEED)], { env: home.env });
+    assert.equal(login.status, 0, login.stderr);
+    const first = await runAwsmfa(["credential-process", "-p", "short"], { env: home.env });
+    const second = await runAwsmfa(["credential-process", "-p", "short"], { env: home.env });
+    assert.equal(JSON.parse(second.stdout).AccessKeyId, JSON.parse(first.stdout).AccessKeyId);
+    assert.equal(server.accepted.AssumeRole, 1);
+  });
+
+  test("the cache directory is 0700 and its entries 0600", async () => {
     const login = await runAwsmfa(["login", "-p", "admin", "--token-code", server.totp(SEED)], {
       env: home.env,
     });

@@ -1,8 +1,11 @@
-import { checkSessionDuration } from "../config/plan";
+import { checkSessionDuration, type Plan } from "../config/plan";
 import { writeSessionProfile } from "../output/credentials-file";
+import { spinWhileWaiting } from "../output/spinner";
 import type { CacheEntry } from "../session/cache";
 import { secondsLeft } from "../session/cache";
+import type { Obtained } from "../session/obtain";
 import { regionOf } from "../session/steps";
+import { userNameOf } from "../sts/credentials";
 import { credentialsFor } from "./credentials";
 import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
 
@@ -21,13 +24,23 @@ export async function runLogin(options: LoginOptions): Promise<void> {
     options.duration === undefined ? undefined : checkSessionDuration(Number(options.duration), "--duration");
   const minTtlSeconds = parseMinTtl(options.minTtl);
   const plan = loadPlan(selectedProfile(options.profile, process.env), process.env);
-  const obtained = await credentialsFor(plan, {
-    minTtlSeconds,
-    force: options.force,
-    tokenCode: options.tokenCode,
-    sessionDurationSeconds,
-    notify: tellStderr,
-  });
+  // Turns only while a request to AWS is in flight, so never over a code prompt.
+  const spinner = spinWhileWaiting();
+  let obtained: Obtained;
+  try {
+    obtained = await credentialsFor(plan, {
+      minTtlSeconds,
+      force: options.force,
+      tokenCode: options.tokenCode,
+      sessionDurationSeconds,
+      notify: (message) => {
+        spinner.clear();
+        tellStderr(message);
+      },
+    });
+  } finally {
+    spinner.stop();
+  }
   const { entry } = obtained;
   if (options.writeProfile) {
     const path = await writeSessionProfile(
@@ -39,6 +52,7 @@ export async function runLogin(options: LoginOptions): Promise<void> {
     tellStderr(`Wrote the session to [${options.writeProfile}] in ${path}.`);
   }
   tellStderr(summary(plan.profile, entry, obtained.fromCache));
+  process.stderr.write(details(obtained.plan, entry));
 }
 
 function summary(profile: string, entry: CacheEntry, fromCache: boolean): string {
@@ -50,6 +64,30 @@ function summary(profile: string, entry: CacheEntry, fromCache: boolean): string
   return fromCache
     ? `Profile '${profile}' already has a session: ${who}, valid until ${when}. Use --force for a new one.`
     : `Logged in: profile '${profile}' as ${who}${device}, valid until ${when}.`;
+}
+
+/** The short summary under the first line: account, user or role, device, expiry in local time. */
+function details(plan: Plan, entry: CacheEntry): string {
+  const arn = entry.identity?.arn ?? entry.roleArn ?? "";
+  const account = entry.identity?.account || arn.split(":")[4] || "unknown";
+  const rows: [string, string][] = [["account", account]];
+  const role = /:assumed-role\/([^/]+)\/(.+)$/.exec(arn);
+  if (entry.kind === "assume-role" || role) {
+    const name = role?.[1] ?? entry.roleArn?.split("/").at(-1) ?? "unknown";
+    rows.push(["role", role ? `${name} (session ${role[2]})` : name]);
+    if (entry.userName) rows.push(["user", entry.userName]);
+  } else {
+    rows.push(["user", entry.userName ?? userNameOf(arn) ?? (arn || "unknown")]);
+  }
+  const device = entry.serial ?? plan.mfa?.serial ?? plan.roles.find((hop) => hop.mfaSerial)?.mfaSerial;
+  if (device) rows.push(["device", device]);
+  const expires = new Date(entry.credentials.expiration);
+  const local = expires.toLocaleString(undefined, {
+    dateStyle: "medium",
+    timeStyle: "long",
+  });
+  rows.push(["expires", `${local} (in ${humanDuration(secondsLeft(entry))})`]);
+  return rows.map(([name, value]) => `  ${name.padEnd(8)} ${value}\n`).join("");
 }
 
 export function humanDuration(seconds: number): string {

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { AppError } from "../errors";
 import type { AwsCredentials, CallerIdentity, SessionCredentials } from "./credentials";
 import { endpointOverride } from "./endpoint";
 import { type CallContext, toAppError } from "./errors";
@@ -128,6 +129,193 @@ export async function listMfaDevices(
   } finally {
     client.destroy();
   }
+}
+
+export interface IamUser {
+  userName: string;
+  arn: string;
+  userId: string;
+}
+
+/** The IAM user behind `credentials`, or `userName`. */
+export async function getUser(
+  credentials: AwsCredentials,
+  userName: string | undefined,
+  where: Endpoints,
+  context: CallContext,
+): Promise<IamUser> {
+  const { IAMClient, GetUserCommand } = await loadIam();
+  const client = new IAMClient(await clientConfig(credentials, { ...where, region: "us-east-1" }, "IAM"));
+  try {
+    const out = await client.send(new GetUserCommand({ UserName: userName }));
+    return { userName: out.User?.UserName ?? "", arn: out.User?.Arn ?? "", userId: out.User?.UserId ?? "" };
+  } catch (error) {
+    throw toAppError(error, { ...context, action: "GetUser" }, where.env);
+  } finally {
+    client.destroy();
+  }
+}
+
+export interface AccessKeyMetadata {
+  accessKeyId: string;
+  status: string;
+  created: string | undefined;
+}
+
+/** The access keys of `userName` (IAM allows two per user). */
+export async function listAccessKeys(
+  credentials: AwsCredentials,
+  userName: string,
+  where: Endpoints,
+  context: CallContext,
+): Promise<AccessKeyMetadata[]> {
+  const { IAMClient, ListAccessKeysCommand } = await loadIam();
+  const client = new IAMClient(await clientConfig(credentials, { ...where, region: "us-east-1" }, "IAM"));
+  try {
+    const keys: AccessKeyMetadata[] = [];
+    let marker: string | undefined;
+    do {
+      const out = await client.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker }));
+      for (const key of out.AccessKeyMetadata ?? []) {
+        keys.push({
+          accessKeyId: key.AccessKeyId ?? "",
+          status: key.Status ?? "",
+          created: key.CreateDate?.toISOString(),
+        });
+      }
+      marker = out.IsTruncated ? out.Marker : undefined;
+    } while (marker);
+    return keys;
+  } catch (error) {
+    throw toAppError(error, { ...context, action: "ListAccessKeys" }, where.env);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** A new long-term access key for `userName`; its secret is in this answer only, never again. */
+export async function createAccessKey(
+  credentials: AwsCredentials,
+  userName: string,
+  where: Endpoints,
+  context: CallContext,
+): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+  const { IAMClient, CreateAccessKeyCommand } = await loadIam();
+  const client = new IAMClient(await clientConfig(credentials, { ...where, region: "us-east-1" }, "IAM"));
+  try {
+    const out = await client.send(new CreateAccessKeyCommand({ UserName: userName }));
+    const accessKeyId = out.AccessKey?.AccessKeyId;
+    const secretAccessKey = out.AccessKey?.SecretAccessKey;
+    if (!accessKeyId || !secretAccessKey) throw new Error("the response held no complete access key");
+    return { accessKeyId, secretAccessKey };
+  } catch (error) {
+    throw toAppError(error, { ...context, action: "CreateAccessKey" }, where.env);
+  } finally {
+    client.destroy();
+  }
+}
+
+export async function deleteAccessKey(
+  credentials: AwsCredentials,
+  userName: string,
+  accessKeyId: string,
+  where: Endpoints,
+  context: CallContext,
+): Promise<void> {
+  const { IAMClient, DeleteAccessKeyCommand } = await loadIam();
+  const client = new IAMClient(await clientConfig(credentials, { ...where, region: "us-east-1" }, "IAM"));
+  try {
+    await client.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }));
+  } catch (error) {
+    throw toAppError(error, { ...context, action: "DeleteAccessKey" }, where.env);
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * A console sign-in token for role session credentials, from the federation endpoint
+ * (GET …/federation?Action=getSigninToken). Not an SDK call, but a call to AWS all the same, so
+ * it lives here and goes through the same proxy and CA-bundle settings. The URL carries the
+ * session's secret: it never appears in an error.
+ */
+export async function getSigninToken(
+  credentials: SessionCredentials,
+  params: { federationUrl: string; sessionDurationSeconds?: number },
+  where: Endpoints,
+  context: CallContext,
+): Promise<string> {
+  const url = new URL(params.federationUrl);
+  url.searchParams.set("Action", "getSigninToken");
+  if (params.sessionDurationSeconds !== undefined) {
+    url.searchParams.set("SessionDuration", String(params.sessionDurationSeconds));
+  }
+  url.searchParams.set(
+    "Session",
+    JSON.stringify({
+      sessionId: credentials.accessKeyId,
+      sessionKey: credentials.secretAccessKey,
+      sessionToken: credentials.sessionToken,
+    }),
+  );
+  const endpoint = `${url.origin}${url.pathname}`;
+  const refused = (message: string, cause?: unknown) =>
+    new AppError(
+      "signin-refused",
+      `The AWS sign-in endpoint ${endpoint} refused a console sign-in for profile '${context.profile}': ${message}.`,
+      {
+        status: "aws",
+        hint: "The console takes role sessions only. Get a fresh one with `awsmfa login -p <profile> --force` and try again.",
+        cause,
+      },
+    );
+  let answer: { status: number; body: string };
+  try {
+    answer = await httpGet(url, where.env);
+  } catch (error) {
+    throw toAppError(error, { ...context, action: "getSigninToken" }, where.env);
+  }
+  if (answer.status !== 200) {
+    const detail = answer.body.replace(/\s+/g, " ").trim().slice(0, 200);
+    throw refused(`HTTP ${answer.status}${detail ? ` (${detail})` : ""}`);
+  }
+  let token: unknown;
+  try {
+    token = (JSON.parse(answer.body) as { SigninToken?: unknown } | null)?.SigninToken;
+  } catch (error) {
+    throw refused("its answer is not JSON", error);
+  }
+  if (typeof token !== "string" || token === "") throw refused("its answer held no SigninToken");
+  return token;
+}
+
+const FEDERATION_TIMEOUT_MS = 10_000;
+
+async function httpGet(url: URL, env: NodeJS.ProcessEnv): Promise<{ status: number; body: string }> {
+  const plain = url.protocol === "http:";
+  const http = plain ? await import("node:http") : await import("node:https");
+  const found = (await agents(env, url.origin)) as { httpAgent?: unknown; httpsAgent?: unknown };
+  const agent = (plain ? found.httpAgent : found.httpsAgent) as import("node:http").Agent | undefined;
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { agent, timeout: FEDERATION_TIMEOUT_MS }, (response) => {
+      let body = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => {
+        if (body.length < 65_536) body += chunk;
+      });
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+      response.on("error", reject);
+    });
+    request.on("timeout", () =>
+      request.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })),
+    );
+    request.on("error", reject);
+  });
+}
+
+async function loadIam() {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  return import("@aws-sdk/client-iam");
 }
 
 async function loadSts() {

@@ -1,0 +1,409 @@
+import { readFileSync } from "node:fs";
+import { editProfileFile, removeProperty, setProperty } from "../config/edit";
+import { configFilePath, credentialsFilePath, loadProfileSet } from "../config/files";
+import { parseProfileFiles } from "../config/ini";
+import type { KeysStep, Plan } from "../config/plan";
+import { AppError, ExitStatus, type ExitStatusName, isAppError } from "../errors";
+import { spinWhileWaiting } from "../output/spinner";
+import type { AwsCredentials } from "../sts/credentials";
+import { userNameOf } from "../sts/credentials";
+import { credentialsFor } from "./credentials";
+import { loadPlan, selectedProfile, tellStderr } from "./selection";
+
+/**
+ * `awsmfa rotate -p P`: a new access key for the IAM user behind P, stored where the old one
+ * was, then the old one deleted. IAM calls are made with the MFA session (policies commonly
+ * require MFA for them). Never loses a working key:
+ *
+ *   create new → prove it works (STS) → store it (read back) → delete old
+ *
+ * Any failure before the new key is stored deletes the new key again (or says how to) and leaves
+ * the old one stored and working; a failure to delete the old key leaves the new one stored and
+ * says which key to delete. Before creating anything it checks that there is room for a second
+ * key and that the store can be written.
+ */
+
+export interface RotateOptions {
+  profile?: string;
+  tokenCode?: string;
+  json?: boolean;
+}
+
+/** IAM allows two access keys per user. */
+const MAX_KEYS = 2;
+/** A new key may take some seconds to be accepted everywhere (IAM is eventually consistent). */
+const PROPAGATION_WAITS_MS = [1000, 2000, 3000, 4000, 5000];
+const MARKER = "awsmfa_access_key_id";
+
+interface Store {
+  name: string;
+  where: string;
+  /** Writes the new key; on failure the old one is still what the profile uses. */
+  write(newKey: AwsCredentials): Promise<void>;
+  /** The key id and secret the profile now resolves to. */
+  readBack(): Promise<{ accessKeyId: string; secretAccessKey: string | undefined }>;
+}
+
+export async function runRotate(options: RotateOptions): Promise<void> {
+  const env = process.env;
+  const selected = loadPlan(selectedProfile(options.profile, env), env);
+  const leaf = keysLeaf(selected);
+  const profile = leaf.profile;
+  if (profile !== selected.profile) {
+    tellStderr(`Profile '${selected.profile}' uses the keys of profile '${profile}'; rotating those.`);
+  }
+  const store = await storeFor(leaf, env);
+  await checkWritable(leaf, env);
+
+  const spinner = spinWhileWaiting();
+  const notify = (message: string) => {
+    spinner.clear();
+    tellStderr(message);
+  };
+  try {
+    await rotate(leaf, store, options, env, notify);
+  } finally {
+    spinner.stop();
+  }
+}
+
+async function rotate(
+  leaf: KeysStep,
+  store: Store,
+  options: RotateOptions,
+  env: NodeJS.ProcessEnv,
+  notify: (message: string) => void,
+): Promise<void> {
+  const profile = leaf.profile;
+  const oldKeyId = leaf.accessKeyId;
+  const sts = await import("../sts/client");
+  const secrets = await import("../secrets");
+  const oldKeys = await secrets.withSecretKey(leaf, env);
+  const where = { region: "us-east-1", env };
+  const context = { profile, accessKeyId: oldKeyId };
+
+  // The MFA session of the user profile: IAM policies commonly allow key management only with MFA.
+  const userPlan = loadPlan(profile, env);
+  const { entry } = await credentialsFor(userPlan, {
+    minTtlSeconds: 5 * 60,
+    tokenCode: options.tokenCode,
+    notify,
+  });
+  const session = entry.credentials;
+  const sessionContext = { ...context, accessKeyId: session.accessKeyId };
+  let userName = entry.userName ?? (entry.identity ? userNameOf(entry.identity.arn) : undefined);
+  let userArn = entry.identity?.arn;
+  if (!userName || !userArn || !userNameOf(userArn)) {
+    // Some servers answer GetCallerIdentity on a session with something else than the user; the key itself is sure.
+    const caller = await sts.getCallerIdentity(oldKeys, where, context);
+    userName = userNameOf(caller.arn);
+    userArn = caller.arn;
+  }
+  if (!userName) {
+    throw new AppError(
+      "rotate-not-a-user",
+      `The keys of profile '${profile}' belong to ${userArn}, not to an IAM user; awsmfa rotates IAM users' keys only.`,
+      { status: "config" },
+    );
+  }
+
+  const keys = await sts.listAccessKeys(session, userName, where, sessionContext);
+  if (!keys.some((key) => key.accessKeyId === oldKeyId)) {
+    throw new AppError(
+      "rotate-key-unknown",
+      `The access key ${oldKeyId} of profile '${profile}' is not one of IAM user ${userName}'s keys (${keys.map((key) => key.accessKeyId).join(", ") || "none"}).`,
+      { status: "config", hint: `Check aws_access_key_id of '${profile}'.` },
+    );
+  }
+  if (keys.length >= MAX_KEYS) {
+    const others = keys.filter((key) => key.accessKeyId !== oldKeyId).map((key) => key.accessKeyId);
+    throw new AppError(
+      "rotate-no-room",
+      `IAM user ${userName} has ${keys.length} access keys already (${keys.map((key) => key.accessKeyId).join(", ")}), the most IAM allows, so there is no room for a new one.`,
+      {
+        status: "aws",
+        hint: `Delete the one profile '${profile}' does not use, if nothing else needs it: aws iam delete-access-key --user-name ${userName} --access-key-id ${others[0]}. Then run awsmfa rotate again.`,
+      },
+    );
+  }
+
+  const created = await sts.createAccessKey(session, userName, where, sessionContext);
+  notify(`Created access key ${created.accessKeyId} for IAM user ${userName}.`);
+
+  // From here the new key exists: a failure must not leave the profile without a working key.
+  try {
+    await provenByStsCall(created, userArn as string, profile, env);
+    await store.write(created);
+    const now = await store.readBack();
+    if (
+      now.accessKeyId !== created.accessKeyId ||
+      (now.secretAccessKey !== undefined && now.secretAccessKey !== created.secretAccessKey)
+    ) {
+      throw new AppError(
+        "rotate-unverified",
+        `${store.where} does not read back the new key after writing it.`,
+      );
+    }
+  } catch (error) {
+    throw await undoCreate(error, created.accessKeyId, oldKeys, userName, profile, store, async () =>
+      sts.deleteAccessKey(session, userName as string, created.accessKeyId, where, sessionContext),
+    );
+  }
+  notify(`Stored the new key in ${store.where}; the old key ${oldKeyId} is no longer used.`);
+
+  try {
+    await sts.deleteAccessKey(session, userName, oldKeyId, where, sessionContext);
+  } catch (error) {
+    throw new AppError(
+      "rotate-old-key-left",
+      `Profile '${profile}' now uses the new key ${created.accessKeyId}, which works, but deleting the old key ${oldKeyId} failed: ${messageOf(error)}`,
+      {
+        status: isAppError(error) ? statusOf(error) : "aws",
+        hint: `Delete it yourself once the problem is solved: aws iam delete-access-key --user-name ${userName} --access-key-id ${oldKeyId}`,
+        cause: error,
+      },
+    );
+  }
+  tellStderr(
+    `Rotated the access key of profile '${profile}' (IAM user ${userName}): ${oldKeyId} → ${created.accessKeyId}; ${oldKeyId} is deleted. The next session for '${profile}' asks for a new MFA code.`,
+  );
+  if (options.json) {
+    process.stdout.write(
+      `${JSON.stringify({ profile, userName, oldAccessKeyId: oldKeyId, newAccessKeyId: created.accessKeyId, store: store.name })}\n`,
+    );
+  }
+}
+
+/**
+ * A new key is not used before STS accepts it. IAM is eventually consistent, so "unknown key"
+ * is asked again a few times; any other answer is final.
+ */
+async function provenByStsCall(
+  key: AwsCredentials,
+  userArn: string,
+  profile: string,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  const sts = await import("../sts/client");
+  const context = { profile, accessKeyId: key.accessKeyId };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const caller = await sts.getCallerIdentity(key, { region: "us-east-1", env }, context);
+      if (caller.arn && caller.arn !== userArn && userNameOf(caller.arn) !== userNameOf(userArn)) {
+        throw new AppError(
+          "rotate-wrong-user",
+          `STS says the new key belongs to ${caller.arn}, not to ${userArn}.`,
+        );
+      }
+      return;
+    } catch (error) {
+      const propagating =
+        isAppError(error) && (error.code === "invalid-keys" || error.code === "bad-signature");
+      const wait = PROPAGATION_WAITS_MS[attempt];
+      if (!propagating || wait === undefined) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
+/**
+ * After a failure between create and delete: the new key is deleted again only when the profile
+ * provably still resolves to the old key and secret; otherwise deleting it could leave the
+ * profile with no key that works, so both stay and the message says what to check.
+ */
+async function undoCreate(
+  error: unknown,
+  newKeyId: string,
+  oldKeys: AwsCredentials,
+  userName: string,
+  profile: string,
+  store: Store,
+  deleteNewKey: () => Promise<void>,
+): Promise<AppError> {
+  const why = messageOf(error);
+  const status = statusOf(error);
+  const oldKeyId = oldKeys.accessKeyId;
+  let stillOld = false;
+  try {
+    const now = await store.readBack();
+    stillOld =
+      now.accessKeyId === oldKeyId &&
+      (now.secretAccessKey === undefined || now.secretAccessKey === oldKeys.secretAccessKey);
+  } catch {
+    stillOld = false;
+  }
+  if (!stillOld) {
+    // The store may hold the new key: deleting it could leave the profile with none that works.
+    return new AppError(
+      "rotate-incomplete",
+      `Rotating the key of profile '${profile}' stopped after the new key ${newKeyId} was written to ${store.where}: ${why}`,
+      {
+        status,
+        hint: `Both keys still exist. Check which one '${profile}' uses (\`awsmfa plan -p ${profile}\`), then delete the other: aws iam delete-access-key --user-name ${userName} --access-key-id <the unused one>.`,
+        cause: error,
+      },
+    );
+  }
+  try {
+    await deleteNewKey();
+    return new AppError(
+      "rotate-failed",
+      `Rotating the key of profile '${profile}' failed: ${why} The new key ${newKeyId} was deleted again; the old key ${oldKeyId} is unchanged and still in use.`,
+      { status, cause: error },
+    );
+  } catch (cleanup) {
+    return new AppError(
+      "rotate-failed",
+      `Rotating the key of profile '${profile}' failed: ${why} The old key ${oldKeyId} is unchanged and still in use, but the unused new key ${newKeyId} could not be deleted (${messageOf(cleanup)}).`,
+      {
+        status,
+        hint: `Delete it: aws iam delete-access-key --user-name ${userName} --access-key-id ${newKeyId}`,
+        cause: error,
+      },
+    );
+  }
+}
+
+function keysLeaf(plan: Plan): KeysStep {
+  if (plan.leaf.type === "keys") return plan.leaf;
+  throw new AppError(
+    "rotate-no-keys",
+    `Profile '${plan.profile}' has no long-term access keys to rotate: its credentials come from ${plan.leaf.type} (profile '${plan.leaf.profile}').`,
+    { status: "config" },
+  );
+}
+
+/**
+ * Where the key lives now: the credentials file (or, for keys written there, the config file),
+ * or the store awsmfa_keys names, with awsmfa_access_key_id in the config file pointing at it.
+ */
+async function storeFor(leaf: KeysStep, env: NodeJS.ProcessEnv): Promise<Store> {
+  const profile = leaf.profile;
+  const readBack = async () => {
+    const fresh = loadPlan(profile, env).leaf;
+    if (fresh.type !== "keys") return { accessKeyId: "", secretAccessKey: undefined };
+    return {
+      accessKeyId: fresh.accessKeyId,
+      secretAccessKey: fresh.store ? undefined : fresh.secretAccessKey,
+    };
+  };
+  if (leaf.store) {
+    const secrets = await import("../secrets");
+    const store = secrets.storeNamed(leaf.store, `awsmfa_keys in profile '${profile}'`);
+    const context = { env };
+    const where =
+      store.name === "keyring" ? store.where(context) : `${store.name} store ${store.where(context)}`;
+    const old = await secrets.withSecretKey(leaf, env);
+    return {
+      name: store.name,
+      where,
+      async write(newKey) {
+        // One entry per profile: the new secret replaces the old, then the config file names the new id.
+        const newRef = { kind: "secret_access_key" as const, profile, accessKeyId: newKey.accessKeyId };
+        await store.write(newRef, newKey.secretAccessKey, context);
+        try {
+          if ((await store.read(newRef, context)) !== newKey.secretAccessKey) {
+            throw new AppError(
+              "rotate-unverified",
+              `${where} does not read back the new secret after writing it.`,
+            );
+          }
+          await editProfileFile(configFilePath(env), "config", (text) =>
+            setProperty(text, "config", profile, MARKER, newKey.accessKeyId),
+          );
+        } catch (error) {
+          // Put the old secret back, so that the profile (still naming the old id) keeps working.
+          const oldRef = { kind: "secret_access_key" as const, profile, accessKeyId: leaf.accessKeyId };
+          await store.write(oldRef, old.secretAccessKey, context);
+          throw error;
+        }
+      },
+      async readBack() {
+        const fresh = await readBack();
+        const ref = { kind: "secret_access_key" as const, profile, accessKeyId: fresh.accessKeyId };
+        return { accessKeyId: fresh.accessKeyId, secretAccessKey: (await store.read(ref, context)) ?? "" };
+      },
+    };
+  }
+  const inFile = keysFile(profile, leaf.accessKeyId, env);
+  return {
+    name: "file",
+    where: inFile.path,
+    async write(newKey) {
+      // Both lines in one whole-file write, under the file's lock; only if the old key is still what it holds.
+      await editProfileFile(inFile.path, inFile.kind, (text) => {
+        const now = parseProfile(text, inFile.kind, profile);
+        if (now.aws_access_key_id !== leaf.accessKeyId) {
+          throw new AppError(
+            "rotate-file-changed",
+            `${inFile.path} no longer holds the key ${leaf.accessKeyId} for profile '${profile}' (something else changed it).`,
+          );
+        }
+        const withId = setProperty(text, inFile.kind, profile, "aws_access_key_id", newKey.accessKeyId);
+        const both = setProperty(
+          withId,
+          inFile.kind,
+          profile,
+          "aws_secret_access_key",
+          newKey.secretAccessKey,
+        );
+        // A session token next to long-term keys would be sent along with them and fail.
+        return removeProperty(both, inFile.kind, profile, "aws_session_token");
+      });
+    },
+    readBack,
+  };
+}
+
+/** The file whose section gives `profile` its key: the credentials file, unless only the config file has it. */
+function keysFile(
+  profile: string,
+  accessKeyId: string,
+  env: NodeJS.ProcessEnv,
+): { path: string; kind: "credentials" | "config" } {
+  const set = loadProfileSet(env);
+  const origins = set.origins[profile] ?? [];
+  const credentials = credentialsFilePath(env);
+  const config = configFilePath(env);
+  const inCredentials = origins.some((origin) => origin.kind === "credentials");
+  if (!inCredentials && origins.some((origin) => origin.kind === "config")) {
+    if (parseProfile(readFileSync(config, "utf8"), "config", profile).aws_access_key_id === accessKeyId) {
+      return { path: config, kind: "config" };
+    }
+  }
+  return { path: credentials, kind: "credentials" };
+}
+
+function parseProfile(text: string, kind: "credentials" | "config", profile: string): Record<string, string> {
+  const file = { path: `the ${kind} file`, text };
+  const set = kind === "config" ? parseProfileFiles(file) : parseProfileFiles(undefined, file);
+  return set.profiles[profile] ?? {};
+}
+
+/** Before anything is created: the files the new key goes to can be read, parsed and rewritten. */
+async function checkWritable(leaf: KeysStep, env: NodeJS.ProcessEnv): Promise<void> {
+  const paths: [string, "config" | "credentials"][] = leaf.store
+    ? [[configFilePath(env), "config"]]
+    : [
+        [
+          keysFile(leaf.profile, leaf.accessKeyId, env).path,
+          keysFile(leaf.profile, leaf.accessKeyId, env).kind,
+        ],
+      ];
+  for (const [path, kind] of paths) {
+    // An edit that changes nothing writes nothing, but still takes the lock and checks the file.
+    await editProfileFile(path, kind, (text) => text);
+  }
+}
+
+function messageOf(error: unknown): string {
+  const text = isAppError(error) ? error.message : ((error as Error)?.message ?? String(error));
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
+/** The exit status of an error, to pass on in the error that reports it. */
+function statusOf(error: unknown): ExitStatusName {
+  if (!isAppError(error)) return "failure";
+  const name = (Object.keys(ExitStatus) as ExitStatusName[]).find((key) => ExitStatus[key] === error.status);
+  return name === undefined || name === "ok" || name === "internal" ? "failure" : name;
+}

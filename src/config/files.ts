@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { readFileSync, statSync } from "node:fs";
 import { posix, win32 } from "node:path";
 import { AppError, errnoCode } from "../errors";
-import { parseProfileFiles } from "./ini";
+import { MAX_PROFILE_FILE_CHARS, parseProfileFiles, profileFileTooLarge } from "./ini";
 import type { ProfileFile, ProfileSet } from "./types";
 
 /**
@@ -68,7 +67,8 @@ function homeDirectory(env: Env, platform: NodeJS.Platform): string {
     if (env.HOMEDRIVE && env.HOMEPATH) return env.HOMEDRIVE + env.HOMEPATH;
   }
   try {
-    return homedir();
+    // node:os only here, when no variable says where home is: not paid on every credential_process call.
+    return process.getBuiltinModule("node:os").homedir();
   } catch (error) {
     throw new AppError("no-home", "Cannot tell where your home directory is, so not where ~/.aws is.", {
       status: "config",
@@ -78,10 +78,25 @@ function homeDirectory(env: Env, platform: NodeJS.Platform): string {
   }
 }
 
+/**
+ * Only a regular file of a sane size is read: a FIFO would block the read forever, and a huge
+ * file would be read whole before the parser could refuse it.
+ */
 function readProfileFile(path: string): ProfileFile | undefined {
   try {
+    const stat = statSync(path);
+    if (!stat.isFile()) {
+      throw new AppError("config-read", `${path} is not a regular file; awsmfa will not read it.`, {
+        status: "config",
+        hint: "Check that AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name the right files.",
+      });
+    }
+    if (stat.size > MAX_PROFILE_FILE_CHARS) {
+      throw profileFileTooLarge(path, `${(stat.size / 1048576).toFixed(1)} MB, more than 16 MB`);
+    }
     return { path, text: readFileSync(path, "utf8") };
   } catch (error) {
+    if (error instanceof AppError) throw error;
     const code = errnoCode(error);
     if (code === "ENOENT") return undefined;
     throw new AppError("config-read", `Cannot read ${path} (${code ?? "unknown error"}).`, {

@@ -51,8 +51,16 @@ export function parseProfileFiles(config?: ProfileFile, credentials?: ProfileFil
   return set;
 }
 
+/**
+ * Beyond these a file is not a profile file anyone wrote, and parsing it would cost seconds and
+ * gigabytes (some 500 bytes per line): a 20 MB file of `a=` lines took 30 s and 3 GB.
+ */
+export const MAX_PROFILE_FILE_CHARS = 16 * 1024 * 1024;
+export const MAX_PROFILE_FILE_LINES = 500_000;
+
 /** One file, line by line; throws AppError "config-parse" naming the file and line. */
 export function parseSections(file: ProfileFile, kind: FileKind): ParsedFile {
+  refuseOversized(file);
   const lines = splitLines(file.text);
   const headers: string[] = [];
   const sections: ParsedSection[] = [];
@@ -97,6 +105,35 @@ export function parseSections(file: ProfileFile, kind: FileKind): ParsedFile {
     parsed.role = roles[index] ?? { type: "ignored" };
   });
   return { lines, sections };
+}
+
+export function profileFileTooLarge(path: string, what: string): AppError {
+  return new AppError(
+    "config-too-large",
+    `${path} is too large to be a profile file (${what}); awsmfa will not read it.`,
+    {
+      status: "config",
+      hint: "Check that AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name the right files.",
+    },
+  );
+}
+
+/** Throws AppError "config-too-large" for a file beyond the bounds, counting lines without splitting. */
+function refuseOversized({ path, text }: ProfileFile): void {
+  let lines = 1;
+  for (
+    let at = text.indexOf("\n");
+    at >= 0 && lines <= MAX_PROFILE_FILE_LINES;
+    at = text.indexOf("\n", at + 1)
+  ) {
+    lines += 1;
+  }
+  if (text.length <= MAX_PROFILE_FILE_CHARS && lines <= MAX_PROFILE_FILE_LINES) return;
+  const what =
+    text.length > MAX_PROFILE_FILE_CHARS
+      ? `${(text.length / 1048576).toFixed(1)} MB, more than 16 MB`
+      : `more than ${MAX_PROFILE_FILE_LINES} lines`;
+  throw profileFileTooLarge(path, what);
 }
 
 /** Splits on "\n", taking a "\r" before it as part of the ending (as Rust's `str::lines` does). */

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
+import { dirname } from "node:path";
 import { AppError, errnoCode } from "../errors";
+import { processIsAlive } from "./process-alive";
 
 /**
  * A cross-process lock: an exclusive-create file holding who holds it. Used so that one
@@ -43,7 +45,8 @@ export async function acquireLock(path: string, options: LockOptions): Promise<H
     const holder = readHolder(path);
     if (holder === "gone") continue;
     if (isStale(path, holder, options.staleMs)) {
-      breakLock(path, holder);
+      // Another breaker at work (or one that died mid-break, whose file expires in 2 s): wait, do not spin.
+      if (!breakLock(path, holder)) await sleep(POLL_MS);
       continue;
     }
     if (!told && holder !== "unreadable") {
@@ -86,7 +89,7 @@ function tryCreate(path: string): HeldLock | undefined {
     fd = openSync(path, "wx", 0o600);
   } catch (error) {
     if (errnoCode(error) === "EEXIST") return undefined;
-    throw error;
+    throw lockError(path, error);
   }
   try {
     writeSync(fd, JSON.stringify(holder));
@@ -113,7 +116,7 @@ function readHolder(path: string): HolderState {
     text = readFileSync(path, "utf8");
   } catch (error) {
     if (errnoCode(error) === "ENOENT") return "gone";
-    throw error;
+    throw lockError(path, error);
   }
   try {
     const parsed = JSON.parse(text) as LockHolder;
@@ -139,33 +142,24 @@ function isStale(path: string, holder: LockHolder | "unreadable", staleMs: numbe
   return holder.host === hostname() && !processIsAlive(holder.pid);
 }
 
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errnoCode(error) === "EPERM";
-  }
-}
-
 /**
  * Several waiters may find the same stale lock. Breaking it is serialised by a second
  * exclusive file, so that one waiter cannot delete the fresh lock another has just made.
  */
-function breakLock(path: string, stale: LockHolder | "unreadable"): void {
+function breakLock(path: string, stale: LockHolder | "unreadable"): boolean {
   const breaker = `${path}.break`;
   let fd: number;
   try {
     fd = openSync(breaker, "wx", 0o600);
   } catch (error) {
-    if (errnoCode(error) !== "EEXIST") throw error;
+    if (errnoCode(error) !== "EEXIST") throw lockError(breaker, error);
     // A breaker that died mid-break leaves this file; it only ever lives for microseconds.
     try {
       if (Date.now() - statSync(breaker).mtimeMs > 2000) unlinkQuietly(breaker);
     } catch {
       // gone already
     }
-    return;
+    return false;
   }
   closeSync(fd);
   try {
@@ -176,6 +170,20 @@ function breakLock(path: string, stale: LockHolder | "unreadable"): void {
   } finally {
     unlinkQuietly(breaker);
   }
+  return true;
+}
+
+/** A lock file that cannot be made or read (read-only or foreign directory): the user's problem to fix, not a bug. */
+function lockError(path: string, error: unknown): AppError {
+  return new AppError(
+    "lock-file",
+    `Cannot use the lock file ${path} (${errnoCode(error) ?? "unknown error"}).`,
+    {
+      status: "failure",
+      hint: `Check that ${dirname(path)} is a directory you can write to.`,
+      cause: error,
+    },
+  );
 }
 
 function unlinkQuietly(path: string): void {

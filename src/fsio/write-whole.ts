@@ -1,6 +1,15 @@
-import { randomBytes } from "node:crypto";
-import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fchmodSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { processIsAlive } from "./process-alive";
 
 /**
  * Writes `data` to `path` whole or not at all: a temp file in the same directory (so the
@@ -10,6 +19,8 @@ import { basename, dirname, join } from "node:path";
  */
 export function writeWhole(path: string, data: string | Uint8Array, mode: number): void {
   const dir = dirname(path);
+  // node:crypto loaded here, not at the top: this module is in the warm bundle, which must not pay for it.
+  const { randomBytes } = process.getBuiltinModule("node:crypto");
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   const fd = openSync(temp, "wx", mode);
   try {
@@ -32,6 +43,32 @@ export function writeWhole(path: string, data: string | Uint8Array, mode: number
     throw error;
   }
   syncDirectory(dir);
+  removeOrphanedTemps(dir, basename(path));
+}
+
+/**
+ * A writer killed between creating its temp file and the rename leaves the temp file behind;
+ * it may hold secrets (a credentials file's keys), so the next writer of the same file removes
+ * those whose process is gone.
+ */
+function removeOrphanedTemps(dir: string, name: string): void {
+  const prefix = `.${name}.`;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (!entry.startsWith(prefix) || !entry.endsWith(".tmp")) continue;
+    const pid = Number(entry.slice(prefix.length).split(".")[0]);
+    if (!Number.isInteger(pid) || pid === process.pid || processIsAlive(pid)) continue;
+    try {
+      unlinkSync(join(dir, entry));
+    } catch {
+      // removed by another writer meanwhile
+    }
+  }
 }
 
 function fchmodExact(fd: number, mode: number): void {

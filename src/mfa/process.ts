@@ -56,7 +56,8 @@ async function runMfaProcess(command: string, request: CodeRequest, runtime: Run
   }
   const outcome = await run;
   const where = `mfa_process of profile '${request.profile}'`;
-  const hint = `Run the command yourself to see what it prints: ${command}`;
+  // Not the command itself: `oathtool --totp -b SEED` would put the seed on stderr.
+  const hint = `Run the profile's mfa_process command yourself to see what it prints.`;
   switch (outcome.outcome) {
     case "timeout":
       throw new AppError(

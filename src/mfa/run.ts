@@ -35,10 +35,16 @@ export type RunOutcome =
 
 const MAX_STDERR_KEPT = 2048;
 
+/** What a code program never needs: awsmfa's own secrets from the environment. */
+function programEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { AWSMFA_PASSPHRASE: _passphrase, ...rest } = env;
+  return rest;
+}
+
 export function runProgram(options: RunOptions): Promise<RunOutcome> {
   return new Promise((resolve) => {
     const child = spawn(options.file, options.args, {
-      env: options.env,
+      env: programEnvironment(options.env),
       stdio: [options.stdin, "pipe", options.stderr === "capture" ? "pipe" : options.stderr],
       windowsHide: true,
       windowsVerbatimArguments: options.windowsVerbatimArguments,

@@ -4,7 +4,7 @@ import { configFilePath, credentialsFilePath } from "../config/files";
 import type { Plan } from "../config/plan";
 import { errnoCode } from "../errors";
 import { writeWhole } from "../fsio/write-whole";
-import { cacheKey, ensureCacheDirectory, readJsonFile } from "./cache";
+import { ensureCacheDirectory, readJsonFile } from "./cache";
 import { cacheableSteps, chainRegion } from "./steps";
 
 /**
@@ -72,16 +72,51 @@ export function writeWarmIndex(dir: string, plan: Plan, env: NodeJS.ProcessEnv):
     entryKey: last.key,
     region: chainRegion(plan) ?? null,
   };
-  ensureCacheDirectory(dir);
-  writeWhole(indexPath(dir, plan.profile, profileFiles(env)), `${JSON.stringify(index)}\n`, 0o600);
+  try {
+    ensureCacheDirectory(dir);
+    writeWhole(indexPath(dir, plan.profile, profileFiles(env)), `${JSON.stringify(index)}\n`, 0o600);
+  } catch {
+    // Only a shortcut: without it the next call parses the config files, and the credentials
+    // in hand are still good. An unsafe directory is reported by the reads that matter.
+  }
 }
 
 function profileFiles(env: NodeJS.ProcessEnv): string[] {
   return [configFilePath(env), credentialsFilePath(env)];
 }
 
+/**
+ * The index file of a profile. Its name only spreads profiles over files: the content names the
+ * profile and the files and is checked on read, so a collision is a miss, never a wrong answer.
+ * Hence a non-cryptographic hash, which spares the warm path loading node:crypto (about as
+ * costly as everything else it does). 32 hex digits, as `listCacheFiles` expects.
+ */
 function indexPath(dir: string, profile: string, files: string[]): string {
-  return join(dir, `warm-${cacheKey(["warm-index", profile, ...files])}.json`);
+  return join(dir, `warm-${hash128(JSON.stringify(["warm-index", profile, ...files]))}.json`);
+}
+
+/** cyrb128 (bryc, public domain): four 32-bit lanes over the UTF-16 code units, then mixed. */
+export function hash128(text: string): string {
+  let h1 = 1779033703;
+  let h2 = 3144134277;
+  let h3 = 1013904242;
+  let h4 = 2773480762;
+  for (let index = 0; index < text.length; index++) {
+    const k = text.charCodeAt(index);
+    h1 = h2 ^ Math.imul(h1 ^ k, 597399067);
+    h2 = h3 ^ Math.imul(h2 ^ k, 2869860233);
+    h3 = h4 ^ Math.imul(h3 ^ k, 951274213);
+    h4 = h1 ^ Math.imul(h4 ^ k, 2716044179);
+  }
+  h1 = Math.imul(h3 ^ (h1 >>> 18), 597399067);
+  h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233);
+  h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213);
+  h4 = Math.imul(h2 ^ (h4 >>> 19), 2716044179);
+  h1 ^= h2 ^ h3 ^ h4;
+  h2 ^= h1;
+  h3 ^= h1;
+  h4 ^= h1;
+  return [h1, h2, h3, h4].map((lane) => (lane >>> 0).toString(16).padStart(8, "0")).join("");
 }
 
 function stampOf(path: string): string | null {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -68,13 +69,26 @@ describe("reading the files", () => {
     assert.equal(loadProfileSet(env).profiles.a?.k, "v");
   });
 
-  test("a file that cannot be read is an AppError naming it", () => {
+  test("a directory (or a FIFO, which would block the read) is refused as not a regular file", () => {
     const subdir = join(dir, "a-directory");
     mkdirSync(subdir);
     assert.throws(() => readProfileFiles({ AWS_CONFIG_FILE: subdir, AWS_SHARED_CREDENTIALS_FILE: subdir }), {
       code: "config-read",
-      message: new RegExp(`^Cannot read ${subdir} \\(EISDIR\\)`),
+      message: new RegExp(`^${subdir} is not a regular file`),
     });
+  });
+
+  test("a FIFO as the config file is refused at once, not read", {
+    skip: process.platform === "win32",
+  }, () => {
+    const fifo = join(dir, "a-fifo");
+    execFileSync("mkfifo", [fifo]);
+    assert.throws(
+      () => readProfileFiles({ AWS_CONFIG_FILE: fifo, AWS_SHARED_CREDENTIALS_FILE: join(dir, "nope") }),
+      {
+        code: "config-read",
+      },
+    );
   });
 
   test("a file without read permission is an AppError naming it", { skip: process.getuid?.() === 0 }, () => {

@@ -1,11 +1,7 @@
-// Helpers shared by the hardening tests: the file-writer child (bundled once per run), a seeded
-// random source that a failing run can be replayed with, and a walk over a directory tree.
-import { spawn } from "node:child_process";
 import { lstatSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { AWSMFA, type RunOptions, type RunResult } from "../support/run-awsmfa";
 
 /** Bundles fixtures/file-writer.ts into `dir`; a plain `node` then starts it in tens of milliseconds. */
 export async function bundleFileWriter(dir: string): Promise<string> {
@@ -72,36 +68,4 @@ export async function inPool<T, R>(items: T[], width: number, work: (item: T, la
   return results;
 }
 
-/**
- * As runProcess and runAwsmfa of ../support/run-awsmfa.ts, except that a child that exits before
- * it reads stdin is not an uncaught EPIPE in the test process: that helper writes "" to a pipe
- * the child may have closed already, which failed a run of the full suite here.
- */
-export function runProcess(file: string, args: string[], options: RunOptions): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: options.env, stdio: ["pipe", "pipe", "pipe"], detached: true });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
-    child.on("error", reject);
-    child.on("close", (status, signal) => {
-      clearTimeout(timer);
-      resolve({ status, signal, stdout, stderr });
-    });
-    child.stdin.on("error", () => {
-      // the child did not want its input
-    });
-    if (options.input === undefined) child.stdin.end();
-    else child.stdin.end(options.input);
-  });
-}
-
-export function runAwsmfa(args: string[], options: RunOptions): Promise<RunResult> {
-  return runProcess(process.execPath, [AWSMFA, ...args], options);
-}
+export { runAwsmfa, runProcess } from "../support/run-awsmfa";

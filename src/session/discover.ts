@@ -3,7 +3,7 @@ import { configFilePath, loadProfileSet } from "../config/files";
 import { type Plan, resolvePlan } from "../config/plan";
 import { AppError } from "../errors";
 import { userNameOf } from "../sts/credentials";
-import { regionOf } from "./steps";
+import { stsEndpoints } from "./steps";
 
 /**
  * When no profile in the chain names an MFA device, ask IAM which devices the key's own user
@@ -17,7 +17,7 @@ export async function discoverDevice(
   const leaf = plan.leaf;
   if (leaf.type !== "keys" || plan.mfa || plan.roles[0]?.mfaSerial) return plan;
   const sts = await import("../sts/client");
-  const where = { region: regionOf(plan, options.env) ?? "us-east-1", env: options.env };
+  const where = stsEndpoints(plan, options.env);
   const context = { profile: plan.profile, accessKeyId: leaf.accessKeyId };
   const caller = await sts.getCallerIdentity(leaf, where, context);
   const devices = await sts.listMfaDevices(leaf, userNameOf(caller.arn), where, context);

@@ -14,7 +14,7 @@ import {
   writeEntry,
 } from "./cache";
 import { discoverDevice } from "./discover";
-import { type CacheableStep, cacheableSteps, regionOf } from "./steps";
+import { type CacheableStep, cacheableSteps, stsEndpoints } from "./steps";
 
 /**
  * Walks a plan from the leaf up: the highest step whose cached result is still good is where
@@ -146,7 +146,7 @@ async function startSession(
   dir: string,
 ): Promise<CacheEntry> {
   const sts = await import("../sts/client");
-  const where = { region: regionOf(plan, options.env) ?? "us-east-1", env: options.env };
+  const where = stsEndpoints(plan, options.env);
   const context = { profile: plan.profile, serial: step.serial, accessKeyId: below.credentials.accessKeyId };
   const durationSeconds = options.sessionDurationSeconds ?? step.durationSeconds;
   const credentials = await withMfaCode(plan, step.serial, options, dir, (tokenCode) =>
@@ -170,7 +170,7 @@ async function assume(
   dir: string,
 ): Promise<CacheEntry> {
   const sts = await import("../sts/client");
-  const where = { region: regionOf(plan, options.env) ?? "us-east-1", env: options.env };
+  const where = stsEndpoints(plan, options.env);
   const context = {
     profile: plan.profile,
     serial: step.mfaSerial,

@@ -37,6 +37,11 @@ export function cacheableSteps(plan: Plan): CacheableStep[] | undefined {
   return steps;
 }
 
+/** Where a plan's STS calls go: its region (us-east-1, as the SDKs' global default, when none is set). */
+export function stsEndpoints(plan: Plan, env: NodeJS.ProcessEnv): { region: string; env: NodeJS.ProcessEnv } {
+  return { region: regionOf(plan, env) ?? "us-east-1", env };
+}
+
 /** The region for STS calls and for `env`: the environment, then the profile chain. */
 export function regionOf(plan: Plan, env: NodeJS.ProcessEnv): string | undefined {
   return regionFrom(env, chainRegion(plan));

@@ -1,4 +1,5 @@
-import { ExitStatus, isAppError } from "./errors";
+import { writeSync } from "node:fs";
+import { ExitStatus, errnoCode, isAppError } from "./errors";
 import { warmCredentials } from "./warm";
 
 /**
@@ -12,13 +13,29 @@ async function main(argv: string[]): Promise<number> {
   try {
     const answered = warmCredentials(args);
     if (answered !== undefined) {
-      process.stdout.write(answered);
+      writeStdout(answered);
       return ExitStatus.ok;
     }
     const { runCommand } = await import("./commands/run");
     return await runCommand(args);
   } catch (error) {
     return report(error, debug);
+  }
+}
+
+/**
+ * The warm answer goes straight to fd 1: process.stdout would first build a stream for it, and
+ * loading that machinery is a good part of the warm path's cost. A non-blocking pipe that is full
+ * (EAGAIN) falls back to the stream, which waits.
+ */
+function writeStdout(text: string): void {
+  const bytes = Buffer.from(text, "utf8");
+  let offset = 0;
+  try {
+    while (offset < bytes.length) offset += writeSync(1, bytes, offset);
+  } catch (error) {
+    if (errnoCode(error) !== "EAGAIN") throw error;
+    process.stdout.write(bytes.subarray(offset));
   }
 }
 

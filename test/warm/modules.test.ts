@@ -1,0 +1,153 @@
+// The warm path (credential-process or env with a valid cache) runs on every aws CLI call, so it
+// must load nothing heavy: no SDK, no prompt or TOTP library, no commander, no full bundle, no
+// child processes or HTTP. The built CLI runs in a child process with a preload that records
+// every module it loads; the cold run is the counter-check that the recording sees them at all.
+import assert from "node:assert/strict";
+import { readFileSync, utimesSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
+import { AWSMFA, runProcess } from "../support/run-awsmfa";
+import { randomBase32Seed, type StsServer, startStsServer } from "../support/sts-server";
+
+const ACCOUNT = "444444444444";
+const SERIAL = `arn:aws:iam::${ACCOUNT}:mfa/dora`;
+const SEED = randomBase32Seed();
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/Reader`;
+const KEYS = { accessKeyId: "AKIADORAEXAMPLE00001", secretAccessKey: "dora/secret/key/EXAMPLE+00001" };
+const RECORDER = join(__dirname, "fixtures", "record-modules.cjs");
+
+const CONFIG = `[profile dora]
+mfa_serial = ${SERIAL}
+region = eu-west-1
+
+[profile reader]
+role_arn = ${ROLE}
+source_profile = dora
+`;
+const CREDENTIALS = `[dora]
+aws_access_key_id = ${KEYS.accessKeyId}
+aws_secret_access_key = ${KEYS.secretAccessKey}
+`;
+
+/** Packages in node_modules the warm path must never load. */
+const HEAVY_PACKAGES = [
+  "@aws-sdk/",
+  "@smithy/",
+  "otpauth",
+  "commander",
+  "@clack/prompts",
+  "@napi-rs/keyring",
+];
+/** Node built-ins the warm path must never load (names as in process.moduleLoadList). */
+const HEAVY_BUILTINS = ["readline", "child_process", "http", "https"];
+
+interface Recorded {
+  requests: string[];
+  files: string[];
+  builtins: string[];
+}
+
+let server: StsServer;
+let warm: IsolatedEnv;
+let cold: IsolatedEnv;
+
+function childEnv(home: IsolatedEnv, out: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...home.env, AWSMFA_TEST_MODULES_OUT: out };
+  delete env.NODE_OPTIONS; // the test runner's loaders must not show up as the CLI's
+  return env;
+}
+
+/** Runs the built CLI with the recorder preloaded; returns its result and what it loaded. */
+async function recorded(home: IsolatedEnv, args: string[], name: string) {
+  const out = join(home.home, `modules-${name}.json`);
+  const result = await runProcess(process.execPath, ["--require", RECORDER, AWSMFA, ...args], {
+    env: childEnv(home, out),
+  });
+  const modules = JSON.parse(readFileSync(out, "utf8")) as Recorded;
+  return { result, modules };
+}
+
+function loadedPackages(modules: Recorded): string[] {
+  return HEAVY_PACKAGES.filter(
+    (name) =>
+      modules.requests.some((request) => request === name || request.startsWith(name)) ||
+      modules.files.some((file) => file.includes(`/node_modules/${name}`)),
+  );
+}
+
+function loadedBuiltins(modules: Recorded, names: string[]): string[] {
+  return names.filter((name) => modules.builtins.includes(`NativeModule ${name}`));
+}
+
+function loadedFullBundle(modules: Recorded): boolean {
+  return (
+    modules.files.some((file) => file.endsWith("awsmfa-full.cjs")) ||
+    modules.requests.some((request) => request.endsWith("awsmfa-full.cjs"))
+  );
+}
+
+function assertLight(modules: Recorded): void {
+  assert.ok(
+    modules.files.some((file) => file === AWSMFA),
+    "the recorder saw the CLI itself load",
+  );
+  assert.deepEqual(loadedPackages(modules), [], "no heavy package");
+  assert.deepEqual(loadedBuiltins(modules, HEAVY_BUILTINS), [], "no heavy built-in module");
+  assert.equal(loadedFullBundle(modules), false, "the full bundle stays unloaded");
+}
+
+before(async () => {
+  server = await startStsServer({
+    accountId: ACCOUNT,
+    users: [{ userName: "dora", ...KEYS, mfaDevices: [{ serial: SERIAL, seed: SEED }] }],
+    roles: [{ arn: ROLE, maxSessionDuration: 3600 }],
+  });
+  const files = { endpointUrl: server.url, config: CONFIG, credentials: CREDENTIALS };
+  warm = await createIsolatedEnv(files);
+  cold = await createIsolatedEnv(files);
+  const login = await runProcess(
+    process.execPath,
+    [AWSMFA, "login", "-p", "reader", "--token-code", server.totp(SEED)],
+    { env: childEnv(warm, join(warm.home, "unused.json")) },
+  );
+  assert.equal(login.status, 0, login.stderr);
+});
+after(async () => {
+  await warm?.cleanup();
+  await cold?.cleanup();
+  await server?.close();
+});
+
+describe("the warm path loads nothing heavy", () => {
+  test("credential-process from the warm index: no heavy module, and not even node:crypto", async () => {
+    const { result, modules } = await recorded(warm, ["credential-process", "-p", "reader"], "index-hit");
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(JSON.parse(result.stdout).Version, 1);
+    assertLight(modules);
+    assert.deepEqual(loadedBuiltins(modules, ["crypto", "os"]), [], "the index hit needs no hash or os");
+  });
+
+  test("env from the warm index: no heavy module", async () => {
+    const { result, modules } = await recorded(warm, ["env", "-p", "reader", "--shell", "bash"], "env");
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^export AWS_SESSION_TOKEN='/m);
+    assertLight(modules);
+  });
+
+  test("credential-process after a config change (index miss, config parsed): still no heavy module", async () => {
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(warm.configPath, later, later);
+    const { result, modules } = await recorded(warm, ["credential-process", "-p", "reader"], "index-miss");
+    assert.equal(result.status, 0, result.stderr);
+    assertLight(modules);
+    assert.equal(server.calls.GetSessionToken, 1, "answered from the cache");
+    assert.equal(server.calls.AssumeRole, 1, "answered from the cache");
+  });
+
+  test("counter-check: a cold credential-process (empty cache) loads the full bundle and commander", async () => {
+    const { modules } = await recorded(cold, ["credential-process", "-p", "reader"], "cold");
+    assert.equal(loadedFullBundle(modules), true, "the full bundle is loaded on a miss");
+    assert.ok(loadedPackages(modules).includes("commander"), "the recorder sees packages");
+  });
+});

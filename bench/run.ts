@@ -18,6 +18,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { AWSMFA, BenchWorld, type Home } from "./fixture";
 import { bytes, median, ms, type Summary, summarize, table } from "./stats";
+import { wrkAvailable, wrkLoad } from "./wrk";
 
 const ROOT = resolve(__dirname, "..");
 const ROUNDS = Math.max(20, Number(process.env.BENCH_ROUNDS ?? 50) || 50);
@@ -290,6 +291,8 @@ type ServerResult =
   | { measured: false; why: string }
   | {
       measured: true;
+      /** wrk when installed (it measures the server), else the Node client of test/server/load.ts. */
+      generator: "wrk" | "node";
       requests: number;
       concurrency: number;
       warmup: number;
@@ -316,9 +319,19 @@ async function serverCase(home: Home): Promise<ServerResult> {
   const serve = await helpers.startServe(["-p", home.profile], childEnv(home));
   try {
     const token = serve.variables.AWS_CONTAINER_AUTHORIZATION_TOKEN ?? "";
+    if (wrkAvailable()) {
+      const warmup = 10_000;
+      wrkLoad(serve.url, token, warmup, 50);
+      const result = wrkLoad(serve.url, token, 10_000, 50);
+      const failures: Record<string, number> = {};
+      if (result.non2xx) failures["non-2xx"] = result.non2xx;
+      if (result.socketErrors) failures["socket errors"] = result.socketErrors;
+      const ok = result.requests - result.non2xx - result.socketErrors;
+      return { measured: true, warmup, ...result, ok, failures };
+    }
     const warmup = 1_000;
     const result = await load.runLoad({ url: serve.url, token, requests: 10_000, concurrency: 50, warmup });
-    return { measured: true, warmup, ...result };
+    return { measured: true, generator: "node", warmup, ...result };
   } finally {
     await serve.stop();
   }
@@ -599,7 +612,10 @@ function render(input: RenderInput): { markdown: string; summary: string; missed
     (run) => run.successes === CONCURRENT && run.getSessionToken === 1,
   );
   const concurrencyMet = concurrencyTargets.every(Boolean);
-  const serverMet = server.measured ? server.p99Ms < 5 && server.ok === server.requests : undefined;
+  const serverMet =
+    server.measured && server.generator === "wrk"
+      ? server.p99Ms < 5 && server.ok === server.requests
+      : undefined;
 
   const missed = [
     ...Object.entries(targets)
@@ -746,7 +762,9 @@ function render(input: RenderInput): { markdown: string; summary: string; missed
   md.push("## Credentials server", "");
   if (server.measured) {
     md.push(
-      `\`awsmfa serve -p role-8\` (a real process, warm cache) under \`runLoad\` from test/server/load.ts:`,
+      server.generator === "wrk"
+        ? "`awsmfa serve -p role-8` (a real process, warm cache) under `wrk -t1 -c50` (Debian's wrk, stopped after 10,000 answers by a Lua script, bench/wrk.ts):"
+        : "`awsmfa serve -p role-8` (a real process, warm cache) under `runLoad` from test/server/load.ts — a Node client sharing the two cores, so mostly its own queueing; the target is judged only under wrk (`apt-get install wrk`):",
       `${server.requests.toLocaleString("en")} GETs over ${server.concurrency} keep-alive connections after ${server.warmup.toLocaleString("en")} unmeasured ones.`,
       "",
       table(
@@ -812,7 +830,7 @@ function render(input: RenderInput): { markdown: string; summary: string; missed
         `concurrency #${index + 1}: ${ms(run.wallMs, 0)} ms, ${run.successes}/${CONCURRENT}, GetSessionToken ${run.getSessionToken} (target 50/50, 1) ${concurrencyTargets[index] ? "met" : "MISSED"}`,
     ),
     server.measured
-      ? `server: p50 ${ms(server.p50Ms, 2)} ms, p99 ${ms(server.p99Ms, 2)} ms (target < 5 ms) ${serverMet ? "met" : "MISSED"}`
+      ? `server (${server.generator}): p50 ${ms(server.p50Ms, 2)} ms, p99 ${ms(server.p99Ms, 2)} ms (target < 5 ms) ${serverMet === undefined ? "not judged without wrk" : serverMet ? "met" : "MISSED"}`
       : `server: not measured: ${server.why}`,
     `footprint: ${bytes(foot.totalBytes)} in ${foot.packages} packages; bundles ${foot.bundles.map((b) => `${b.path} ${bytes(b.bytes)}`).join(", ")}`,
     ...(foot.notInBundles.length > 0

@@ -23,7 +23,6 @@ import {
   CreateVirtualMFADeviceCommand,
   EnableMFADeviceCommand,
   IAMClient,
-  ListMFADevicesCommand,
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from "@aws-sdk/client-sts";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";

@@ -116,7 +116,9 @@ describe("one code serves every command and role", () => {
     const config = `${CONFIG}\n[profile short]\nrole_arn = ${ROLE}\nsource_profile = alice\nduration_seconds = 900\n`;
     const { writeFileSync } = await import("node:fs");
     writeFileSync(home.configPath, config);
-    const login = await runAwsmfa(["login", "-p", "short", "--token-code", server.totp(SEED)], { env: home.env });
+    const login = await runAwsmfa(["login", "-p", "short", "--token-code", server.totp(SEED)], {
+      env: home.env,
+    });
     assert.equal(login.status, 0, login.stderr);
     const first = await runAwsmfa(["credential-process", "-p", "short"], { env: home.env });
     const second = await runAwsmfa(["credential-process", "-p", "short"], { env: home.env });

@@ -1,9 +1,9 @@
 import { editProfileFile, removeProperty, setProperty } from "../config/edit";
 import { configFilePath, credentialsFilePath } from "../config/files";
-import type { KeysStep, Plan } from "../config/plan";
+import type { KeysStep } from "../config/plan";
 import { AppError } from "../errors";
 import { type SecretRef, type SecretStore, storeNamed, withSecretKey } from "../secrets";
-import { loadPlan, selectedProfile, tellStderr } from "./selection";
+import { keysLeafOf, loadPlan, selectedProfile, tellStderr } from "./selection";
 
 /**
  * `awsmfa keys move -p P --to file|keyring|encrypted`: moves a profile's long-term keys between
@@ -24,7 +24,7 @@ export async function runKeysMove(options: KeysMoveOptions): Promise<void> {
   const context = { env };
   const to = storeNamed(options.to, "--to");
   const plan = loadPlan(selectedProfile(options.profile, env), env);
-  const leaf = keysLeaf(plan);
+  const leaf = keysLeafOf(plan, "move");
   const from = storeNamed(leaf.store ?? "file", `awsmfa_keys in profile '${leaf.profile}'`);
   const whose = `profile '${leaf.profile}'${leaf.profile === plan.profile ? "" : ` (the keys under '${plan.profile}')`}`;
   if (from.name === to.name) {
@@ -51,15 +51,6 @@ export async function runKeysMove(options: KeysMoveOptions): Promise<void> {
       `They are no longer in the credentials file: tools that read it directly do not find them. Point those at \`credential_process = awsmfa credential-process -p ${plan.profile}\`.`,
     );
   }
-}
-
-function keysLeaf(plan: Plan): KeysStep {
-  if (plan.leaf.type === "keys") return plan.leaf;
-  throw new AppError(
-    "no-keys-to-move",
-    `Profile '${plan.profile}' has no long-term access keys to move: its credentials come from ${plan.leaf.type} (profile '${plan.leaf.profile}').`,
-    { status: "config" },
-  );
 }
 
 /** The config file says where the keys are; the credentials file must not say otherwise (it would win). */

@@ -2,13 +2,13 @@ import { readFileSync } from "node:fs";
 import { editProfileFile, removeProperty, setProperty } from "../config/edit";
 import { configFilePath, credentialsFilePath, loadProfileSet } from "../config/files";
 import { parseProfileFiles } from "../config/ini";
-import type { KeysStep, Plan } from "../config/plan";
+import type { KeysStep } from "../config/plan";
 import { AppError, ExitStatus, type ExitStatusName, isAppError } from "../errors";
 import { spinWhileWaiting } from "../output/spinner";
 import type { AwsCredentials } from "../sts/credentials";
 import { userNameOf } from "../sts/credentials";
 import { credentialsFor } from "./credentials";
-import { loadPlan, selectedProfile, tellStderr } from "./selection";
+import { keysLeafOf, loadPlan, selectedProfile, tellStderr } from "./selection";
 
 /**
  * `awsmfa rotate -p P`: a new access key for the IAM user behind P, stored where the old one
@@ -47,7 +47,7 @@ interface Store {
 export async function runRotate(options: RotateOptions): Promise<void> {
   const env = process.env;
   const selected = loadPlan(selectedProfile(options.profile, env), env);
-  const leaf = keysLeaf(selected);
+  const leaf = keysLeafOf(selected, "rotate");
   const profile = leaf.profile;
   if (profile !== selected.profile) {
     tellStderr(`Profile '${selected.profile}' uses the keys of profile '${profile}'; rotating those.`);
@@ -262,15 +262,6 @@ async function undoCreate(
       },
     );
   }
-}
-
-function keysLeaf(plan: Plan): KeysStep {
-  if (plan.leaf.type === "keys") return plan.leaf;
-  throw new AppError(
-    "rotate-no-keys",
-    `Profile '${plan.profile}' has no long-term access keys to rotate: its credentials come from ${plan.leaf.type} (profile '${plan.leaf.profile}').`,
-    { status: "config" },
-  );
 }
 
 /**

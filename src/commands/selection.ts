@@ -1,5 +1,5 @@
 import { loadProfileSet, profileFromEnv } from "../config/files";
-import { type Plan, resolvePlan } from "../config/plan";
+import { type KeysStep, type Plan, resolvePlan } from "../config/plan";
 import { AppError } from "../errors";
 import { planWithStamps } from "../session/warm-index";
 
@@ -31,4 +31,14 @@ export function parseMinTtl(text: string | undefined): number {
 /** Messages for a person go to stderr; a command whose stdout is read by a program never mixes them. */
 export function tellStderr(message: string): void {
   process.stderr.write(`awsmfa: ${message}\n`);
+}
+
+/** The long-term keys at the bottom of a profile's chain, for commands that work on them (`verb` says what for). */
+export function keysLeafOf(plan: Plan, verb: string): KeysStep {
+  if (plan.leaf.type === "keys") return plan.leaf;
+  throw new AppError(
+    "no-long-term-keys",
+    `Profile '${plan.profile}' has no long-term access keys to ${verb}: its credentials come from ${plan.leaf.type} (profile '${plan.leaf.profile}').`,
+    { status: "config" },
+  );
 }

@@ -131,7 +131,8 @@ interface Context {
 
 interface Reply {
   status: number;
-  body: object;
+  /** An object to serialise, or text serialised already. */
+  body: object | string;
   headers?: Record<string, string>;
 }
 
@@ -167,16 +168,7 @@ function replyTo(req: IncomingMessage, context: Context): Reply {
   } catch {
     answer = { code: "InternalError", message: "awsmfa failed to answer; see its stderr." };
   }
-  if ("credentials" in answer) {
-    const c = answer.credentials;
-    const body = {
-      AccessKeyId: c.accessKeyId,
-      SecretAccessKey: c.secretAccessKey,
-      Token: c.sessionToken,
-      Expiration: rfc3339(c.expiration),
-    };
-    return { status: 200, body };
-  }
+  if ("credentials" in answer) return { status: 200, body: credentialsBody(answer.credentials) };
   return {
     status: 503,
     body: { Code: answer.code, Message: answer.message },
@@ -184,8 +176,28 @@ function replyTo(req: IncomingMessage, context: Context): Reply {
   };
 }
 
+/**
+ * The 200 body, serialised once per set of credentials: the same keys are answered thousands of
+ * times until the keeper renews them, and per-request garbage is what makes the tail latency.
+ */
+const bodies = new WeakMap<object, string>();
+
+function credentialsBody(c: SessionCredentials): string {
+  let text = bodies.get(c);
+  if (text === undefined) {
+    text = JSON.stringify({
+      AccessKeyId: c.accessKeyId,
+      SecretAccessKey: c.secretAccessKey,
+      Token: c.sessionToken,
+      Expiration: rfc3339(c.expiration),
+    });
+    bodies.set(c, text);
+  }
+  return text;
+}
+
 function send(res: ServerResponse, { status, body, headers }: Reply): void {
-  const text = JSON.stringify(body);
+  const text = typeof body === "string" ? body : JSON.stringify(body);
   res.writeHead(status, {
     "Content-Type": "application/json",
     "Content-Length": Buffer.byteLength(text),

@@ -1,8 +1,8 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AppError, errnoCode } from "../errors";
 import type { SessionCredentials } from "../sts/credentials";
+import { type RequestHead, replyBytes, serveHttp } from "./server-wire";
 import type { Variables } from "./shell";
 
 /**
@@ -13,7 +13,7 @@ import type { Variables } from "./shell";
  *
  * Locked down: loopback only; a random token compared in constant time; a Host header other than
  * 127.0.0.1/localhost (DNS rebinding from a browser) refused; GET only; no CORS headers; bodies
- * never read; small header limits and timeouts on every connection; nothing logged.
+ * never read; small header limits and timeouts on every connection (server-wire.ts); nothing logged.
  */
 
 export const SERVER_HOST = "127.0.0.1";
@@ -21,13 +21,6 @@ export const SERVER_HOST = "127.0.0.1";
 export const SERVER_PATH = "/";
 /** 32 random bytes: 43 characters of base64url. */
 const TOKEN_BYTES = 32;
-const MAX_HEADER_BYTES = 8 * 1024;
-const MAX_HEADERS = 64;
-const HEADERS_TIMEOUT_MS = 5_000;
-const REQUEST_TIMEOUT_MS = 10_000;
-const KEEP_ALIVE_TIMEOUT_MS = 5_000;
-const IDLE_SOCKET_TIMEOUT_MS = 30_000;
-const MAX_CONNECTIONS = 256;
 
 /** What the server answers now: the credentials, or why there are none (503). */
 export type Answer = { credentials: SessionCredentials } | { code: string; message: string };
@@ -56,31 +49,25 @@ export function newServerToken(): string {
 
 export async function startCredentialsServer(options: CredentialsServerOptions): Promise<CredentialsServer> {
   const token = options.token ?? newServerToken();
-  const expected = Buffer.from(token, "utf8");
-  let port = options.port ?? 0;
-  const server: Server = createServer(
-    { maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: true },
-    (req, res) => handle(req, res, { expected, port: () => port, answer: options.answer }),
-  );
-  server.maxHeadersCount = MAX_HEADERS;
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  server.maxConnections = MAX_CONNECTIONS;
-  server.setTimeout(IDLE_SOCKET_TIMEOUT_MS, (socket) => socket.destroy());
-  // A malformed request or an oversized header: answer 400/431 and drop the connection, say nothing.
-  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
-    const status =
-      error.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
-    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    setTimeout(() => socket.destroy(), 1_000).unref();
+  const context: Context = {
+    expected: Buffer.from(token, "utf8"),
+    port: options.port ?? 0,
+    answer: options.answer,
+  };
+  const { server, closeAll } = serveHttp({
+    answer: (head, close) => replyTo(head, context, close),
+    refuse: (status) =>
+      status === 431
+        ? errorBytes(431, "RequestHeaderFieldsTooLarge", "Request head too large.", true)
+        : errorBytes(400, "BadRequest", "Malformed request.", true),
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once("error", (error) => reject(listenError(error, port)));
-    server.listen({ port, host: SERVER_HOST, exclusive: true }, () => resolve());
+    server.once("error", (error) => reject(listenError(error, context.port)));
+    server.listen({ port: context.port, host: SERVER_HOST, exclusive: true }, () => resolve());
   });
-  port = (server.address() as AddressInfo).port;
+  const port = (server.address() as AddressInfo).port;
+  context.port = port;
   const url = `http://${SERVER_HOST}:${port}${SERVER_PATH}`;
   let closing: Promise<void> | undefined;
   return {
@@ -90,7 +77,7 @@ export async function startCredentialsServer(options: CredentialsServerOptions):
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        closeAll();
       });
       return closing;
     },
@@ -125,96 +112,67 @@ export function containerVariables(
 
 interface Context {
   expected: Buffer;
-  port: () => number;
+  port: number;
   answer: () => Answer;
 }
 
-interface Reply {
-  status: number;
-  /** An object to serialise, or text serialised already. */
-  body: object | string;
-  headers?: Record<string, string>;
-}
-
-function handle(req: IncomingMessage, res: ServerResponse, context: Context): void {
-  // Bodies are never read: a request that announces one gets its answer and the connection closed,
-  // so that Node does not read (and discard) an arbitrary amount of it to keep the connection alive.
-  if (hasBody(req)) res.shouldKeepAlive = false;
-  const reply = replyTo(req, context);
-  send(res, reply);
-}
-
-function replyTo(req: IncomingMessage, context: Context): Reply {
-  if (!hostAllowed(req.headers.host, context.port())) {
-    return { status: 403, body: { Code: "AccessDenied", Message: "Host not allowed: use 127.0.0.1." } };
+function replyTo(head: RequestHead, context: Context, close: boolean): Buffer {
+  if (!hostAllowed(head.host, context.port)) {
+    return errorBytes(403, "AccessDenied", "Host not allowed: use 127.0.0.1.", close);
   }
-  if (req.method !== "GET") {
-    return {
-      status: 405,
-      body: { Code: "MethodNotAllowed", Message: "Only GET is supported." },
+  if (head.method !== "GET") {
+    return replyBytes(405, json("MethodNotAllowed", "Only GET is supported."), {
       headers: { Allow: "GET" },
-    };
+      close,
+      omitBody: head.method === "HEAD",
+    });
   }
-  if (!tokenMatches(req.headers.authorization, context.expected)) {
+  if (!tokenMatches(head.authorization, context.expected)) {
     const message = "Missing or wrong Authorization token (AWS_CONTAINER_AUTHORIZATION_TOKEN).";
-    return { status: 403, body: { Code: "AccessDenied", Message: message } };
+    return errorBytes(403, "AccessDenied", message, close);
   }
-  if (pathOf(req.url) !== SERVER_PATH) {
-    return { status: 404, body: { Code: "NotFound", Message: "No such path." } };
-  }
+  if (pathOf(head.target) !== SERVER_PATH) return errorBytes(404, "NotFound", "No such path.", close);
   let answer: Answer;
   try {
     answer = context.answer();
   } catch {
     answer = { code: "InternalError", message: "awsmfa failed to answer; see its stderr." };
   }
-  if ("credentials" in answer) return { status: 200, body: credentialsBody(answer.credentials) };
-  return {
-    status: 503,
-    body: { Code: answer.code, Message: answer.message },
-    headers: { "Retry-After": "5" },
-  };
+  if ("credentials" in answer) return credentialsBytes(answer.credentials, close);
+  return replyBytes(503, json(answer.code, answer.message), { headers: { "Retry-After": "5" }, close });
+}
+
+function json(code: string, message: string): string {
+  return JSON.stringify({ Code: code, Message: message });
+}
+
+function errorBytes(status: number, code: string, message: string, close: boolean): Buffer {
+  return replyBytes(status, json(code, message), { close });
 }
 
 /**
- * The 200 body, serialised once per set of credentials: the same keys are answered thousands of
+ * The 200 answer, built once per set of credentials: the same keys are answered thousands of
  * times until the keeper renews them, and per-request garbage is what makes the tail latency.
  */
-const bodies = new WeakMap<object, string>();
+const answers = new WeakMap<object, { keepAlive: Buffer; close: Buffer }>();
 
-function credentialsBody(c: SessionCredentials): string {
-  let text = bodies.get(c);
-  if (text === undefined) {
-    text = JSON.stringify({
+function credentialsBytes(c: SessionCredentials, close: boolean): Buffer {
+  let built = answers.get(c);
+  if (built === undefined) {
+    const body = JSON.stringify({
       AccessKeyId: c.accessKeyId,
       SecretAccessKey: c.secretAccessKey,
       Token: c.sessionToken,
       Expiration: rfc3339(c.expiration),
     });
-    bodies.set(c, text);
+    built = { keepAlive: replyBytes(200, body), close: replyBytes(200, body, { close: true }) };
+    answers.set(c, built);
   }
-  return text;
-}
-
-function send(res: ServerResponse, { status, body, headers }: Reply): void {
-  const text = typeof body === "string" ? body : JSON.stringify(body);
-  res.writeHead(status, {
-    "Content-Type": "application/json",
-    "Content-Length": Buffer.byteLength(text),
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    ...headers,
-  });
-  res.end(text);
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers["content-length"];
-  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+  return close ? built.close : built.keepAlive;
 }
 
 /** Only the names a local client uses; a browser led here by a rebound DNS name sends its own. */
-export function hostAllowed(host: string | undefined, port: number): boolean {
+function hostAllowed(host: string | undefined, port: number): boolean {
   if (host === undefined) return false;
   const value = host.toLowerCase();
   return (
@@ -226,15 +184,15 @@ export function hostAllowed(host: string | undefined, port: number): boolean {
 }
 
 /** Constant time for a token of the right length; a wrong length is refused at once (it tells only the length). */
-export function tokenMatches(given: string | undefined, expected: Buffer): boolean {
+function tokenMatches(given: string | undefined, expected: Buffer): boolean {
   if (given === undefined) return false;
-  const bytes = Buffer.from(given, "utf8");
+  // Heads are read as latin1: one byte per character, as the token's own bytes.
+  const bytes = Buffer.from(given, "latin1");
   if (bytes.length !== expected.length) return false;
   return timingSafeEqual(bytes, expected);
 }
 
-function pathOf(url: string | undefined): string {
-  const raw = url ?? "/";
+function pathOf(raw: string): string {
   const query = raw.indexOf("?");
   return query === -1 ? raw : raw.slice(0, query);
 }

@@ -16,6 +16,7 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, relative, resolve } from "node:path";
+import type { LoadResult } from "../test/server/load";
 import { AWSMFA, BenchWorld, type Home } from "./fixture";
 import { bytes, median, ms, type Summary, summarize, table } from "./stats";
 import { wrkAvailable, wrkLoad } from "./wrk";
@@ -287,23 +288,27 @@ async function concurrencyRun(world: BenchWorld): Promise<ConcurrencyRun> {
   }
 }
 
+/** One round of load, from wrk or the Node client: the Node client's result, less what wrk cannot tell. */
+type ServerRound = Omit<LoadResult, "concurrency" | "totalMs">;
+
 type ServerResult =
   | { measured: false; why: string }
-  | {
+  | ({
       measured: true;
       /** wrk when installed (it measures the server), else the Node client of test/server/load.ts. */
       generator: "wrk" | "node";
-      requests: number;
       concurrency: number;
+      /** Unmeasured requests first, in rounds of fresh connections. */
       warmup: number;
-      ok: number;
-      failures: Record<string, number>;
-      p50Ms: number;
-      p90Ms: number;
-      p99Ms: number;
-      maxMs: number;
-      requestsPerSecond: number;
-    };
+      warmupRounds: number;
+      /** The warm-up rounds' own figures, shown and not judged. */
+      warmupResults: ServerRound[];
+      rounds: ServerRound[];
+    } & ServerRound); // the judged round: the one with the highest p99
+
+/** Rounds of 10,000 after the warm-up, each on 50 fresh connections; the worst p99 is judged. */
+const SERVER_ROUNDS = 3;
+const SERVER_WARMUP_ROUNDS = 2;
 
 async function serverCase(home: Home): Promise<ServerResult> {
   const serveSources = ["src/commands/serve.ts", "src/output/server.ts", "test/server/load.ts"];
@@ -320,21 +325,60 @@ async function serverCase(home: Home): Promise<ServerResult> {
   try {
     const token = serve.variables.AWS_CONTAINER_AUTHORIZATION_TOKEN ?? "";
     if (wrkAvailable()) {
-      const warmup = 10_000;
-      wrkLoad(serve.url, token, warmup, 50);
-      const result = wrkLoad(serve.url, token, 10_000, 50);
-      const failures: Record<string, number> = {};
-      if (result.non2xx) failures["non-2xx"] = result.non2xx;
-      if (result.socketErrors) failures["socket errors"] = result.socketErrors;
-      const ok = result.requests - result.non2xx - result.socketErrors;
-      return { measured: true, warmup, ...result, ok, failures };
+      // The first round after start runs slower (V8 still settling; a bare node:net server shows it
+      // too), so two rounds warm up: what is judged is a server that has been running.
+      const requests = 10_000;
+      const runRound = (): ServerRound => {
+        const result = wrkLoad(serve.url, token, requests, 50);
+        const failures: Record<string, number> = {};
+        if (result.non2xx) failures["non-2xx"] = result.non2xx;
+        if (result.socketErrors) failures["socket errors"] = result.socketErrors;
+        if (result.requests < requests) failures["not answered in time"] = requests - result.requests;
+        const ok = Math.min(result.requests, requests) - result.non2xx - result.socketErrors;
+        return { ...result, requests, ok, failures };
+      };
+      const warmupResults = Array.from({ length: SERVER_WARMUP_ROUNDS }, runRound);
+      const rounds = Array.from({ length: SERVER_ROUNDS }, runRound);
+      const worst = rounds.reduce((a, b) => (b.p99Ms > a.p99Ms ? b : a));
+      return {
+        measured: true,
+        generator: "wrk",
+        concurrency: 50,
+        warmup: requests * SERVER_WARMUP_ROUNDS,
+        warmupRounds: SERVER_WARMUP_ROUNDS,
+        warmupResults,
+        rounds,
+        ...worst,
+      };
     }
     const warmup = 1_000;
     const result = await load.runLoad({ url: serve.url, token, requests: 10_000, concurrency: 50, warmup });
-    return { measured: true, generator: "node", warmup, ...result };
+    return {
+      measured: true,
+      generator: "node",
+      warmup,
+      warmupRounds: 1,
+      warmupResults: [],
+      rounds: [result],
+      ...result,
+    };
   } finally {
     await serve.stop();
   }
+}
+
+function serverRow(round: ServerRound, name: string, target: string): string[] {
+  return [
+    name,
+    `${round.ok}/${round.requests}`,
+    JSON.stringify(round.failures),
+    ms(round.p50Ms, 2),
+    ms(round.p90Ms, 2),
+    ms(round.p99Ms, 2),
+    ms(round.maxMs, 2),
+    ms(round.requestsPerSecond, 0),
+    target,
+  ];
 }
 
 interface Footprint {
@@ -614,7 +658,7 @@ function render(input: RenderInput): { markdown: string; summary: string; missed
   const concurrencyMet = concurrencyTargets.every(Boolean);
   const serverMet =
     server.measured && server.generator === "wrk"
-      ? server.p99Ms < 5 && server.ok === server.requests
+      ? server.rounds.every((round) => round.p99Ms < 5 && round.ok === round.requests)
       : undefined;
 
   const missed = [
@@ -674,8 +718,10 @@ function render(input: RenderInput): { markdown: string; summary: string; missed
           mark(concurrencyMet),
         ],
         [
-          "`awsmfa serve`: p99 < 5 ms (10,000 requests, 50 connections)",
-          server.measured ? `p99 ${ms(server.p99Ms, 2)} ms` : `not measured: ${server.why}`,
+          "`awsmfa serve`: p99 < 5 ms (10,000 requests, 50 connections), every round",
+          server.measured
+            ? `p99 ${server.rounds.map((round) => ms(round.p99Ms, 2)).join(", ")} ms`
+            : `not measured: ${server.why}`,
           server.measured ? mark(serverMet) : "not measured (not failed)",
         ],
       ],
@@ -765,21 +811,21 @@ function render(input: RenderInput): { markdown: string; summary: string; missed
       server.generator === "wrk"
         ? "`awsmfa serve -p role-8` (a real process, warm cache) under `wrk -t1 -c50` (Debian's wrk, stopped after 10,000 answers by a Lua script, bench/wrk.ts):"
         : "`awsmfa serve -p role-8` (a real process, warm cache) under `runLoad` from test/server/load.ts — a Node client sharing the two cores, so mostly its own queueing; the target is judged only under wrk (`apt-get install wrk`):",
-      `${server.requests.toLocaleString("en")} GETs over ${server.concurrency} keep-alive connections after ${server.warmup.toLocaleString("en")} unmeasured ones.`,
+      `${server.rounds.length} round(s) of ${server.requests.toLocaleString("en")} GETs, each over ${server.concurrency} fresh keep-alive connections, after ${server.warmupRounds} warm-up round(s) (${server.warmup.toLocaleString("en")} GETs; shown, not judged: the first rounds after start run slower while V8 settles, as they do for a bare node:net server). Every measured round must meet the target. req/s by Little's law (connections ÷ mean latency): wrk waits out its -d after the script stops it, so its own duration says nothing.`,
       "",
       table(
-        ["ok", "failures", "p50", "p90", "p99", "max", "req/s", "target"],
+        ["round", "ok", "failures", "p50", "p90", "p99", "max", "req/s", "target"],
         [
-          [
-            `${server.ok}/${server.requests}`,
-            JSON.stringify(server.failures),
-            ms(server.p50Ms, 2),
-            ms(server.p90Ms, 2),
-            ms(server.p99Ms, 2),
-            ms(server.maxMs, 2),
-            ms(server.requestsPerSecond, 0),
-            `p99 < 5 ms ${mark(serverMet)}`,
-          ],
+          ...server.warmupResults.map((round, index) =>
+            serverRow(round, `warm-up ${index + 1}`, "not judged"),
+          ),
+          ...server.rounds.map((round, index) =>
+            serverRow(
+              round,
+              String(index + 1),
+              `p99 < 5 ms ${mark(round.p99Ms < 5 && round.ok === round.requests)}`,
+            ),
+          ),
         ],
       ),
       "",
@@ -830,7 +876,7 @@ function render(input: RenderInput): { markdown: string; summary: string; missed
         `concurrency #${index + 1}: ${ms(run.wallMs, 0)} ms, ${run.successes}/${CONCURRENT}, GetSessionToken ${run.getSessionToken} (target 50/50, 1) ${concurrencyTargets[index] ? "met" : "MISSED"}`,
     ),
     server.measured
-      ? `server (${server.generator}): p50 ${ms(server.p50Ms, 2)} ms, p99 ${ms(server.p99Ms, 2)} ms (target < 5 ms) ${serverMet === undefined ? "not judged without wrk" : serverMet ? "met" : "MISSED"}`
+      ? `server (${server.generator}): p99 ${server.rounds.map((round) => ms(round.p99Ms, 2)).join(", ")} ms in ${server.rounds.length} round(s) (target < 5 ms each) ${serverMet === undefined ? "not judged without wrk" : serverMet ? "met" : "MISSED"}`
       : `server: not measured: ${server.why}`,
     `footprint: ${bytes(foot.totalBytes)} in ${foot.packages} packages; bundles ${foot.bundles.map((b) => `${b.path} ${bytes(b.bytes)}`).join(", ")}`,
     ...(foot.notInBundles.length > 0

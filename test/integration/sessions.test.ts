@@ -1,15 +1,12 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { after, before, beforeEach, describe, test } from "node:test";
-import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
+import { describe, test } from "node:test";
+import { KEYS, ROLE, SERIAL, useAliceWorld } from "../support/alice-world";
+import { createIsolatedEnv } from "../support/env";
 import { runAwsmfa } from "../support/run-awsmfa";
-import { randomBase32Seed, type StsServer, startStsServer } from "../support/sts-server";
+import { randomBase32Seed } from "../support/sts-server";
 
-const ACCOUNT = "111111111111";
-const SERIAL = `arn:aws:iam::${ACCOUNT}:mfa/alice`;
 const SEED = randomBase32Seed();
-const ROLE = `arn:aws:iam::${ACCOUNT}:role/Admin`;
-const KEYS = { accessKeyId: "AKIAALICEEXAMPLE0001", secretAccessKey: "alice/secret/key/EXAMPLE+0001" };
 
 const CONFIG = `[default]
 region = eu-west-1
@@ -27,43 +24,26 @@ aws_access_key_id = ${KEYS.accessKeyId}
 aws_secret_access_key = ${KEYS.secretAccessKey}
 `;
 
-let server: StsServer;
-let home: IsolatedEnv;
-
-before(async () => {
-  server = await startStsServer({
-    accountId: ACCOUNT,
-    users: [{ userName: "alice", ...KEYS, mfaDevices: [{ serial: SERIAL, seed: SEED }] }],
-    roles: [{ arn: ROLE, maxSessionDuration: 3600 }],
-  });
-});
-after(() => server.close());
-
-beforeEach(async () => {
-  server.reset();
-  await home?.cleanup();
-  home = await createIsolatedEnv({ endpointUrl: server.url, config: CONFIG, credentials: CREDENTIALS });
-});
-after(() => home?.cleanup());
+const world = useAliceWorld({ seed: SEED, config: CONFIG, credentials: CREDENTIALS });
 
 /** Cached credentials (the MFA step memory beside them holds no secret). */
 function cacheFiles(): string[] {
-  return existsSync(home.cacheDir)
-    ? readdirSync(home.cacheDir).filter((name) => /^[0-9a-f]{32}\.json$/.test(name))
+  return existsSync(world.home.cacheDir)
+    ? readdirSync(world.home.cacheDir).filter((name) => /^[0-9a-f]{32}\.json$/.test(name))
     : [];
 }
 
 describe("one code serves every command and role", () => {
   test("login makes one GetSessionToken; credential-process, env, exec and a role reuse it", async () => {
-    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", server.totp(SEED)], {
-      env: home.env,
+    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", world.server.totp(SEED)], {
+      env: world.home.env,
     });
     assert.equal(login.status, 0, login.stderr);
     assert.equal(login.stdout, "");
     assert.match(login.stderr, /Logged in: profile 'alice' as arn:aws:iam::111111111111:user\/alice/);
-    assert.equal(server.accepted.GetSessionToken, 1);
+    assert.equal(world.server.accepted.GetSessionToken, 1);
 
-    const process1 = await runAwsmfa(["credential-process", "-p", "alice"], { env: home.env });
+    const process1 = await runAwsmfa(["credential-process", "-p", "alice"], { env: world.home.env });
     assert.equal(process1.status, 0, process1.stderr);
     const json = JSON.parse(process1.stdout);
     assert.deepEqual(Object.keys(json), [
@@ -76,11 +56,11 @@ describe("one code serves every command and role", () => {
     assert.equal(json.Version, 1);
     assert.match(json.AccessKeyId, /^ASIA/);
     assert.match(json.Expiration, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    const issued = server.issued.find((c) => c.accessKeyId === json.AccessKeyId);
+    const issued = world.server.issued.find((c) => c.accessKeyId === json.AccessKeyId);
     assert.equal(issued?.kind, "GetSessionToken");
 
     const env = await runAwsmfa(["env", "-p", "alice", "--shell", "bash"], {
-      env: { ...home.env, AWS_REGION: "" },
+      env: { ...world.home.env, AWS_REGION: "" },
     });
     assert.equal(env.status, 0, env.stderr);
     assert.match(env.stdout, new RegExp(`^export AWS_ACCESS_KEY_ID='${json.AccessKeyId}'$`, "m"));
@@ -97,117 +77,117 @@ describe("one code serves every command and role", () => {
         "-e",
         "process.stdout.write(process.env.AWS_SESSION_TOKEN); process.exit(7)",
       ],
-      { env: { ...home.env, AWS_PROFILE: "someone-else" } },
+      { env: { ...world.home.env, AWS_PROFILE: "someone-else" } },
     );
     assert.equal(exec.status, 7, "exec exits with the child's status");
     assert.equal(exec.stdout, json.SessionToken);
 
-    const role1 = await runAwsmfa(["credential-process", "-p", "admin"], { env: home.env });
+    const role1 = await runAwsmfa(["credential-process", "-p", "admin"], { env: world.home.env });
     assert.equal(role1.status, 0, role1.stderr);
-    const role2 = await runAwsmfa(["credential-process", "-p", "admin"], { env: home.env });
+    const role2 = await runAwsmfa(["credential-process", "-p", "admin"], { env: world.home.env });
     assert.equal(JSON.parse(role2.stdout).AccessKeyId, JSON.parse(role1.stdout).AccessKeyId);
-    assert.equal(server.calls.GetSessionToken, 1, "no further GetSessionToken");
-    assert.equal(server.accepted.AssumeRole, 1, "one AssumeRole, reused");
-    const roleCreds = server.issued.find((c) => c.accessKeyId === JSON.parse(role1.stdout).AccessKeyId);
+    assert.equal(world.server.calls.GetSessionToken, 1, "no further GetSessionToken");
+    assert.equal(world.server.accepted.AssumeRole, 1, "one AssumeRole, reused");
+    const roleCreds = world.server.issued.find((c) => c.accessKeyId === JSON.parse(role1.stdout).AccessKeyId);
     assert.equal(roleCreds?.roleSessionName, "awsmfa-alice");
   });
 
   test("a role that lasts less than --min-ttl (900 s under 15 min) is reused, not minted on every call", async () => {
     const config = `${CONFIG}\n[profile short]\nrole_arn = ${ROLE}\nsource_profile = alice\nduration_seconds = 900\n`;
     const { writeFileSync } = await import("node:fs");
-    writeFileSync(home.configPath, config);
-    const login = await runAwsmfa(["login", "-p", "short", "--token-code", server.totp(SEED)], {
-      env: home.env,
+    writeFileSync(world.home.configPath, config);
+    const login = await runAwsmfa(["login", "-p", "short", "--token-code", world.server.totp(SEED)], {
+      env: world.home.env,
     });
     assert.equal(login.status, 0, login.stderr);
-    const first = await runAwsmfa(["credential-process", "-p", "short"], { env: home.env });
-    const second = await runAwsmfa(["credential-process", "-p", "short"], { env: home.env });
+    const first = await runAwsmfa(["credential-process", "-p", "short"], { env: world.home.env });
+    const second = await runAwsmfa(["credential-process", "-p", "short"], { env: world.home.env });
     assert.equal(JSON.parse(second.stdout).AccessKeyId, JSON.parse(first.stdout).AccessKeyId);
-    assert.equal(server.accepted.AssumeRole, 1);
+    assert.equal(world.server.accepted.AssumeRole, 1);
   });
 
   test("the cache directory is 0700 and its entries 0600", async () => {
-    const login = await runAwsmfa(["login", "-p", "admin", "--token-code", server.totp(SEED)], {
-      env: home.env,
+    const login = await runAwsmfa(["login", "-p", "admin", "--token-code", world.server.totp(SEED)], {
+      env: world.home.env,
     });
     assert.equal(login.status, 0, login.stderr);
-    assert.equal(statSync(home.cacheDir).mode & 0o777, 0o700);
+    assert.equal(statSync(world.home.cacheDir).mode & 0o777, 0o700);
     const files = cacheFiles();
     assert.equal(files.length, 2, "the MFA session and the role");
-    for (const name of files) assert.equal(statSync(`${home.cacheDir}/${name}`).mode & 0o777, 0o600);
+    for (const name of files) assert.equal(statSync(`${world.home.cacheDir}/${name}`).mode & 0o777, 0o600);
   });
 
   test("a wrong code exits non-zero, names the profile, leaves no cache file", async () => {
-    const wrong = server.totp(SEED) === "000000" ? "111111" : "000000";
-    const login = await runAwsmfa(["login", "-p", "admin", "--token-code", wrong], { env: home.env });
+    const wrong = world.server.totp(SEED) === "000000" ? "111111" : "000000";
+    const login = await runAwsmfa(["login", "-p", "admin", "--token-code", wrong], { env: world.home.env });
     assert.equal(login.status, 5);
     assert.match(login.stderr, /AWS rejected the MFA code for profile 'admin'/);
     assert.deepEqual(cacheFiles(), []);
-    assert.equal(server.calls.GetSessionToken, 1, "a code from a flag is never retried");
+    assert.equal(world.server.calls.GetSessionToken, 1, "a code from a flag is never retried");
   });
 
   test("a malformed code is refused before any AWS call", async () => {
-    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", "12345"], { env: home.env });
+    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", "12345"], { env: world.home.env });
     assert.equal(login.status, 2);
-    assert.equal(server.requests.length, 0);
+    assert.equal(world.server.requests.length, 0);
   });
 
   test("--duration is checked before any AWS call", async () => {
     const login = await runAwsmfa(["login", "-p", "alice", "--duration", "60", "--token-code", "123456"], {
-      env: home.env,
+      env: world.home.env,
     });
     assert.equal(login.status, 2);
     assert.match(login.stderr, /--duration must be a whole number of seconds from 900 to 129600/);
-    assert.equal(server.requests.length, 0);
+    assert.equal(world.server.requests.length, 0);
   });
 
   test("--token-code - reads the code from stdin; --duration sets the session length", async () => {
     const login = await runAwsmfa(["login", "-p", "alice", "--token-code", "-", "--duration", "3600"], {
-      env: home.env,
-      input: `${server.totp(SEED)}\n`,
+      env: world.home.env,
+      input: `${world.server.totp(SEED)}\n`,
     });
     assert.equal(login.status, 0, login.stderr);
-    const issued = server.issued.find((c) => c.kind === "GetSessionToken");
+    const issued = world.server.issued.find((c) => c.kind === "GetSessionToken");
     const seconds = ((issued?.expiration.getTime() ?? 0) - Date.now()) / 1000;
     assert.ok(seconds > 3500 && seconds <= 3600, `session of ${seconds} s`);
   });
 
   test("--force starts a new session even when one is cached", async () => {
-    const first = await runAwsmfa(["login", "-p", "alice", "--token-code", server.totp(SEED)], {
-      env: home.env,
+    const first = await runAwsmfa(["login", "-p", "alice", "--token-code", world.server.totp(SEED)], {
+      env: world.home.env,
     });
     assert.equal(first.status, 0, first.stderr);
     const again = await runAwsmfa(["login", "-p", "alice", "--token-code", "-"], {
-      env: home.env,
+      env: world.home.env,
       input: "",
     });
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stderr, /already has a session/);
-    assert.equal(server.calls.GetSessionToken, 1);
-    const next = server.totp(SEED, server.now() + 30_000);
+    assert.equal(world.server.calls.GetSessionToken, 1);
+    const next = world.server.totp(SEED, world.server.now() + 30_000);
     const forced = await runAwsmfa(["login", "-p", "alice", "--force", "--token-code", next], {
-      env: home.env,
+      env: world.home.env,
     });
     assert.equal(forced.status, 0, forced.stderr);
-    assert.equal(server.calls.GetSessionToken, 2);
+    assert.equal(world.server.calls.GetSessionToken, 2);
   });
 
   test("no code source without a terminal fails at once with the ways to give one", async () => {
-    const cp = await runAwsmfa(["credential-process", "-p", "alice"], { env: home.env });
+    const cp = await runAwsmfa(["credential-process", "-p", "alice"], { env: world.home.env });
     assert.equal(cp.status, 4);
     assert.equal(cp.stdout, "");
     assert.match(cp.stderr, /profile 'alice'/);
     assert.match(cp.stderr, /--token-code/);
     assert.match(cp.stderr, /mfa_process/);
-    assert.equal(server.calls.GetSessionToken ?? 0, 0);
+    assert.equal(world.server.calls.GetSessionToken ?? 0, 0);
   });
 
   test("status lists the profiles and the time left; logout forgets", async () => {
-    const login = await runAwsmfa(["login", "-p", "admin", "--token-code", server.totp(SEED)], {
-      env: home.env,
+    const login = await runAwsmfa(["login", "-p", "admin", "--token-code", world.server.totp(SEED)], {
+      env: world.home.env,
     });
     assert.equal(login.status, 0, login.stderr);
-    const status = await runAwsmfa(["status", "--json"], { env: home.env });
+    const status = await runAwsmfa(["status", "--json"], { env: world.home.env });
     assert.equal(status.status, 0, status.stderr);
     const rows = JSON.parse(status.stdout).profiles as {
       profile: string;
@@ -221,37 +201,39 @@ describe("one code serves every command and role", () => {
     const admin = rows.find((row) => row.profile === "admin");
     assert.equal(admin?.device, SERIAL);
     assert.ok((admin?.steps[1]?.secondsLeft ?? 0) > 3000);
-    const logout = await runAwsmfa(["logout", "-p", "admin"], { env: home.env });
+    const logout = await runAwsmfa(["logout", "-p", "admin"], { env: world.home.env });
     assert.equal(logout.status, 0, logout.stderr);
     assert.match(logout.stderr, /Forgot 2 cached steps/);
     assert.deepEqual(cacheFiles(), []);
   });
 
   test("--write-profile writes the session to the credentials file; logout removes it", async () => {
-    const before = readFileSync(home.credentialsPath, "utf8");
+    const before = readFileSync(world.home.credentialsPath, "utf8");
     const login = await runAwsmfa(
-      ["login", "-p", "alice", "--token-code", server.totp(SEED), "--write-profile", "alice-mfa"],
+      ["login", "-p", "alice", "--token-code", world.server.totp(SEED), "--write-profile", "alice-mfa"],
       {
-        env: home.env,
+        env: world.home.env,
       },
     );
     assert.equal(login.status, 0, login.stderr);
-    const written = readFileSync(home.credentialsPath, "utf8");
+    const written = readFileSync(world.home.credentialsPath, "utf8");
     assert.ok(written.startsWith(before), "the existing profiles are untouched");
     assert.match(written, /\[alice-mfa\]\naws_access_key_id = ASIA/);
-    assert.equal(statSync(home.credentialsPath).mode & 0o777, 0o600);
-    const clobber = await runAwsmfa(["login", "-p", "alice", "--write-profile", "alice"], { env: home.env });
+    assert.equal(statSync(world.home.credentialsPath).mode & 0o777, 0o600);
+    const clobber = await runAwsmfa(["login", "-p", "alice", "--write-profile", "alice"], {
+      env: world.home.env,
+    });
     assert.equal(clobber.status, 3, "never overwrites a profile awsmfa did not write");
     const logout = await runAwsmfa(["logout", "-p", "alice", "--write-profile", "alice-mfa"], {
-      env: home.env,
+      env: world.home.env,
     });
     assert.equal(logout.status, 0, logout.stderr);
-    assert.equal(readFileSync(home.credentialsPath, "utf8"), before);
+    assert.equal(readFileSync(world.home.credentialsPath, "utf8"), before);
   });
 
   test("exec refuses to nest unless --force", async () => {
     const nested = await runAwsmfa(["exec", "-p", "alice", "--", "true"], {
-      env: { ...home.env, AWSMFA_EXEC_PROFILE: "alice" },
+      env: { ...world.home.env, AWSMFA_EXEC_PROFILE: "alice" },
     });
     assert.equal(nested.status, 2);
     assert.match(nested.stderr, /Already inside `awsmfa exec`/);
@@ -259,7 +241,7 @@ describe("one code serves every command and role", () => {
 
   test("credential_process pointing at itself is a clear error, not a loop", async () => {
     const env = await createIsolatedEnv({
-      endpointUrl: server.url,
+      endpointUrl: world.server.url,
       config: "[profile self]\ncredential_process = awsmfa credential-process -p self\n",
     });
     try {

@@ -3,12 +3,10 @@
 // profile, odd spacing) that an edit touching anything else would show.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { KEYS, ROLE, SERIAL } from "../support/alice-world";
 import { randomBase32Seed } from "../support/sts-server";
 
-export const ACCOUNT = "111111111111";
-export const SERIAL = `arn:aws:iam::${ACCOUNT}:mfa/alice`;
-export const ROLE = `arn:aws:iam::${ACCOUNT}:role/Admin`;
-export const KEYS = { accessKeyId: "AKIAALICEEXAMPLE0001", secretAccessKey: "alice/secret/key/EXAMPLE+0001" };
+export { ACCOUNT, KEYS, ROLE, SERIAL } from "../support/alice-world";
 export const BOB = { accessKeyId: "AKIABOBEXAMPLE000002", secretAccessKey: "bob/secret/key/EXAMPLE+0002" };
 export const PASSPHRASE = "tr0ub4dor & 3, not this";
 

@@ -1,21 +1,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { after, before, beforeEach, describe, test } from "node:test";
-import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
+import { describe, test } from "node:test";
+import { useAliceWorld } from "../support/alice-world";
 import { AWSMFA, type RunResult, runAwsmfa, runProcess } from "../support/run-awsmfa";
-import { type StsServer, startStsServer } from "../support/sts-server";
-import {
-  ACCOUNT,
-  assertNowhere,
-  CONFIG,
-  CREDENTIALS,
-  CREDENTIALS_WITHOUT_ALICE_KEYS,
-  KEYS,
-  newSeed,
-  ROLE,
-  SERIAL,
-} from "./helpers";
+import { assertNowhere, CONFIG, CREDENTIALS, CREDENTIALS_WITHOUT_ALICE_KEYS, KEYS, newSeed } from "./helpers";
 
 // The keyring store against a real Secret Service: each awsmfa runs in its own D-Bus session
 // with GNOME Keyring started and its login keyring unlocked with a password on stdin. The keyring
@@ -40,30 +29,13 @@ function missingTools(): string | undefined {
 
 const skip = missingTools();
 
-let server: StsServer;
-let home: IsolatedEnv;
-
-before(async () => {
-  server = await startStsServer({
-    accountId: ACCOUNT,
-    users: [{ userName: "alice", ...KEYS, mfaDevices: [{ serial: SERIAL, seed: SEED }] }],
-    roles: [{ arn: ROLE, maxSessionDuration: 3600 }],
-  });
-});
-after(() => server.close());
-
-beforeEach(async () => {
-  server.reset();
-  await home?.cleanup();
-  home = await createIsolatedEnv({ endpointUrl: server.url, config: CONFIG, credentials: CREDENTIALS });
-});
-after(() => home?.cleanup());
+const world = useAliceWorld({ seed: SEED, config: CONFIG, credentials: CREDENTIALS });
 
 /** awsmfa in a fresh D-Bus session whose Secret Service is GNOME Keyring, unlocked. */
 function inKeyringSession(args: string[], input?: string): Promise<RunResult> {
   const script =
     'printf %s "$AWSMFA_TEST_KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 || exit 90; exec "$@"';
-  const env: NodeJS.ProcessEnv = { ...home.env, AWSMFA_TEST_KEYRING_PASSWORD: KEYRING_PASSWORD };
+  const env: NodeJS.ProcessEnv = { ...world.home.env, AWSMFA_TEST_KEYRING_PASSWORD: KEYRING_PASSWORD };
   delete env.DBUS_SESSION_BUS_ADDRESS;
   return runProcess("dbus-run-session", ["--", "sh", "-c", script, "sh", process.execPath, AWSMFA, ...args], {
     env,
@@ -86,9 +58,9 @@ describe("keyring store (Secret Service)", { skip }, () => {
       move.stderr,
       /Moved the keys of profile 'alice' \(AKIAALICEEXAMPLE0001\) from the credentials file .* to the OS keyring/,
     );
-    assert.equal(readFileSync(home.credentialsPath, "utf8"), CREDENTIALS_WITHOUT_ALICE_KEYS);
+    assert.equal(readFileSync(world.home.credentialsPath, "utf8"), CREDENTIALS_WITHOUT_ALICE_KEYS);
     assert.equal(
-      readFileSync(home.configPath, "utf8"),
+      readFileSync(world.home.configPath, "utf8"),
       CONFIG.replace(
         "region = eu-central-1\n",
         `region = eu-central-1\nawsmfa_keys = keyring\nawsmfa_access_key_id = ${KEYS.accessKeyId}\n`,
@@ -101,26 +73,26 @@ describe("keyring store (Secret Service)", { skip }, () => {
       add.stderr,
       /Stored the TOTP seed of arn:aws:iam::111111111111:mfa\/alice in the OS keyring/,
     );
-    assert.match(readFileSync(home.configPath, "utf8"), /^awsmfa_totp = keyring$/m);
+    assert.match(readFileSync(world.home.configPath, "utf8"), /^awsmfa_totp = keyring$/m);
     // GNOME Keyring encrypts its file with the login password: neither secret is in the clear.
-    assertNowhere(home.home, KEYS.secretAccessKey);
-    assertNowhere(home.home, SEED);
+    assertNowhere(world.home.home, KEYS.secretAccessKey);
+    assertNowhere(world.home.home, SEED);
 
     const login = await inKeyringSession(["login", "-p", "admin"]);
     assert.equal(login.status, 0, login.stderr);
-    assert.equal(server.accepted.GetSessionToken, 1);
-    assert.equal(server.accepted.AssumeRole, 1);
+    assert.equal(world.server.accepted.GetSessionToken, 1);
+    assert.equal(world.server.accepted.AssumeRole, 1);
 
     const back = await inKeyringSession(["keys", "move", "-p", "alice", "--to", "file"]);
     assert.equal(back.status, 0, back.stderr);
     assert.match(
-      readFileSync(home.credentialsPath, "utf8"),
+      readFileSync(world.home.credentialsPath, "utf8"),
       /^aws_secret_access_key = alice\/secret\/key\/EXAMPLE\+0001$/m,
     );
     const removed = await inKeyringSession(["totp", "remove", "-p", "alice"]);
     assert.equal(removed.status, 0, removed.stderr);
     assert.match(removed.stderr, /Removed the TOTP seed/);
-    assert.equal(readFileSync(home.configPath, "utf8"), CONFIG);
+    assert.equal(readFileSync(world.home.configPath, "utf8"), CONFIG);
 
     // Nothing of awsmfa's is left in the keyring.
     const left = await inKeyringSession(["keys", "move", "-p", "alice", "--to", "keyring"]);
@@ -133,11 +105,11 @@ describe("keyring store (Secret Service)", { skip }, () => {
 test("without a Secret Service, keyring says so and suggests the encrypted file", {
   skip: process.platform !== "linux" && "Linux only",
 }, async () => {
-  const env = { ...home.env, DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/awsmfa-test-bus" };
+  const env = { ...world.home.env, DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/awsmfa-test-bus" };
   const move = await runAwsmfa(["keys", "move", "-p", "alice", "--to", "keyring"], { env });
   assert.equal(move.status, 3, move.stderr);
   assert.match(move.stderr, /No keyring service is running here/);
   assert.match(move.stderr, /--to encrypted/);
-  assert.equal(readFileSync(home.credentialsPath, "utf8"), CREDENTIALS, "nothing moved");
-  assert.equal(readFileSync(home.configPath, "utf8"), CONFIG);
+  assert.equal(readFileSync(world.home.credentialsPath, "utf8"), CREDENTIALS, "nothing moved");
+  assert.equal(readFileSync(world.home.configPath, "utf8"), CONFIG);
 });

@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, beforeEach, describe, test } from "node:test";
-import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
+import { beforeEach, describe, test } from "node:test";
+import { useAliceWorld } from "../support/alice-world";
 import { runAwsmfa } from "../support/run-awsmfa";
-import { type StsServer, startStsServer } from "../support/sts-server";
 import {
-  ACCOUNT,
   assertNowhere,
   CONFIG,
   CREDENTIALS,
@@ -14,37 +12,21 @@ import {
   KEYS,
   newSeed,
   PASSPHRASE,
-  ROLE,
-  SERIAL,
 } from "./helpers";
 
 // `awsmfa keys move` with the built CLI, then `login` against the strict STS server: the secret
 // key must reach STS from the encrypted file, and only when a call needs it.
 
 const SEED = newSeed();
-let server: StsServer;
-let home: IsolatedEnv;
+const world = useAliceWorld({ seed: SEED, config: CONFIG, credentials: CREDENTIALS });
 let secretsPath: string;
 
-before(async () => {
-  server = await startStsServer({
-    accountId: ACCOUNT,
-    users: [{ userName: "alice", ...KEYS, mfaDevices: [{ serial: SERIAL, seed: SEED }] }],
-    roles: [{ arn: ROLE, maxSessionDuration: 3600 }],
-  });
+beforeEach(() => {
+  secretsPath = join(world.home.home, ".aws", "awsmfa", "secrets.enc");
 });
-after(() => server.close());
-
-beforeEach(async () => {
-  server.reset();
-  await home?.cleanup();
-  home = await createIsolatedEnv({ endpointUrl: server.url, config: CONFIG, credentials: CREDENTIALS });
-  secretsPath = join(home.home, ".aws", "awsmfa", "secrets.enc");
-});
-after(() => home?.cleanup());
 
 function withPassphrase(passphrase = PASSPHRASE): NodeJS.ProcessEnv {
-  return { ...home.env, AWSMFA_PASSPHRASE: passphrase };
+  return { ...world.home.env, AWSMFA_PASSPHRASE: passphrase };
 }
 
 function read(path: string): string {
@@ -64,19 +46,19 @@ describe("keys move --to encrypted", () => {
     );
     assert.match(move.stderr, /credential_process = awsmfa credential-process -p alice/);
 
-    assert.equal(read(home.credentialsPath), CREDENTIALS_WITHOUT_ALICE_KEYS);
+    assert.equal(read(world.home.credentialsPath), CREDENTIALS_WITHOUT_ALICE_KEYS);
     assert.equal(
-      read(home.configPath),
+      read(world.home.configPath),
       CONFIG.replace(
         "region = eu-central-1\n",
         `region = eu-central-1\nawsmfa_keys = encrypted\nawsmfa_access_key_id = ${KEYS.accessKeyId}\n`,
       ),
     );
     assert.equal(statSync(secretsPath).mode & 0o777, 0o600);
-    assertNowhere(home.home, KEYS.secretAccessKey);
-    assert.equal(server.requests.length, 0, "moving keys calls nobody");
+    assertNowhere(world.home.home, KEYS.secretAccessKey);
+    assert.equal(world.server.requests.length, 0, "moving keys calls nobody");
 
-    const plan = await runAwsmfa(["plan", "-p", "admin", "--json"], { env: home.env });
+    const plan = await runAwsmfa(["plan", "-p", "admin", "--json"], { env: world.home.env });
     assert.equal(plan.status, 0, plan.stderr);
     assert.deepEqual(JSON.parse(plan.stdout).steps[0], {
       type: "keys",
@@ -91,22 +73,22 @@ describe("keys move --to encrypted", () => {
     });
     assert.equal(move.status, 0, move.stderr);
 
-    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", server.totp(SEED)], {
+    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", world.server.totp(SEED)], {
       env: withPassphrase(),
     });
     assert.equal(login.status, 0, login.stderr);
     assert.match(login.stderr, /Logged in: profile 'alice' as arn:aws:iam::111111111111:user\/alice/);
-    assert.equal(server.accepted.GetSessionToken, 1);
+    assert.equal(world.server.accepted.GetSessionToken, 1);
 
     // Warm path and a role on top of the MFA session: the long-term keys are not needed, so the
     // store is never opened (no passphrase given, no terminal to ask on).
-    const warm = await runAwsmfa(["credential-process", "-p", "alice"], { env: home.env });
+    const warm = await runAwsmfa(["credential-process", "-p", "alice"], { env: world.home.env });
     assert.equal(warm.status, 0, warm.stderr);
     assert.match(JSON.parse(warm.stdout).AccessKeyId, /^ASIA/);
-    const role = await runAwsmfa(["credential-process", "-p", "admin"], { env: home.env });
+    const role = await runAwsmfa(["credential-process", "-p", "admin"], { env: world.home.env });
     assert.equal(role.status, 0, role.stderr);
-    assert.equal(server.accepted.AssumeRole, 1);
-    assert.equal(server.calls.GetSessionToken, 1);
+    assert.equal(world.server.accepted.AssumeRole, 1);
+    assert.equal(world.server.calls.GetSessionToken, 1);
   });
 
   test("a new session without the passphrase, or with a wrong one, fails clearly before any AWS call", async () => {
@@ -115,7 +97,7 @@ describe("keys move --to encrypted", () => {
     });
     assert.equal(move.status, 0, move.stderr);
 
-    const none = await runAwsmfa(["login", "-p", "alice", "--token-code", "123456"], { env: home.env });
+    const none = await runAwsmfa(["login", "-p", "alice", "--token-code", "123456"], { env: world.home.env });
     assert.equal(none.status, 3, none.stderr);
     assert.match(none.stderr, /passphrase of .*secrets\.enc is needed, but there is no terminal/);
     assert.match(none.stderr, /AWSMFA_PASSPHRASE/);
@@ -126,7 +108,7 @@ describe("keys move --to encrypted", () => {
     assert.equal(wrong.status, 3, wrong.stderr);
     assert.match(wrong.stderr, /Wrong passphrase for the encrypted secrets file .*secrets\.enc\./);
     assert.doesNotMatch(wrong.stderr, /EXAMPLE\+0001/);
-    assert.equal(server.requests.length, 0);
+    assert.equal(world.server.requests.length, 0);
   });
 
   test("back to the file puts the keys back in their section, the config file as it was", async () => {
@@ -144,18 +126,18 @@ describe("keys move --to encrypted", () => {
     assert.equal(back.status, 0, back.stderr);
     // Added after the section's last line, in the usual spelling; nothing else touched.
     assert.equal(
-      read(home.credentialsPath),
+      read(world.home.credentialsPath),
       CREDENTIALS_WITHOUT_ALICE_KEYS.replace(
         "output = json\n",
         `output = json\naws_access_key_id = ${KEYS.accessKeyId}\naws_secret_access_key = ${KEYS.secretAccessKey}\n`,
       ),
     );
-    assert.equal(read(home.configPath), CONFIG);
+    assert.equal(read(world.home.configPath), CONFIG);
     assert.ok(existsSync(secretsPath), "the file stays (it may hold other secrets)");
-    assertNowhere(join(home.home, ".aws", "awsmfa"), KEYS.secretAccessKey);
+    assertNowhere(join(world.home.home, ".aws", "awsmfa"), KEYS.secretAccessKey);
 
-    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", server.totp(SEED)], {
-      env: home.env,
+    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", world.server.totp(SEED)], {
+      env: world.home.env,
     });
     assert.equal(login.status, 0, login.stderr);
   });
@@ -166,7 +148,7 @@ describe("keys move --to encrypted", () => {
     });
     assert.equal(move.status, 0, move.stderr);
     // The same passphrase, a different (empty) store.
-    const other = { ...withPassphrase(), AWSMFA_SECRETS_FILE: join(home.home, "other.enc") };
+    const other = { ...withPassphrase(), AWSMFA_SECRETS_FILE: join(world.home.home, "other.enc") };
     const seed = await runAwsmfa(["totp", "add", "-p", "alice", "--stdin"], {
       env: other,
       input: `${SEED}\n`,
@@ -178,7 +160,7 @@ describe("keys move --to encrypted", () => {
       login.stderr,
       /Profile 'alice' keeps its keys in encrypted \(awsmfa_keys\), but .*other\.enc has no secret access key/,
     );
-    assert.equal(server.requests.length, 0);
+    assert.equal(world.server.requests.length, 0);
   });
 
   test("bad uses: an unknown store, a profile without keys", async () => {
@@ -193,7 +175,7 @@ describe("keys move --to encrypted", () => {
       env: withPassphrase(),
     });
     assert.equal(nobody.status, 3);
-    assert.equal(read(home.credentialsPath), CREDENTIALS);
+    assert.equal(read(world.home.credentialsPath), CREDENTIALS);
     assert.equal(existsSync(secretsPath), false);
   });
 });

@@ -3,49 +3,21 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { after, before, beforeEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { storeNamed } from "../../src/secrets";
-import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
+import { useAliceWorld } from "../support/alice-world";
 import { AWSMFA, runAwsmfa } from "../support/run-awsmfa";
-import { type StsServer, startStsServer } from "../support/sts-server";
-import {
-  ACCOUNT,
-  assertNowhere,
-  CONFIG,
-  CREDENTIALS,
-  KEYS,
-  newSeed,
-  PASSPHRASE,
-  ROLE,
-  SERIAL,
-} from "./helpers";
+import { ACCOUNT, assertNowhere, CONFIG, CREDENTIALS, newSeed, PASSPHRASE, SERIAL } from "./helpers";
 
 // `awsmfa totp add|remove` and the stored-seed code source, against the strict STS server, which
 // checks each code against the same seed with its own RFC 6238 implementation.
 
 const SEED = newSeed();
 const DRIVE = resolve(__dirname, "../mfa/fixtures/pty_drive.py");
-let server: StsServer;
-let home: IsolatedEnv;
-
-before(async () => {
-  server = await startStsServer({
-    accountId: ACCOUNT,
-    users: [{ userName: "alice", ...KEYS, mfaDevices: [{ serial: SERIAL, seed: SEED }] }],
-    roles: [{ arn: ROLE, maxSessionDuration: 3600 }],
-  });
-});
-after(() => server.close());
-
-beforeEach(async () => {
-  server.reset();
-  await home?.cleanup();
-  home = await createIsolatedEnv({ endpointUrl: server.url, config: CONFIG, credentials: CREDENTIALS });
-});
-after(() => home?.cleanup());
+const world = useAliceWorld({ seed: SEED, config: CONFIG, credentials: CREDENTIALS });
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...home.env, AWSMFA_PASSPHRASE: PASSPHRASE, ...extra };
+  return { ...world.home.env, AWSMFA_PASSPHRASE: PASSPHRASE, ...extra };
 }
 
 const withMarker = (store: string) =>
@@ -68,12 +40,12 @@ describe("totp add, then codes from the stored seed", () => {
       /Stored the TOTP seed of arn:aws:iam::111111111111:mfa\/alice in the encrypted file/,
     );
     assert.equal(
-      readFileSync(home.configPath, "utf8"),
+      readFileSync(world.home.configPath, "utf8"),
       withMarker("encrypted"),
       "only awsmfa_totp, on alice",
     );
-    assert.equal(readFileSync(home.credentialsPath, "utf8"), CREDENTIALS);
-    assertNowhere(home.home, SEED);
+    assert.equal(readFileSync(world.home.credentialsPath, "utf8"), CREDENTIALS);
+    assertNowhere(world.home.home, SEED);
     assert.equal(
       await storeNamed("encrypted").read({ kind: "totp_seed", serial: SERIAL }, { env: env() }),
       SEED,
@@ -83,9 +55,9 @@ describe("totp add, then codes from the stored seed", () => {
     // No --token-code, no mfa_process, no terminal (run-awsmfa detaches): only the seed can answer.
     const login = await runAwsmfa(["login", "-p", "admin"], { env: env() });
     assert.equal(login.status, 0, login.stderr);
-    assert.equal(server.accepted.GetSessionToken, 1);
-    assert.equal(server.accepted.AssumeRole, 1);
-    assert.equal(server.calls.GetSessionToken, 1, "the first code was right");
+    assert.equal(world.server.accepted.GetSessionToken, 1);
+    assert.equal(world.server.accepted.AssumeRole, 1);
+    assert.equal(world.server.calls.GetSessionToken, 1, "the first code was right");
   });
 
   test("an otpauth:// URI works too, lower-case and spaced base32 as well", async () => {
@@ -117,8 +89,8 @@ describe("totp add, then codes from the stored seed", () => {
       assert.match(add.stderr, /That is not a usable TOTP seed/);
       if (input.trim()) assert.equal(add.stderr.includes(input.trim()), false, "the input is not echoed");
     }
-    assert.equal(readFileSync(home.configPath, "utf8"), CONFIG);
-    assert.equal(existsSync(join(home.home, ".aws", "awsmfa", "secrets.enc")), false);
+    assert.equal(readFileSync(world.home.configPath, "utf8"), CONFIG);
+    assert.equal(existsSync(join(world.home.home, ".aws", "awsmfa", "secrets.enc")), false);
   });
 
   test("the credentials file is no store for seeds; a profile without a device is told how to get one", async () => {
@@ -147,18 +119,18 @@ describe("totp add, then codes from the stored seed", () => {
     const remove = await runAwsmfa(["totp", "remove", "-p", "admin"], { env: env() });
     assert.equal(remove.status, 0, remove.stderr);
     assert.match(remove.stderr, /Removed the TOTP seed of arn:aws:iam::111111111111:mfa\/alice/);
-    assert.equal(readFileSync(home.configPath, "utf8"), CONFIG);
+    assert.equal(readFileSync(world.home.configPath, "utf8"), CONFIG);
     assert.equal(
       await storeNamed("encrypted").read({ kind: "totp_seed", serial: SERIAL }, { env: env() }),
       undefined,
     );
     const login = await runAwsmfa(["login", "-p", "alice"], { env: env() });
     assert.equal(login.status, 4, "no way to get a code");
-    assert.equal(server.requests.length, 0);
+    assert.equal(world.server.requests.length, 0);
   });
 
   test("a marker whose seed is gone says what to do", async () => {
-    writeFileSync(home.configPath, withMarker("encrypted"));
+    writeFileSync(world.home.configPath, withMarker("encrypted"));
     const login = await runAwsmfa(["login", "-p", "alice"], { env: env() });
     assert.equal(login.status, 4, login.stderr);
     assert.match(login.stderr, /holds no TOTP seed for arn:aws:iam::111111111111:mfa\/alice/);
@@ -181,7 +153,7 @@ test("on a terminal, the seed and a new passphrase are typed with echo off", {
       ["The same passphrase again: ", `${passphrase}\r`],
     ];
     const run = spawnSync("python3", [DRIVE, JSON.stringify(steps), "/bin/sh", "-c", command], {
-      env: home.env,
+      env: world.home.env,
       encoding: "utf8",
     });
     assert.equal(run.status, 0, `${run.stdout}\n${readFileSync(join(out, "stderr"), "utf8")}`);
@@ -193,5 +165,5 @@ test("on a terminal, the seed and a new passphrase are typed with echo off", {
   }
   const login = await runAwsmfa(["login", "-p", "alice"], { env: env({ AWSMFA_PASSPHRASE: passphrase }) });
   assert.equal(login.status, 0, login.stderr);
-  assert.equal(server.accepted.GetSessionToken, 1);
+  assert.equal(world.server.accepted.GetSessionToken, 1);
 });

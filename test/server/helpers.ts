@@ -4,24 +4,18 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { request } from "node:http";
 import { join } from "node:path";
+import { ACCOUNT, KEYS, ROLE, SERIAL, startAliceSts } from "../support/alice-world";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import { AWSMFA } from "../support/run-awsmfa";
-import { randomBase32Seed, type StsServer, startStsServer } from "../support/sts-server";
+import { randomBase32Seed, type StsServer } from "../support/sts-server";
 
-export const ACCOUNT = "111111111111";
-export const SERIAL = `arn:aws:iam::${ACCOUNT}:mfa/alice`;
+export { ACCOUNT, KEYS, ROLE, SERIAL } from "../support/alice-world";
 export const SEED = randomBase32Seed();
-export const ROLE = `arn:aws:iam::${ACCOUNT}:role/Admin`;
 export const ROLE_SESSION_ARN = `arn:aws:sts::${ACCOUNT}:assumed-role/Admin/awsmfa-alice`;
-export const KEYS = { accessKeyId: "AKIAALICEEXAMPLE0001", secretAccessKey: "alice/secret/key/EXAMPLE+0001" };
 export const FIXTURES = join(__dirname, "fixtures");
 
 export function startServerSts(): Promise<StsServer> {
-  return startStsServer({
-    accountId: ACCOUNT,
-    users: [{ userName: "alice", ...KEYS, mfaDevices: [{ serial: SERIAL, seed: SEED }] }],
-    roles: [{ arn: ROLE, maxSessionDuration: 3600 }],
-  });
+  return startAliceSts(SEED);
 }
 
 /** `alice`: keys + MFA (plus `aliceLines`); `admin`: the role on alice's MFA session. */

@@ -208,6 +208,29 @@ describe("the connection rules, over real sockets", () => {
     assert.equal(closedByServer, true);
   });
 
+  test("a head sent slowly is cut off 5 s after its first byte, however steadily it trickles", async () => {
+    const socket = connect({ host: "127.0.0.1", port: server.port });
+    await new Promise((resolve) => socket.once("connect", resolve));
+    let text = "";
+    socket.setEncoding("latin1").on("data", (chunk: string) => {
+      text += chunk;
+    });
+    const closed = new Promise<number>((resolve) => socket.once("close", () => resolve(Date.now())));
+    const started = Date.now();
+    socket.write("GET / HTTP/1.1\r\n");
+    // One byte a second: never idle long enough for the keep-alive timeout to end it.
+    const drip = setInterval(() => socket.writable && socket.write("X"), 1_000);
+    const end = await Promise.race([
+      closed,
+      new Promise<number>((resolve) => setTimeout(() => resolve(0), 9_000)),
+    ]);
+    clearInterval(drip);
+    socket.destroy();
+    assert.notEqual(end, 0, "still open after 9 s");
+    assert.ok(end - started >= 5_000, `closed after ${end - started} ms`);
+    assert.equal(text, "", "nothing answered");
+  });
+
   test("a client that pipelines without reading is not answered into memory without end", async () => {
     // 200,000 requests (18 MB) sent, none read: the server stops reading once 64 KiB of answers
     // wait, so the kernel's buffers fill and what is left waits in our own buffer. Then every

@@ -53,11 +53,9 @@ done = function(summary, latency, _)
 end
 `,
     );
-    const pin = process.env.EXP_WRK_CPU;
     const run = spawnSync(
-      pin ? "taskset" : "wrk",
+      "wrk",
       [
-        ...(pin ? ["-c", pin, "wrk"] : []),
         "-t1",
         `-c${concurrency}`,
         `-d${DURATION_SECONDS}s`,

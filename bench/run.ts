@@ -12,11 +12,12 @@
 //
 //   BENCH_ROUNDS=50 (at least 20)   BENCH_CONCURRENCY_RUNS=3   BENCH_INSTRUCTION_RUNS=3 (0: skip)
 //   BENCH_OUT=BENCHMARKS.md
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, relative, resolve } from "node:path";
 import type { LoadResult } from "../test/server/load";
+import { runProcess } from "../test/support/run-awsmfa";
 import { AWSMFA, BenchWorld, type Home } from "./fixture";
 import { bytes, median, ms, type Summary, summarize, table } from "./stats";
 import { wrkAvailable, wrkLoad } from "./wrk";
@@ -115,33 +116,14 @@ async function runRound(cases: StartupCase[], round: number, record: boolean): P
   }
 }
 
-function runAsyncProcess(
+/** runProcess, timed: the wall time from spawn to close. */
+async function runAsyncProcess(
   argv: string[],
   env: NodeJS.ProcessEnv,
 ): Promise<{ status: number | null; stdout: string; stderr: string; wallMs: number }> {
-  return new Promise((resolvePromise, reject) => {
-    const started = process.hrtime.bigint();
-    // detached: no controlling terminal, so no prompt can wait on /dev/tty.
-    const child = spawn(argv[0] as string, argv.slice(1), {
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-    child.on("error", reject);
-    child.on("close", (status) => {
-      clearTimeout(timer);
-      resolvePromise({ status, stdout, stderr, wallMs: Number(process.hrtime.bigint() - started) / 1e6 });
-    });
-  });
+  const started = process.hrtime.bigint();
+  const result = await runProcess(argv[0] as string, argv.slice(1), { env, timeoutMs: 120_000 });
+  return { ...result, wallMs: Number(process.hrtime.bigint() - started) / 1e6 };
 }
 
 /**

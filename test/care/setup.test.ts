@@ -7,16 +7,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, type TestContext, test } from "node:test";
-import {
-  CreateAccessKeyCommand,
-  CreateUserCommand,
-  CreateVirtualMFADeviceCommand,
-  EnableMFADeviceCommand,
-  IAMClient,
-} from "@aws-sdk/client-iam";
 import { unifiedDiff } from "../../src/commands/setup";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import { findOnPath, MOTO_SKIP_REASON, type MotoServer, startMoto } from "../support/moto";
+import { createMfaUser, motoIam } from "../support/moto-iam";
 import { runAwsmfa } from "../support/run-awsmfa";
 import { randomBase32Seed, type StsServer, startStsServer } from "../support/sts-server";
 
@@ -79,30 +73,10 @@ describe("setup against moto_server", () => {
   before(async () => {
     moto = await startMoto();
     if (!moto) return;
-    const admin = new IAMClient({
-      region: "us-east-1",
-      endpoint: moto.url,
-      credentials: { accessKeyId: "AKIAMOTOADMIN0000001", secretAccessKey: "moto-admin" },
-      maxAttempts: 1,
-    });
+    const admin = motoIam(moto.url);
     try {
       // A fresh IAM user, a virtual MFA device and an access key, as a person makes them in the console.
-      await admin.send(new CreateUserCommand({ UserName: "carol" }));
-      const key = (await admin.send(new CreateAccessKeyCommand({ UserName: "carol" }))).AccessKey;
-      assert.ok(key?.AccessKeyId && key.SecretAccessKey);
-      keys = { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
-      const device = (await admin.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "carol" })))
-        .VirtualMFADevice;
-      assert.ok(device?.SerialNumber);
-      serial = device.SerialNumber;
-      await admin.send(
-        new EnableMFADeviceCommand({
-          UserName: "carol",
-          SerialNumber: serial,
-          AuthenticationCode1: "111111",
-          AuthenticationCode2: "222222",
-        }),
-      );
+      ({ keys, serial } = await createMfaUser(admin, "carol"));
     } finally {
       admin.destroy();
     }

@@ -16,17 +16,11 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { after, before, describe, type TestContext, test } from "node:test";
-import {
-  CreateAccessKeyCommand,
-  CreateRoleCommand,
-  CreateUserCommand,
-  CreateVirtualMFADeviceCommand,
-  EnableMFADeviceCommand,
-  IAMClient,
-} from "@aws-sdk/client-iam";
+import { CreateRoleCommand } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from "@aws-sdk/client-sts";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import { MOTO_SKIP_REASON, type MotoServer, startMoto } from "../support/moto";
+import { createMfaUser, motoIam } from "../support/moto-iam";
 import { runAwsmfa } from "../support/run-awsmfa";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
@@ -54,25 +48,9 @@ function client<T>(make: new (config: object) => T, keys: Keys): T {
 before(async () => {
   moto = await startMoto();
   if (!moto) return;
-  // moto does not authenticate: any keys act as the account's administrator.
-  const admin = client(IAMClient, { accessKeyId: "AKIAMOTOADMIN0000001", secretAccessKey: "moto-admin" });
+  const admin = motoIam(moto.url);
   try {
-    await admin.send(new CreateUserCommand({ UserName: "alice" }));
-    const key = (await admin.send(new CreateAccessKeyCommand({ UserName: "alice" }))).AccessKey;
-    assert.ok(key?.AccessKeyId && key.SecretAccessKey);
-    alice = { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
-    const device = (await admin.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "alice" })))
-      .VirtualMFADevice;
-    assert.ok(device?.SerialNumber);
-    serial = device.SerialNumber;
-    await admin.send(
-      new EnableMFADeviceCommand({
-        UserName: "alice",
-        SerialNumber: serial,
-        AuthenticationCode1: "111111",
-        AuthenticationCode2: "222222",
-      }),
-    );
+    ({ keys: alice, serial } = await createMfaUser(admin, "alice"));
     const role = await admin.send(
       new CreateRoleCommand({
         RoleName: "Admin",

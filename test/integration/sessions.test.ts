@@ -1,30 +1,19 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { describe, test } from "node:test";
-import { KEYS, ROLE, SERIAL, useAliceWorld } from "../support/alice-world";
+import { ALICE_CONFIG, KEYS, ROLE, SERIAL, useAliceWorld } from "../support/alice-world";
 import { createIsolatedEnv } from "../support/env";
 import { runAwsmfa } from "../support/run-awsmfa";
 import { randomBase32Seed } from "../support/sts-server";
 
 const SEED = randomBase32Seed();
 
-const CONFIG = `[default]
-region = eu-west-1
-
-[profile alice]
-mfa_serial = ${SERIAL}
-region = eu-central-1
-
-[profile admin]
-role_arn = ${ROLE}
-source_profile = alice
-`;
 const CREDENTIALS = `[alice]
 aws_access_key_id = ${KEYS.accessKeyId}
 aws_secret_access_key = ${KEYS.secretAccessKey}
 `;
 
-const world = useAliceWorld({ seed: SEED, config: CONFIG, credentials: CREDENTIALS });
+const world = useAliceWorld({ seed: SEED, config: ALICE_CONFIG, credentials: CREDENTIALS });
 
 /** Cached credentials (the MFA step memory beside them holds no secret). */
 function cacheFiles(): string[] {
@@ -93,7 +82,7 @@ describe("one code serves every command and role", () => {
   });
 
   test("a role that lasts less than --min-ttl (900 s under 15 min) is reused, not minted on every call", async () => {
-    const config = `${CONFIG}\n[profile short]\nrole_arn = ${ROLE}\nsource_profile = alice\nduration_seconds = 900\n`;
+    const config = `${ALICE_CONFIG}\n[profile short]\nrole_arn = ${ROLE}\nsource_profile = alice\nduration_seconds = 900\n`;
     const { writeFileSync } = await import("node:fs");
     writeFileSync(world.home.configPath, config);
     const login = await runAwsmfa(["login", "-p", "short", "--token-code", world.server.totp(SEED)], {

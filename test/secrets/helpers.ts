@@ -3,7 +3,7 @@
 // profile, odd spacing) that an edit touching anything else would show.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { KEYS, ROLE, SERIAL } from "../support/alice-world";
+import { ALICE_CONFIG, KEYS } from "../support/alice-world";
 import { randomBase32Seed } from "../support/sts-server";
 
 export { ACCOUNT, KEYS, ROLE, SERIAL } from "../support/alice-world";
@@ -13,17 +13,7 @@ export const PASSPHRASE = "tr0ub4dor & 3, not this";
 export const newSeed = randomBase32Seed;
 
 export const CONFIG = `# awsmfa test config
-[default]
-region = eu-west-1
-
-[profile alice]
-mfa_serial = ${SERIAL}
-region = eu-central-1
-
-[profile admin]
-role_arn = ${ROLE}
-source_profile = alice
-`;
+${ALICE_CONFIG}`;
 
 export const CREDENTIALS = `# keys of two users
 [bob]

@@ -10,6 +10,19 @@ export const SERIAL = `arn:aws:iam::${ACCOUNT}:mfa/alice`;
 export const ROLE = `arn:aws:iam::${ACCOUNT}:role/Admin`;
 export const KEYS = { accessKeyId: "AKIAALICEEXAMPLE0001", secretAccessKey: "alice/secret/key/EXAMPLE+0001" };
 
+/** ~/.aws/config: alice with her device, and the Admin role on top of her as `admin`. */
+export const ALICE_CONFIG = `[default]
+region = eu-west-1
+
+[profile alice]
+mfa_serial = ${SERIAL}
+region = eu-central-1
+
+[profile admin]
+role_arn = ${ROLE}
+source_profile = alice
+`;
+
 /** alice's strict STS server, with `seed` as her MFA device's secret. */
 export function startAliceSts(seed: string): Promise<StsServer> {
   return startStsServer({

@@ -18,8 +18,6 @@ const MAX_HEADERS = 64;
 const HEAD_TIMEOUT_MS = 5_000;
 /** An idle keep-alive connection is closed after this. */
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
-/** Answers a client has not read: past this, nothing more is read from it until it catches up. */
-const MAX_UNREAD_BYTES = 64 * 1024;
 const MAX_CONNECTIONS = 256;
 
 export interface RequestHead {
@@ -44,6 +42,7 @@ const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const TARGET = /^[\x21-\x7e]+$/;
 const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[\t\x20]*([\t\x20-\x7e\x80-\xff]*?)[\t\x20]*$/;
 const CONTENT_LENGTH = /^\d+$/;
+const CLOSE_TOKEN = /(^|,)[\t\x20]*close[\t\x20]*(,|$)/i;
 
 /**
  * Reads one request head from `text` (bytes as latin1) starting at `from`. Empty lines before a
@@ -53,10 +52,11 @@ export function readRequestHead(text: string, from = 0): HeadResult {
   let start = from;
   while (text.startsWith("\r\n", start)) start += 2;
   const end = text.indexOf("\r\n\r\n", start);
+  // Measured from `from`: the skipped empty lines count too, or a stream of them would never end.
   if (end === -1) {
-    return text.length - start > MAX_HEAD_BYTES ? { refuse: 431, why: "request head too large" } : undefined;
+    return text.length - from > MAX_HEAD_BYTES ? { refuse: 431, why: "request head too large" } : undefined;
   }
-  if (end - start > MAX_HEAD_BYTES) return { refuse: 431, why: "request head too large" };
+  if (end - from > MAX_HEAD_BYTES) return { refuse: 431, why: "request head too large" };
   const lines = text.slice(start, end).split("\r\n");
   if (lines.length - 1 > MAX_HEADERS) return { refuse: 431, why: "too many headers" };
 
@@ -100,19 +100,13 @@ export function readRequestHead(text: string, from = 0): HeadResult {
       chunked = true;
       head.announcesBody = true;
     } else if (name === "connection") {
-      if (/(^|,)[\t\x20]*close[\t\x20]*(,|$)/i.test(value)) head.wantsClose = true;
+      if (CLOSE_TOKEN.test(value)) head.wantsClose = true;
     }
   }
   // Both framings at once is how requests are smuggled past proxies: never guess which one wins.
   if (chunked && lengthSeen) return { refuse: 400, why: "both Content-Length and Transfer-Encoding" };
   if (!hostSeen && version === "HTTP/1.1") return { refuse: 400, why: "no Host header" };
   return { head, end: end + 4 };
-}
-
-export interface WireReply {
-  status: number;
-  /** The whole answer as bytes, ready to write (see `replyBytes`). */
-  bytes: Buffer;
 }
 
 const REASONS: Record<number, string> = {
@@ -185,7 +179,7 @@ function connection(socket: Socket, handler: HttpHandler): void {
 
   const answerPending = () => {
     let from = 0;
-    while (!ended) {
+    for (;;) {
       const result = readRequestHead(pending, from);
       if (result === undefined) break;
       if ("refuse" in result) {
@@ -199,8 +193,9 @@ function connection(socket: Socket, handler: HttpHandler): void {
         finish(bytes);
         return;
       }
-      if (!socket.write(bytes) || socket.writableLength > MAX_UNREAD_BYTES) {
-        // Pipelined requests from a client that does not read: wait for it before answering more.
+      if (!socket.write(bytes)) {
+        // Pipelined requests from a client that does not read: once the socket's write buffer is
+        // full, read nothing more until the client has taken what waits.
         pending = pending.slice(from);
         socket.pause();
         socket.once("drain", () => {
@@ -211,7 +206,9 @@ function connection(socket: Socket, handler: HttpHandler): void {
       }
     }
     pending = from === 0 ? pending : pending.slice(from);
-    headStartedAt = pending.length === 0 ? 0 : headStartedAt || Date.now();
+    // The clock runs for the head now pending: a new one if a head was just answered.
+    if (pending.length === 0) headStartedAt = 0;
+    else if (from > 0 || headStartedAt === 0) headStartedAt = Date.now();
   };
 
   socket.on("data", (chunk: string) => {

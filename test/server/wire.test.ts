@@ -83,6 +83,7 @@ describe("readRequestHead: strict", () => {
       [`GET / HTTP/1.1\r\nHost: a\r\n${"X: 1\r\n".repeat(64)}\r\n`, 431],
       [`GET / HTTP/1.1\r\nHost: a\r\nX: ${"y".repeat(MAX_HEAD_BYTES)}\r\n\r\n`, 431],
       [`GET / HTTP/1.1\r\nHost: a\r\nX: ${"y".repeat(MAX_HEAD_BYTES)}`, 431], // before its end arrives
+      ["\r\n".repeat(MAX_HEAD_BYTES), 431], // empty lines count towards the limit too
     ];
     for (const [text, status] of refused) {
       const result = readRequestHead(text);
@@ -231,9 +232,34 @@ describe("the connection rules, over real sockets", () => {
     assert.equal(text, "", "nothing answered");
   });
 
+  test("the 5 s head clock restarts with each head: a steady pipeliner is never cut off", async () => {
+    // Each write ends one request and starts the next, so a head is always half-sent.
+    const request = get();
+    const half = Math.floor(request.length / 2);
+    const socket = connect({ host: "127.0.0.1", port: server.port });
+    await new Promise((resolve) => socket.once("connect", resolve));
+    let text = "";
+    let closed = false;
+    socket.setEncoding("latin1").on("data", (chunk: string) => {
+      text += chunk;
+    });
+    socket.on("close", () => {
+      closed = true;
+    });
+    socket.write(request.slice(0, half));
+    const started = Date.now();
+    while (Date.now() - started < 6_500 && !closed) {
+      await new Promise((wait) => setTimeout(wait, 100));
+      socket.write(request.slice(half) + request.slice(0, half));
+    }
+    socket.destroy();
+    assert.equal(closed, false, `closed after ${Date.now() - started} ms`);
+    assert.ok(statuses(text).length >= 40 && statuses(text).every((status) => status === 200));
+  });
+
   test("a client that pipelines without reading is not answered into memory without end", async () => {
-    // 200,000 requests (18 MB) sent, none read: the server stops reading once 64 KiB of answers
-    // wait, so the kernel's buffers fill and what is left waits in our own buffer. Then every
+    // 200,000 requests (18 MB) sent, none read: the server stops reading once its write buffer
+    // is full, so the kernel's buffers fill and what is left waits in our own buffer. Then every
     // request is answered, in order, once we take the answers.
     const one = (await exchange([get()])).text.length;
     const requests = 200_000;

@@ -51,7 +51,7 @@ export async function startCredentialsServer(options: CredentialsServerOptions):
   const token = options.token ?? newServerToken();
   const context: Context = {
     expected: Buffer.from(token, "utf8"),
-    port: options.port ?? 0,
+    allowedHosts: new Set(),
     answer: options.answer,
   };
   const { server, closeAll } = serveHttp({
@@ -63,11 +63,13 @@ export async function startCredentialsServer(options: CredentialsServerOptions):
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once("error", (error) => reject(listenError(error, context.port)));
-    server.listen({ port: context.port, host: SERVER_HOST, exclusive: true }, () => resolve());
+    const port = options.port ?? 0;
+    server.once("error", (error) => reject(listenError(error, port)));
+    server.listen({ port, host: SERVER_HOST, exclusive: true }, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  context.port = port;
+  // Only the names a local client uses; a browser led here by a rebound DNS name sends its own.
+  for (const name of [SERVER_HOST, "localhost"]) context.allowedHosts.add(name).add(`${name}:${port}`);
   const url = `http://${SERVER_HOST}:${port}${SERVER_PATH}`;
   let closing: Promise<void> | undefined;
   return {
@@ -112,12 +114,13 @@ export function containerVariables(
 
 interface Context {
   expected: Buffer;
-  port: number;
+  /** Host header values accepted (lower case); filled in once the port is known. */
+  allowedHosts: Set<string>;
   answer: () => Answer;
 }
 
 function replyTo(head: RequestHead, context: Context, close: boolean): Buffer {
-  if (!hostAllowed(head.host, context.port)) {
+  if (head.host === undefined || !context.allowedHosts.has(head.host.toLowerCase())) {
     return errorBytes(403, "AccessDenied", "Host not allowed: use 127.0.0.1.", close);
   }
   if (head.method !== "GET") {
@@ -169,18 +172,6 @@ function credentialsBytes(c: SessionCredentials, close: boolean): Buffer {
     answers.set(c, built);
   }
   return close ? built.close : built.keepAlive;
-}
-
-/** Only the names a local client uses; a browser led here by a rebound DNS name sends its own. */
-function hostAllowed(host: string | undefined, port: number): boolean {
-  if (host === undefined) return false;
-  const value = host.toLowerCase();
-  return (
-    value === SERVER_HOST ||
-    value === "localhost" ||
-    value === `${SERVER_HOST}:${port}` ||
-    value === `localhost:${port}`
-  );
 }
 
 /** Constant time for a token of the right length; a wrong length is refused at once (it tells only the length). */

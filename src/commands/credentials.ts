@@ -19,10 +19,19 @@ export interface CredentialsRequest {
   notify: (message: string) => void;
 }
 
+/** `env` with `profile` marked as being resolved, for whatever resolves it outside credentialsFor (serve's keeper). */
+export function resolvingEnvironment(env: NodeJS.ProcessEnv, profile: string): NodeJS.ProcessEnv {
+  return { ...env, [RESOLVING]: resolvingMark(env, profile) };
+}
+
+function resolvingMark(env: NodeJS.ProcessEnv, profile: string): string {
+  return [env[RESOLVING], profile].filter(Boolean).join(",");
+}
+
 export async function credentialsFor(plan: Plan, request: CredentialsRequest): Promise<Obtained> {
   refuseLoop(plan);
   const before = process.env[RESOLVING];
-  process.env[RESOLVING] = [before, plan.profile].filter(Boolean).join(",");
+  process.env[RESOLVING] = resolvingMark(process.env, plan.profile);
   try {
     const obtained = await obtainCredentials(plan, { env: process.env, ...request });
     writeWarmIndex(cacheDirectory(process.env), obtained.plan, process.env);

@@ -5,10 +5,10 @@ import type { Plan } from "../config/plan";
 import { AppError, errnoCode } from "../errors";
 import { writeWhole } from "../fsio/write-whole";
 import { type CredentialsServer, containerVariables, startCredentialsServer } from "../output/server";
-import { CredentialsKeeper, resolvingEnvironment } from "../output/server-keeper";
+import { CredentialsKeeper } from "../output/server-keeper";
 import { parseShell, shellFromEnv, shellLines } from "../output/shell";
 import { regionOf } from "../session/steps";
-import { credentialsFor } from "./credentials";
+import { credentialsFor, resolvingEnvironment } from "./credentials";
 import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
 
 export interface ServeOptions {

@@ -34,7 +34,7 @@ export interface KeeperOptions {
   entry: CacheEntry;
   /** --min-ttl: least validity handed out (capped at a quarter of short lifetimes). */
   minTtlSeconds: number;
-  /** For obtainCredentials: endpoints, cache directory, code sources (see resolvingEnvironment). */
+  /** For obtainCredentials: endpoints, cache directory, code sources (commands/credentials.ts resolvingEnvironment). */
   env: NodeJS.ProcessEnv;
   /** One line for a person on stderr; never given a secret. */
   notify: (message: string) => void;
@@ -63,12 +63,6 @@ const MAX_SLEEP_MS = 60_000;
 const MIN_RENEW_INTERVAL_MS = 1_000;
 /** A role is minted silently only from an MFA session with at least this much left. */
 const SILENT_MARGIN_SECONDS = INTERMEDIATE_FLOOR_SECONDS + 5;
-const RESOLVING = "AWSMFA_RESOLVING";
-
-/** The environment credentialsFor sets while resolving a profile, so that a code source leading back into awsmfa fails. */
-export function resolvingEnvironment(env: NodeJS.ProcessEnv, profile: string): NodeJS.ProcessEnv {
-  return { ...env, [RESOLVING]: [env[RESOLVING], profile].filter(Boolean).join(",") };
-}
 
 export class CredentialsKeeper {
   private plan: Plan;

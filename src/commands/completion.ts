@@ -1,6 +1,7 @@
 import { type Command, Help, type Option } from "commander";
 import { loadProfileSet } from "../config/files";
 import { AppError } from "../errors";
+import { fishQuote, posixQuote } from "../output/shell";
 
 /**
  * `awsmfa completion bash|zsh|fish`: a completion script generated from the commander
@@ -243,7 +244,7 @@ function bashCommandCase(command: CommandModel, fn: string): string {
 
 /** One single-quoted word list for compgen -W. */
 function bashWords(words: string[]): string {
-  return `'${words.join(" ").replace(/'/g, "'\\''")}'`;
+  return posixQuote(words.join(" "));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,7 +284,7 @@ function zshFunction(command: CommandModel, fn: string): string {
   const name = zshFunctionName(command, fn);
   const specs = command.flags.flatMap((flag) => zshFlagSpecs(flag, fn));
   const list = command.subcommands
-    .map((sub) => `        ${zshQuote(`${sub.name}:${sub.description}`)}\n`)
+    .map((sub) => `        ${posixQuote(`${sub.name}:${sub.description}`)}\n`)
     .join("");
   const cases = command.subcommands
     .map((sub) => `        ${sub.name})\n          ${zshLeafBody(sub, fn)}\n          ;;\n`)
@@ -315,8 +316,8 @@ function zshLeafBody(command: CommandModel, fn: string): string {
   if (command.subcommands.length > 0) return `${zshFunctionName(command, fn)} && ret=0`;
   const specs = command.flags.flatMap((flag) => zshFlagSpecs(flag, fn));
   if (command.argumentChoices.length > 0)
-    specs.push(zshQuote(`1:argument:(${command.argumentChoices.join(" ")})`));
-  if (command.runsCommand) specs.push(zshQuote("*::command:_normal"));
+    specs.push(posixQuote(`1:argument:(${command.argumentChoices.join(" ")})`));
+  if (command.runsCommand) specs.push(posixQuote("*::command:_normal"));
   return specs.length > 0
     ? `_arguments -s \\\n            ${specs.join(" \\\n            ")} && ret=0`
     : "ret=0";
@@ -342,17 +343,15 @@ function zshFlagSpecs(flag: FlagModel, fn: string): string[] {
   }
   if (flag.optionalValue && action !== "") action = `:${action}`;
   const repeat = flag.repeatable ? "*" : "";
-  if (words.length === 1) return [zshQuote(`${repeat}${words[0]}${description}${action}`)];
+  if (words.length === 1) return [posixQuote(`${repeat}${words[0]}${description}${action}`)];
   const exclusion = flag.repeatable ? "" : `(${words.join(" ")})`;
-  return [`${zshQuote(`${exclusion}${repeat}`)}{${words.join(",")}}${zshQuote(`${description}${action}`)}`];
+  return [
+    `${posixQuote(`${exclusion}${repeat}`)}{${words.join(",")}}${posixQuote(`${description}${action}`)}`,
+  ];
 }
 
 function zshEscapeDescription(text: string): string {
   return text.replace(/([\\[\]:])/g, "\\$1");
-}
-
-function zshQuote(text: string): string {
-  return `'${text.replace(/'/g, "'\\''")}'`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -412,10 +411,6 @@ function fishFlag(flag: FlagModel, fn: string): string {
   }
   parts.push(`-d ${fishQuote(flag.description)}`);
   return parts.join(" ");
-}
-
-function fishQuote(text: string): string {
-  return `'${text.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 }
 
 // ---------------------------------------------------------------------------------------------

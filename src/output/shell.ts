@@ -71,12 +71,12 @@ function unsetLine(name: string, shell: Shell): string {
 }
 
 /** Single quotes keep everything literal in sh, bash and zsh; a quote itself is closed, escaped, reopened. */
-function posixQuote(value: string): string {
+export function posixQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 /** In fish single quotes, only \\ and \' are special. */
-function fishQuote(value: string): string {
+export function fishQuote(value: string): string {
   return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 }
 

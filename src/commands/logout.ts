@@ -1,8 +1,6 @@
 import { basename } from "node:path";
-import { readProfileFiles } from "../config/files";
-import { parseProfileFiles } from "../config/ini";
 import { AppError } from "../errors";
-import { removeSessionProfile } from "../output/credentials-file";
+import { managedSessionProfiles, removeSessionProfile } from "../output/credentials-file";
 import { cacheDirectory, listCacheFiles, removeCacheFile, removeEntry } from "../session/cache";
 import { cacheableSteps } from "../session/steps";
 import { loadPlan, selectedProfile, tellStderr } from "./selection";
@@ -23,7 +21,7 @@ export async function runLogout(options: LogoutOptions): Promise<void> {
   if (options.all) {
     for (const path of listCacheFiles(dir))
       if (removeCacheFile(path) && !basename(path).startsWith("warm-")) removed++;
-    for (const name of managedSessionProfiles()) {
+    for (const name of managedSessionProfiles(process.env)) {
       if (await removeSessionProfile(process.env, name))
         tellStderr(`Removed [${name}] from the credentials file.`);
     }
@@ -36,11 +34,4 @@ export async function runLogout(options: LogoutOptions): Promise<void> {
   if (options.writeProfile && (await removeSessionProfile(process.env, options.writeProfile))) {
     tellStderr(`Removed [${options.writeProfile}] from the credentials file.`);
   }
-}
-
-function managedSessionProfiles(): string[] {
-  const { credentials } = readProfileFiles(process.env);
-  if (!credentials) return [];
-  const profiles = parseProfileFiles(undefined, credentials).profiles;
-  return Object.keys(profiles).filter((name) => profiles[name]?.awsmfa_managed === "true");
 }

@@ -1,6 +1,7 @@
 import { editProfileFile, removeSection, setProperty } from "../config/edit";
-import { credentialsFilePath } from "../config/files";
+import { credentialsFilePath, readProfileFiles } from "../config/files";
 import { parseProfileFiles } from "../config/ini";
+import type { Properties } from "../config/types";
 import { AppError } from "../errors";
 import type { SessionCredentials } from "../sts/credentials";
 
@@ -21,7 +22,7 @@ export async function writeSessionProfile(
 ): Promise<string> {
   const path = credentialsFilePath(env);
   await editProfileFile(path, "credentials", (text) => {
-    refuseForeignSection(text, path, name);
+    refuseForeignSection(sectionIn(text, path, name), path, name);
     let edited = text;
     const values: [string, string | undefined][] = [
       ["aws_access_key_id", credentials.accessKeyId],
@@ -43,16 +44,27 @@ export async function writeSessionProfile(
 export async function removeSessionProfile(env: NodeJS.ProcessEnv, name: string): Promise<boolean> {
   const path = credentialsFilePath(env);
   const { changed } = await editProfileFile(path, "credentials", (text) => {
-    const section = parseProfileFiles(undefined, { path, text }).profiles[name];
+    const section = sectionIn(text, path, name);
     if (section === undefined) return text;
-    refuseForeignSection(text, path, name);
+    refuseForeignSection(section, path, name);
     return removeSection(text, "credentials", name);
   });
   return changed;
 }
 
-function refuseForeignSection(text: string, path: string, name: string): void {
-  const section = parseProfileFiles(undefined, { path, text }).profiles[name];
+/** The sections of the credentials file that awsmfa wrote (for `logout --all`). */
+export function managedSessionProfiles(env: NodeJS.ProcessEnv): string[] {
+  const { credentials } = readProfileFiles(env);
+  if (!credentials) return [];
+  const profiles = parseProfileFiles(undefined, credentials).profiles;
+  return Object.keys(profiles).filter((name) => profiles[name]?.[MARK] === "true");
+}
+
+function sectionIn(text: string, path: string, name: string): Properties | undefined {
+  return parseProfileFiles(undefined, { path, text }).profiles[name];
+}
+
+function refuseForeignSection(section: Properties | undefined, path: string, name: string): void {
   if (section !== undefined && section[MARK] !== "true") {
     throw new AppError(
       "profile-not-ours",

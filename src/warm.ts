@@ -1,4 +1,4 @@
-import { DEFAULT_MIN_TTL_SECONDS, loadPlan, parseMinTtl, selectedProfile } from "./commands/selection";
+import { loadPlan, parseMinTtl, selectedProfile } from "./commands/selection";
 import { credentialProcessJson } from "./output/credential-process";
 import { credentialVariables, parseShell, shellFromEnv, shellLines } from "./output/shell";
 import { type CacheEntry, cacheDirectory, isFresh, readEntry } from "./session/cache";
@@ -19,8 +19,7 @@ export function warmCredentials(argv: string[]): string | undefined {
   const env = process.env;
   if ((env.AWSMFA_RESOLVING ?? "") !== "") return undefined; // the full path reports loops
   const profile = selectedProfile(options["--profile"], env);
-  const minTtl =
-    options["--min-ttl"] === undefined ? DEFAULT_MIN_TTL_SECONDS : parseMinTtl(options["--min-ttl"]);
+  const minTtl = parseMinTtl(options["--min-ttl"]);
   const found = warmEntry(profile, env, minTtl);
   if (!found) return undefined;
   if (command === "credential-process") return `${credentialProcessJson(found.entry.credentials)}\n`;

@@ -79,13 +79,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .description('print shell lines that export the session: eval "$(awsmfa env -p dev)"')
     .option("-p, --profile <name>", PROFILE_HELP)
     .addOption(
-      new Option("--shell <shell>", "shell syntax (default from $SHELL)").choices([
-        "bash",
-        "zsh",
-        "fish",
-        "powershell",
-        "pwsh",
-      ]),
+      new Option("--shell <shell>", "shell syntax (default from $SHELL)").choices([...SHELL_CHOICES]),
     )
     .option("--min-ttl <duration>", MIN_TTL_HELP)
     .action((options) => runEnv(options));

@@ -373,18 +373,11 @@ function parseProfile(text: string, kind: "credentials" | "config", profile: str
 
 /** Before anything is created: the files the new key goes to can be read, parsed and rewritten. */
 async function checkWritable(leaf: KeysStep, env: NodeJS.ProcessEnv): Promise<void> {
-  const paths: [string, "config" | "credentials"][] = leaf.store
-    ? [[configFilePath(env), "config"]]
-    : [
-        [
-          keysFile(leaf.profile, leaf.accessKeyId, env).path,
-          keysFile(leaf.profile, leaf.accessKeyId, env).kind,
-        ],
-      ];
-  for (const [path, kind] of paths) {
-    // An edit that changes nothing writes nothing, but still takes the lock and checks the file.
-    await editProfileFile(path, kind, (text) => text);
-  }
+  const { path, kind } = leaf.store
+    ? { path: configFilePath(env), kind: "config" as const }
+    : keysFile(leaf.profile, leaf.accessKeyId, env);
+  // An edit that changes nothing writes nothing, but still takes the lock and checks the file.
+  await editProfileFile(path, kind, (text) => text);
 }
 
 function messageOf(error: unknown): string {

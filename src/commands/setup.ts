@@ -2,9 +2,10 @@ import { readFileSync } from "node:fs";
 import { editProfileFile, setProperty } from "../config/edit";
 import { configFilePath, credentialsFilePath, profileFromEnv } from "../config/files";
 import { isIdentifier, parseProfileFiles } from "../config/ini";
+import { keyStore } from "../config/plan";
 import type { FileKind, ProfileSet, Properties } from "../config/types";
 import { AppError, errnoCode } from "../errors";
-import { spinWhileWaiting } from "../output/spinner";
+import { decorationsAllowed, spinWhileWaiting } from "../output/spinner";
 import type { AwsCredentials, CallerIdentity } from "../sts/credentials";
 import { userNameOf } from "../sts/credentials";
 import { runLogin } from "./login";
@@ -111,10 +112,10 @@ export async function runSetup(options: SetupOptions): Promise<void> {
 
   // 1. The keys, and whose they are.
   const keys = await chooseKeys(options, input.secret, profile, merged, ask);
-  if (keys.write && storeOf(current) !== undefined) {
+  if (keys.write && keyStore(current) !== undefined) {
     throw new AppError(
       "setup-keys-in-store",
-      `Profile '${profile}' keeps its keys in ${storeOf(current)} (awsmfa_keys); setup writes keys to the credentials file only.`,
+      `Profile '${profile}' keeps its keys in ${keyStore(current)} (awsmfa_keys); setup writes keys to the credentials file only.`,
       {
         status: "config",
         hint: `Move them back first (\`awsmfa keys move -p ${profile} --to file\`), run setup, then move them again.`,
@@ -208,7 +209,7 @@ export async function runSetup(options: SetupOptions): Promise<void> {
   if (changed.length === 0) {
     say(ask, "The config files already say all this; nothing to change.");
   } else {
-    const colour = process.stderr.isTTY === true && !env.NO_COLOR && env.TERM !== "dumb";
+    const colour = decorationsAllowed(process.stderr, env);
     const shown = changed
       .map((file) =>
         unifiedDiff(file.before, file.after, file.exists ? file.path : "/dev/null", file.path, {
@@ -405,11 +406,11 @@ async function chooseKeys(
     .filter(
       ([name, properties]) =>
         (properties.aws_access_key_id && properties.aws_secret_access_key) ||
-        (name === profile && storeOf(properties) && properties.awsmfa_access_key_id),
+        (name === profile && keyStore(properties) && properties.awsmfa_access_key_id),
     )
     .map(([name, properties]) => ({
       name,
-      id: (storeOf(properties) ? properties.awsmfa_access_key_id : properties.aws_access_key_id) as string,
+      id: (keyStore(properties) ? properties.awsmfa_access_key_id : properties.aws_access_key_id) as string,
     }));
   type Choice = "new" | `import:${string}`;
   const choices: { value: Choice; label: string; hint?: string }[] = [
@@ -439,7 +440,7 @@ async function chooseKeys(
 async function importedKeys(from: string, profile: string, merged: ProfileSet): Promise<Keys> {
   checkProfileName(from, "--import-from-credentials");
   const properties = merged.profiles[from];
-  const store = properties ? storeOf(properties) : undefined;
+  const store = properties ? keyStore(properties) : undefined;
   if (store !== undefined && properties?.awsmfa_access_key_id) {
     // Keys already moved to a store (awsmfa keys move) stay there: used for the check, never copied out.
     if (from !== profile) {
@@ -668,11 +669,6 @@ function checkSerial(value: string, flag: string): void {
   if (!MFA_SERIAL.test(value)) throw usage(`${flag} '${value}' is not an MFA device ARN or serial number.`);
 }
 
-function storeOf(properties: Properties): string | undefined {
-  const store = properties.awsmfa_keys?.trim().toLowerCase();
-  return store && store !== "file" ? store : undefined;
-}
-
 function missing(what: string, flags: string): never {
   throw usage(`No terminal to ask for ${what} on (or --yes was given): give it with ${flags}.`);
 }
@@ -725,8 +721,10 @@ export interface DiffOptions {
   /** Replace the values of secret keys (aws_secret_access_key, …) with asterisks. */
   mask?: boolean;
   colour?: boolean;
-  context?: number;
 }
+
+/** Equal lines shown around each change, as `diff -u`. */
+const CONTEXT_LINES = 3;
 
 /**
  * A unified diff (as `diff -u` writes it, `patch` applies it) of two texts, line by line; empty
@@ -744,7 +742,7 @@ export function unifiedDiff(
   const a = diffLines(before);
   const b = diffLines(after);
   const script = editScript(a, b);
-  const context = options.context ?? 3;
+  const context = CONTEXT_LINES;
   const show = (line: DiffLine) => (options.mask ? maskLine(line.text) : line.text);
   const paint = (code: string, text: string) => (options.colour ? `\x1b[${code}m${text}\x1b[0m` : text);
 

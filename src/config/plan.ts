@@ -269,7 +269,7 @@ function hasBothKeys(properties: Properties): boolean {
 }
 
 /** awsmfa_keys naming a store other than the credentials file (which store exists is secrets/' business). */
-function keyStore(properties: Properties): string | undefined {
+export function keyStore(properties: Properties): string | undefined {
   const store = properties.awsmfa_keys?.trim().toLowerCase();
   return store && store !== "file" ? store : undefined;
 }

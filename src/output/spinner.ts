@@ -16,8 +16,9 @@ export interface Spinner {
   stop(): void;
 }
 
+const LABEL = "Waiting for AWS…";
+
 export interface SpinnerOptions {
-  label?: string;
   stream?: NodeJS.WritableStream & { isTTY?: boolean };
   env?: NodeJS.ProcessEnv;
   /** No frame before a request has been in flight this long: fast answers do not flicker. */
@@ -31,8 +32,8 @@ const CLEAR_LINE = "\r\x1b[2K";
 const REQUEST_START = "http.client.request.start";
 const RESPONSE_FINISH = "http.client.response.finish";
 
-/** Whether a spinner may be drawn on `stream`: a terminal, and neither NO_COLOR nor TERM=dumb. */
-export function spinnerAllowed(
+/** Whether a spinner or colours may be drawn on `stream`: a terminal, and neither NO_COLOR nor TERM=dumb. */
+export function decorationsAllowed(
   stream: { isTTY?: boolean } = process.stderr,
   env: NodeJS.ProcessEnv = process.env,
 ): boolean {
@@ -48,8 +49,7 @@ const NO_SPINNER: Spinner = { clear() {}, stop() {} };
 export function spinWhileWaiting(options: SpinnerOptions = {}): Spinner {
   const stream = options.stream ?? process.stderr;
   const env = options.env ?? process.env;
-  if (!spinnerAllowed(stream, env)) return NO_SPINNER;
-  const label = options.label ?? "Waiting for AWS…";
+  if (!decorationsAllowed(stream, env)) return NO_SPINNER;
   const delayMs = options.delayMs ?? 150;
   const frames =
     /UTF-?8/i.test(`${env.LC_ALL ?? ""}${env.LC_CTYPE ?? ""}${env.LANG ?? ""}`) ||
@@ -71,7 +71,7 @@ export function spinWhileWaiting(options: SpinnerOptions = {}): Spinner {
   const draw = () => {
     if (stopped || inFlight.size === 0 || Date.now() - busySince < delayMs) return;
     frame = (frame + 1) % frames.length;
-    stream.write(`${CLEAR_LINE}${frames[frame]} ${label}`);
+    stream.write(`${CLEAR_LINE}${frames[frame]} ${LABEL}`);
     drawn = true;
   };
   const settle = (request: ClientRequest) => {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { spinnerAllowed, spinWhileWaiting } from "../../src/output/spinner";
+import { decorationsAllowed, spinWhileWaiting } from "../../src/output/spinner";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import { findOnPath } from "../support/moto";
 import { AWSMFA, runProcess } from "../support/run-awsmfa";
@@ -104,13 +104,17 @@ describe("the spinner", () => {
     ] as const) {
       const { stream, writes } = fakeTerminal();
       (stream as { isTTY: boolean }).isTTY = isTTY;
-      assert.equal(spinnerAllowed(stream, env), false);
+      assert.equal(decorationsAllowed(stream, env), false);
       const spinner = spinWhileWaiting({ stream, env, delayMs: 0, intervalMs: 10 });
       await callerIdentity();
       spinner.stop();
       assert.deepEqual(writes, []);
     }
-    assert.equal(spinnerAllowed({ isTTY: true }, { NO_COLOR: "" }), true, "an empty NO_COLOR does not count");
+    assert.equal(
+      decorationsAllowed({ isTTY: true }, { NO_COLOR: "" }),
+      true,
+      "an empty NO_COLOR does not count",
+    );
   });
 });
 

@@ -114,46 +114,13 @@ export async function listMfaDevices(
   where: Endpoints,
   context: CallContext,
 ): Promise<MfaDevice[]> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
-  const { IAMClient, ListMFADevicesCommand } = await import("@aws-sdk/client-iam");
-  // IAM is a global service: its endpoint lives in us-east-1 whatever the profile's region.
-  const client = new IAMClient(await clientConfig(credentials, { ...where, region: "us-east-1" }, "IAM"));
-  try {
-    const out = await client.send(new ListMFADevicesCommand({ UserName: userName }));
+  return iamCall("ListMFADevices", credentials, where, context, async (client, iam) => {
+    const out = await client.send(new iam.ListMFADevicesCommand({ UserName: userName }));
     return (out.MFADevices ?? []).map((device) => ({
       serial: device.SerialNumber ?? "",
       enabled: device.EnableDate?.toISOString(),
     }));
-  } catch (error) {
-    throw toAppError(error, { ...context, action: "ListMFADevices" }, where.env);
-  } finally {
-    client.destroy();
-  }
-}
-
-export interface IamUser {
-  userName: string;
-  arn: string;
-  userId: string;
-}
-
-/** The IAM user behind `credentials`, or `userName`. */
-export async function getUser(
-  credentials: AwsCredentials,
-  userName: string | undefined,
-  where: Endpoints,
-  context: CallContext,
-): Promise<IamUser> {
-  const { IAMClient, GetUserCommand } = await loadIam();
-  const client = new IAMClient(await clientConfig(credentials, { ...where, region: "us-east-1" }, "IAM"));
-  try {
-    const out = await client.send(new GetUserCommand({ UserName: userName }));
-    return { userName: out.User?.UserName ?? "", arn: out.User?.Arn ?? "", userId: out.User?.UserId ?? "" };
-  } catch (error) {
-    throw toAppError(error, { ...context, action: "GetUser" }, where.env);
-  } finally {
-    client.destroy();
-  }
+  });
 }
 
 export interface AccessKeyMetadata {
@@ -169,13 +136,11 @@ export async function listAccessKeys(
   where: Endpoints,
   context: CallContext,
 ): Promise<AccessKeyMetadata[]> {
-  const { IAMClient, ListAccessKeysCommand } = await loadIam();
-  const client = new IAMClient(await clientConfig(credentials, { ...where, region: "us-east-1" }, "IAM"));
-  try {
+  return iamCall("ListAccessKeys", credentials, where, context, async (client, iam) => {
     const keys: AccessKeyMetadata[] = [];
     let marker: string | undefined;
     do {
-      const out = await client.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker }));
+      const out = await client.send(new iam.ListAccessKeysCommand({ UserName: userName, Marker: marker }));
       for (const key of out.AccessKeyMetadata ?? []) {
         keys.push({
           accessKeyId: key.AccessKeyId ?? "",
@@ -186,11 +151,7 @@ export async function listAccessKeys(
       marker = out.IsTruncated ? out.Marker : undefined;
     } while (marker);
     return keys;
-  } catch (error) {
-    throw toAppError(error, { ...context, action: "ListAccessKeys" }, where.env);
-  } finally {
-    client.destroy();
-  }
+  });
 }
 
 /** A new long-term access key for `userName`; its secret is in this answer only, never again. */
@@ -200,19 +161,13 @@ export async function createAccessKey(
   where: Endpoints,
   context: CallContext,
 ): Promise<{ accessKeyId: string; secretAccessKey: string }> {
-  const { IAMClient, CreateAccessKeyCommand } = await loadIam();
-  const client = new IAMClient(await clientConfig(credentials, { ...where, region: "us-east-1" }, "IAM"));
-  try {
-    const out = await client.send(new CreateAccessKeyCommand({ UserName: userName }));
+  return iamCall("CreateAccessKey", credentials, where, context, async (client, iam) => {
+    const out = await client.send(new iam.CreateAccessKeyCommand({ UserName: userName }));
     const accessKeyId = out.AccessKey?.AccessKeyId;
     const secretAccessKey = out.AccessKey?.SecretAccessKey;
     if (!accessKeyId || !secretAccessKey) throw new Error("the response held no complete access key");
     return { accessKeyId, secretAccessKey };
-  } catch (error) {
-    throw toAppError(error, { ...context, action: "CreateAccessKey" }, where.env);
-  } finally {
-    client.destroy();
-  }
+  });
 }
 
 export async function deleteAccessKey(
@@ -222,12 +177,28 @@ export async function deleteAccessKey(
   where: Endpoints,
   context: CallContext,
 ): Promise<void> {
-  const { IAMClient, DeleteAccessKeyCommand } = await loadIam();
-  const client = new IAMClient(await clientConfig(credentials, { ...where, region: "us-east-1" }, "IAM"));
+  return iamCall("DeleteAccessKey", credentials, where, context, async (client, iam) => {
+    await client.send(new iam.DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }));
+  });
+}
+
+type IamModule = typeof import("@aws-sdk/client-iam");
+
+/** One IAM call: the SDK loaded on first use, a client for it, errors named after `action` and IAM. */
+async function iamCall<T>(
+  action: string,
+  credentials: AwsCredentials,
+  where: Endpoints,
+  context: CallContext,
+  call: (client: InstanceType<IamModule["IAMClient"]>, iam: IamModule) => Promise<T>,
+): Promise<T> {
+  const iam = await loadIam();
+  // IAM is a global service: its endpoint lives in us-east-1 whatever the profile's region.
+  const client = new iam.IAMClient(await clientConfig(credentials, { ...where, region: "us-east-1" }, "IAM"));
   try {
-    await client.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }));
+    return await call(client, iam);
   } catch (error) {
-    throw toAppError(error, { ...context, action: "DeleteAccessKey" }, where.env);
+    throw toAppError(error, { ...context, action, service: "IAM" }, where.env);
   } finally {
     client.destroy();
   }

@@ -5,6 +5,8 @@ import { endpointOverride } from "./endpoint";
 export interface CallContext {
   profile: string;
   action?: string;
+  /** The service called: STS unless said (client.ts says IAM for IAM calls). */
+  service?: "STS" | "IAM";
   serial?: string;
   roleArn?: string;
   accessKeyId?: string;
@@ -33,7 +35,7 @@ export function toAppError(error: unknown, context: CallContext, env: NodeJS.Pro
   const message = oneLine(e.message ?? String(error));
   const profile = `profile '${context.profile}'`;
   const action = context.action ?? "the AWS call";
-  const service = context.action === "ListMFADevices" ? "IAM" : "STS";
+  const service = context.service ?? "STS";
   const status = e.$metadata?.httpStatusCode;
   const attempts = e.$metadata?.attempts;
   const afterAttempts = attempts && attempts > 1 ? `, still after ${attempts} attempts` : "";

@@ -14,7 +14,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
-import { MOTO_SKIP_REASON, startMoto } from "../support/moto";
+import { freeLoopbackPort, MOTO_SKIP_REASON, startMoto } from "../support/moto";
 import { runAwsmfa } from "../support/run-awsmfa";
 import { randomBase32Seed, type StsServer, startStsServer } from "../support/sts-server";
 
@@ -180,6 +180,20 @@ describe("rotate with the strict STS server", () => {
     );
     assert.equal(await identityOf(now), `arn:aws:iam::${ACCOUNT}:user/erin`);
     assert.deepEqual((await accessKeysOf(now, "erin")).sort(), [OLD.accessKeyId, now.accessKeyId].sort());
+  });
+
+  test("IAM out of reach: the error names IAM and AWS_ENDPOINT_URL_IAM, not STS; nothing changes", async () => {
+    const login = await runAwsmfa(["login", "-p", "erin", "--token-code", code()], { env: home.env });
+    assert.equal(login.status, 0, login.stderr);
+    const closed = `http://127.0.0.1:${await freeLoopbackPort()}`;
+    const result = await runAwsmfa(["rotate", "-p", "erin"], {
+      env: { ...home.env, AWS_ENDPOINT_URL_IAM: closed },
+    });
+    assert.equal(result.status, 7, result.stderr);
+    assert.match(result.stderr, new RegExp(`Could not reach ${closed} for profile 'erin'`));
+    assert.match(result.stderr, /AWS_ENDPOINT_URL_IAM/);
+    assert.doesNotMatch(result.stderr, /STS/);
+    assert.equal(readFileSync(home.credentialsPath, "utf8"), CREDENTIALS);
   });
 
   test("with two keys already, nothing is created and the unused key is named", async () => {

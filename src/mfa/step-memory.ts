@@ -12,7 +12,7 @@ import { writeWhole } from "../fsio/write-whole";
 
 export const STEP_MS = 30_000;
 /** A typed code equal to the one just accepted is refused for this long (AWS allows ±1 step). */
-export const REUSE_WINDOW_MS = 90_000;
+const REUSE_WINDOW_MS = 90_000;
 
 export interface StepMemory {
   acceptedStep?: number;

@@ -27,7 +27,7 @@ export interface TerminalFds {
 }
 
 /** Both ends of the terminal, e.g. to hand to a child process; undefined when there is none. */
-export function openTerminal(platform: NodeJS.Platform = process.platform): TerminalFds | undefined {
+function openTerminal(platform: NodeJS.Platform = process.platform): TerminalFds | undefined {
   const paths = terminalPaths(platform);
   let input: number | undefined;
   try {

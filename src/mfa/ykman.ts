@@ -5,7 +5,7 @@ import { findProgram, lastLine, runProgram } from "./run";
 import type { CodeRequest } from "./types";
 
 /** The OATH account on the YubiKey: awsmfa_ykman_account, else the device ARN's last path part. */
-export function ykmanAccount(request: CodeRequest): string {
+function ykmanAccount(request: CodeRequest): string {
   const configured = request.properties.awsmfa_ykman_account?.trim();
   return configured || (request.serial.split("/").at(-1) ?? request.serial);
 }

@@ -45,7 +45,7 @@ export interface KdfParams {
 }
 
 /** About 100 ms and 32 MiB on a laptop: cheap once per command, costly for a guesser. */
-export const DEFAULT_KDF: KdfParams = { log2N: 15, r: 8, p: 1 };
+const DEFAULT_KDF: KdfParams = { log2N: 15, r: 8, p: 1 };
 
 /** Limits on what a file may ask for, so that a damaged byte cannot ask for gigabytes. */
 const KDF_LIMITS = { log2N: [14, 18], r: [1, 16], p: [1, 4] } as const;
@@ -109,7 +109,7 @@ export function open(bytes: Buffer, passphrase: string, what: string): Buffer {
   }
 }
 
-export function wrongPassphrase(what: string): AppError {
+function wrongPassphrase(what: string): AppError {
   return new AppError("secrets-passphrase", `Wrong passphrase for ${what}.`, {
     status: "config",
     hint: "Give the passphrase the file was made with (typed on the terminal, or AWSMFA_PASSPHRASE). If it is right, the file's header was altered: restore it from a backup.",

@@ -1,24 +1,14 @@
-import { closeSync, createReadStream, openSync, writeSync } from "node:fs";
+import { createReadStream, openSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { isatty, ReadStream } from "node:tty";
 import { AppError } from "../errors";
+import { closeQuietly, terminalPaths, writeAll } from "../fsio/terminal";
 
 /**
  * The terminal device, never stdin/stdout/stderr: inside credential_process the aws CLI
  * captures all three, so a prompt written there would be swallowed (or corrupt the JSON) and
  * the process would hang waiting for an answer nobody saw.
  */
-
-export interface TerminalPaths {
-  input: string;
-  output: string;
-}
-
-export function terminalPaths(platform: NodeJS.Platform = process.platform): TerminalPaths {
-  return platform === "win32"
-    ? { input: "CONIN$", output: "CONOUT$" }
-    : { input: "/dev/tty", output: "/dev/tty" };
-}
 
 export interface TerminalFds {
   input: number;
@@ -157,18 +147,4 @@ function readLine(terminal: TerminalFds): Promise<string> {
         );
     });
   });
-}
-
-function writeAll(fd: number, text: string): void {
-  const bytes = Buffer.from(text, "utf8");
-  let offset = 0;
-  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // already closed
-  }
 }

@@ -1,23 +1,18 @@
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
 import { isatty, ReadStream } from "node:tty";
 import { AppError } from "../errors";
+import { closeQuietly, terminalPaths, writeAll } from "../fsio/terminal";
 
 /**
  * Asks on the terminal device (never stdin/stdout/stderr, which credential_process callers
  * capture) for something secret — a passphrase, a TOTP seed — with echo off, so it stays out
  * of the screen and the scrollback. mfa/terminal-device.ts does the same for codes, with echo
- * on; this file sits below mfa/ (DESIGN's layers), so it opens the device itself.
+ * on; both use fsio/terminal.ts for the device.
  */
-
-function devicePaths(platform: NodeJS.Platform): { input: string; output: string } {
-  return platform === "win32"
-    ? { input: "CONIN$", output: "CONOUT$" }
-    : { input: "/dev/tty", output: "/dev/tty" };
-}
 
 export function hasTerminal(platform: NodeJS.Platform = process.platform): boolean {
   try {
-    closeSync(openSync(devicePaths(platform).input, "r"));
+    closeSync(openSync(terminalPaths(platform).input, "r"));
     return true;
   } catch {
     return false;
@@ -29,7 +24,7 @@ export async function askHidden(
   question: string,
   platform: NodeJS.Platform = process.platform,
 ): Promise<string> {
-  const paths = devicePaths(platform);
+  const paths = terminalPaths(platform);
   let input: number;
   let output: number;
   try {
@@ -43,11 +38,7 @@ export async function askHidden(
     closeQuietly(input);
     throw noTerminal();
   }
-  const say = (text: string) => {
-    const bytes = Buffer.from(text, "utf8");
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(output, bytes, offset, bytes.length - offset);
-  };
+  const say = (text: string) => writeAll(output, text);
   if (!isatty(input)) {
     closeQuietly(input);
     closeQuietly(output);
@@ -113,12 +104,4 @@ function noTerminal(): AppError {
     status: "usage",
     hint: "Run awsmfa from a terminal, or give the answer another way.",
   });
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // already closed
-  }
 }

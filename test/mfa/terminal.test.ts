@@ -3,9 +3,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
+import { terminalPaths } from "../../src/fsio/terminal";
 import { recordCodeOutcome } from "../../src/mfa/index";
 import { findProgram, programCandidates } from "../../src/mfa/run";
-import { terminalPaths } from "../../src/mfa/terminal-device";
 import { makeRequest, SERIAL, tempDir } from "./helpers";
 
 const ROOT = resolve(__dirname, "../..");

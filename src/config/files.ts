@@ -60,7 +60,8 @@ function profileFilePath(
   return homeRelative ? paths.join(homeDir(), override.slice(2)) : override;
 }
 
-function homeDirectory(env: Env, platform: NodeJS.Platform): string {
+/** Where ~ is, as the SDKs find it; ~/.aws and awsmfa's own files under it all come from here. */
+export function homeDirectory(env: Env, platform: NodeJS.Platform = process.platform): string {
   if (env.HOME) return env.HOME;
   if (platform === "win32") {
     if (env.USERPROFILE) return env.USERPROFILE;

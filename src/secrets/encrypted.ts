@@ -1,8 +1,9 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
 import { dirname, join } from "node:path";
+import { homeDirectory } from "../config/files";
 import { AppError, errnoCode } from "../errors";
 import { withLock } from "../fsio/lock";
+import { privacyProblem } from "../fsio/private-file";
 import { writeWhole } from "../fsio/write-whole";
 import { keyParameters, open, seal } from "./envelope";
 import { askHidden, hasTerminal } from "./hidden-input";
@@ -20,8 +21,7 @@ const ASKS = 3;
 
 export function secretsFilePath(env: NodeJS.ProcessEnv): string {
   if (env.AWSMFA_SECRETS_FILE) return env.AWSMFA_SECRETS_FILE;
-  const home = env.HOME || env.USERPROFILE || homedir();
-  return join(home, ".aws", "awsmfa", "secrets.enc");
+  return join(homeDirectory(env), ".aws", "awsmfa", "secrets.enc");
 }
 
 registerStore({
@@ -210,24 +210,21 @@ function readSecretsFile(path: string): Buffer | undefined {
   }
 }
 
-/** Like the session cache: a file someone else owns or may write may have been planted. */
 function checkPrivate(path: string, stat: { mode: number; uid: number }): void {
-  if (process.platform === "win32") return;
-  const uid = process.getuid?.();
-  if (uid !== undefined && stat.uid !== uid) {
+  const problem = privacyProblem(stat);
+  if (problem === undefined) return;
+  if ("otherOwner" in problem) {
     throw new AppError(
       "unsafe-secrets",
-      `The secrets file ${path} belongs to another user (uid ${stat.uid}); not using it.`,
+      `The secrets file ${path} belongs to another user (uid ${problem.otherOwner}); not using it.`,
       { status: "unsafeFile", hint: "Set AWSMFA_SECRETS_FILE to a file of your own." },
     );
   }
-  if ((stat.mode & 0o077) !== 0) {
-    throw new AppError(
-      "unsafe-secrets",
-      `The secrets file ${path} is open to other users (mode ${(stat.mode & 0o777).toString(8)}); not using it.`,
-      { status: "unsafeFile", hint: `Run \`chmod 600 ${path}\` and try again.` },
-    );
-  }
+  throw new AppError(
+    "unsafe-secrets",
+    `The secrets file ${path} is open to other users (mode ${problem.openMode.toString(8)}); not using it.`,
+    { status: "unsafeFile", hint: `Run \`chmod 600 ${path}\` and try again.` },
+  );
 }
 
 function makeDirectory(dir: string): void {

@@ -9,7 +9,9 @@ import {
   unlinkSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
+import { homeDirectory } from "../config/files";
 import { AppError, errnoCode } from "../errors";
+import { privacyProblem } from "../fsio/private-file";
 import { writeWhole } from "../fsio/write-whole";
 import type { CallerIdentity, SessionCredentials } from "../sts/credentials";
 
@@ -37,8 +39,7 @@ export interface CacheEntry {
 
 export function cacheDirectory(env: NodeJS.ProcessEnv): string {
   if (env.AWSMFA_CACHE_DIR) return env.AWSMFA_CACHE_DIR;
-  const home = env.HOME || env.USERPROFILE || process.getBuiltinModule("node:os").homedir();
-  return join(home, ".aws", "awsmfa", "cache");
+  return join(homeDirectory(env), ".aws", "awsmfa", "cache");
 }
 
 /** A stable file name for a step, from everything that decides what credentials it yields. */
@@ -190,24 +191,22 @@ interface Ownership {
 }
 
 function checkOwnership(path: string, stat: Ownership, what: "file" | "directory"): void {
-  if (process.platform === "win32") return;
-  const uid = process.getuid?.();
-  if (uid !== undefined && stat.uid !== uid) {
+  const problem = privacyProblem(stat);
+  if (problem === undefined) return;
+  if ("otherOwner" in problem) {
     throw new AppError(
       "unsafe-cache",
-      `The cache ${what} ${path} belongs to another user (uid ${stat.uid}); not using it.`,
+      `The cache ${what} ${path} belongs to another user (uid ${problem.otherOwner}); not using it.`,
       {
         status: "unsafeFile",
         hint: `Remove it (\`rm -r ${path}\`) or set AWSMFA_CACHE_DIR to a directory you own.`,
       },
     );
   }
-  if ((stat.mode & 0o077) !== 0) {
-    const wanted = what === "file" ? "600" : "700";
-    throw new AppError(
-      "unsafe-cache",
-      `The cache ${what} ${path} is open to other users (mode ${(stat.mode & 0o777).toString(8)}); not using it.`,
-      { status: "unsafeFile", hint: `Run \`chmod ${wanted} ${path}\` (or remove it) and try again.` },
-    );
-  }
+  const wanted = what === "file" ? "600" : "700";
+  throw new AppError(
+    "unsafe-cache",
+    `The cache ${what} ${path} is open to other users (mode ${problem.openMode.toString(8)}); not using it.`,
+    { status: "unsafeFile", hint: `Run \`chmod ${wanted} ${path}\` (or remove it) and try again.` },
+  );
 }

@@ -34,16 +34,26 @@ export interface WarmTarget {
   region: string | undefined;
 }
 
+const ENTRY_KEY = /^[0-9a-f]{32}$/;
+
 export function readWarmIndex(dir: string, profile: string, env: NodeJS.ProcessEnv): WarmTarget | undefined {
   const files = profileFiles(env);
-  const index = readJsonFile(indexPath(dir, profile, files)) as WarmIndex | undefined;
-  if (index?.version !== 1 || index.profile !== profile || index.files.length !== files.length)
+  const index = readJsonFile(indexPath(dir, profile, files)) as Partial<WarmIndex> | undefined;
+  // A damaged or hand-edited index is a miss, never an error; its key names a file in the cache only.
+  if (
+    index?.version !== 1 ||
+    index.profile !== profile ||
+    !Array.isArray(index.files) ||
+    index.files.length !== files.length ||
+    typeof index.entryKey !== "string" ||
+    !ENTRY_KEY.test(index.entryKey)
+  )
     return undefined;
   for (const [position, path] of files.entries()) {
     const recorded = index.files[position];
     if (recorded?.path !== path || recorded.stamp !== stampOf(path)) return undefined;
   }
-  return { entryKey: index.entryKey, region: index.region ?? undefined };
+  return { entryKey: index.entryKey, region: typeof index.region === "string" ? index.region : undefined };
 }
 
 /** The profile files' stamps taken just before each plan was read from them. */

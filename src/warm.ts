@@ -1,7 +1,7 @@
 import { loadPlan, parseMinTtl, selectedProfile } from "./commands/selection";
 import { credentialProcessJson } from "./output/credential-process";
 import { credentialVariables, parseShell, shellFromEnv, shellLines } from "./output/shell";
-import { type CacheEntry, cacheDirectory, isFresh, readEntry } from "./session/cache";
+import { type CacheEntry, cacheDirectory, freshEntry } from "./session/cache";
 import { cachedEntry, chainRegion, regionFrom } from "./session/steps";
 import { readWarmIndex, writeWarmIndex } from "./session/warm-index";
 
@@ -35,8 +35,8 @@ function warmEntry(
   const dir = cacheDirectory(env);
   const target = readWarmIndex(dir, profile, env);
   if (target) {
-    const entry = readEntry(dir, target.entryKey);
-    return entry && isFresh(entry, minTtl) ? { entry, region: target.region } : undefined;
+    const entry = freshEntry(dir, target.entryKey, minTtl);
+    return entry ? { entry, region: target.region } : undefined;
   }
   const plan = loadPlan(profile, env);
   const entry = cachedEntry(plan, env, minTtl);

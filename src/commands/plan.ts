@@ -1,4 +1,4 @@
-import { type Plan, planSteps, type Step } from "../config/plan";
+import { deviceSerial, type Plan, planSteps, type Step } from "../config/plan";
 import { loadPlan, selectedProfile } from "./selection";
 
 export interface PlanOptions {
@@ -45,7 +45,7 @@ function stepJson(step: Step): Record<string, unknown> {
 function planText(plan: Plan): string {
   const lines = [`Profile '${plan.profile}':`];
   for (const [index, step] of planSteps(plan).entries()) lines.push(`  ${index + 1}. ${stepText(step)}`);
-  if (!plan.mfa && !plan.roles[0]?.mfaSerial && plan.leaf.type === "keys") {
+  if (!deviceSerial(plan) && plan.leaf.type === "keys") {
     lines.push("  (no mfa_serial: awsmfa will ask IAM for the user's MFA device on first login)");
   }
   return `${lines.join("\n")}\n`;

@@ -1,5 +1,5 @@
 import { loadProfileSet } from "../config/files";
-import { type Plan, resolvePlan } from "../config/plan";
+import { deviceSerial, type Plan, resolvePlan } from "../config/plan";
 import { cacheDirectory, readEntry, secondsLeft } from "../session/cache";
 import { cacheableSteps } from "../session/steps";
 import { humanDuration } from "./login";
@@ -37,7 +37,7 @@ export function runStatus(options: StatusOptions): void {
     if (!steps) continue;
     rows.push({
       profile: name,
-      device: plan.mfa?.serial ?? plan.roles[0]?.mfaSerial ?? null,
+      device: deviceSerial(plan) ?? null,
       steps: steps.map(({ step, key }) => {
         const entry = readEntry(dir, key);
         const left = entry ? secondsLeft(entry) : null;

@@ -54,12 +54,17 @@ export interface Plan {
   chain: Properties[];
 }
 
-export const DEFAULT_SESSION_SECONDS = 43200;
-export const MIN_SESSION_SECONDS = 900;
-export const MAX_SESSION_SECONDS = 129600;
+const DEFAULT_SESSION_SECONDS = 43200;
+const MIN_SESSION_SECONDS = 900;
+const MAX_SESSION_SECONDS = 129600;
 
 export function planSteps(plan: Plan): Step[] {
   return [plan.leaf, ...(plan.mfa ? [plan.mfa] : []), ...plan.roles];
+}
+
+/** The MFA device the plan uses, if its profiles name one: its own MFA step's, or the first role's (a code on AssumeRole). */
+export function deviceSerial(plan: Plan): string | undefined {
+  return plan.mfa?.serial ?? plan.roles[0]?.mfaSerial;
 }
 
 export function resolvePlan(set: ProfileSet, selected: string): Plan {

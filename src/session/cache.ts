@@ -173,6 +173,12 @@ export function isFresh(entry: CacheEntry, minTtlSeconds: number, now = Date.now
   return secondsLeft(entry, now) >= Math.min(minTtlSeconds, lifetimeSeconds(entry) / 2);
 }
 
+/** The entry at `key` if it is there, readable and fresh (see isFresh). */
+export function freshEntry(dir: string, key: string, minTtlSeconds: number): CacheEntry | undefined {
+  const entry = readEntry(dir, key);
+  return entry && isFresh(entry, minTtlSeconds) ? entry : undefined;
+}
+
 function validEntry(value: unknown): CacheEntry | undefined {
   const entry = value as CacheEntry | undefined;
   const c = entry?.credentials;

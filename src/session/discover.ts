@@ -1,6 +1,6 @@
 import { editProfileFile, setProperty } from "../config/edit";
 import { configFilePath, loadProfileSet } from "../config/files";
-import { type Plan, resolvePlan } from "../config/plan";
+import { deviceSerial, type Plan, resolvePlan } from "../config/plan";
 import { AppError } from "../errors";
 import { userNameOf } from "../sts/credentials";
 import { stsEndpoints } from "./steps";
@@ -15,7 +15,7 @@ export async function discoverDevice(
   options: { env: NodeJS.ProcessEnv; notify: (message: string) => void },
 ): Promise<Plan> {
   const leaf = plan.leaf;
-  if (leaf.type !== "keys" || plan.mfa || plan.roles[0]?.mfaSerial) return plan;
+  if (leaf.type !== "keys" || deviceSerial(plan)) return plan;
   const sts = await import("../sts/client");
   const where = stsEndpoints(plan, options.env);
   const context = { profile: plan.profile, accessKeyId: leaf.accessKeyId };

@@ -1,4 +1,10 @@
-import type { AssumeRoleStep, KeysStep, MfaSessionStep, Plan } from "../config/plan";
+import {
+  type AssumeRoleStep,
+  deviceSerial,
+  type KeysStep,
+  type MfaSessionStep,
+  type Plan,
+} from "../config/plan";
 import type { Properties } from "../config/types";
 import { AppError } from "../errors";
 import { withLock } from "../fsio/lock";
@@ -9,7 +15,7 @@ import {
   cacheDirectory,
   ensureCacheDirectory,
   entryPath,
-  isFresh,
+  freshEntry,
   readEntry,
   writeEntry,
 } from "./cache";
@@ -89,8 +95,8 @@ export async function obtainCredentials(selectedPlan: Plan, options: ObtainOptio
       },
       async () => {
         if (!options.force) {
-          const done = readEntry(dir, key);
-          if (done && isFresh(done, wanted)) return done;
+          const done = freshEntry(dir, key, wanted);
+          if (done) return done;
         }
         const from = base ?? { credentials: await longTermKeys(leaf, options.env), userName: undefined };
         const made =
@@ -121,7 +127,7 @@ async function longTermKeys(leaf: KeysStep, env: NodeJS.ProcessEnv): Promise<Key
 /** discoverDevice() calls STS and IAM with the long-term keys when no profile names a device yet. */
 async function keysForDiscovery(plan: Plan, env: NodeJS.ProcessEnv): Promise<Plan> {
   const leaf = plan.leaf;
-  if (leaf.type !== "keys" || !leaf.store || plan.mfa || plan.roles[0]?.mfaSerial) return plan;
+  if (leaf.type !== "keys" || !leaf.store || deviceSerial(plan)) return plan;
   return { ...plan, leaf: await longTermKeys(leaf, env) };
 }
 
@@ -131,9 +137,8 @@ function belowFrom(entry: CacheEntry): Below {
 
 function firstStepToDo(dir: string, steps: CacheableStep[], minTtlSeconds: number): number {
   for (let index = steps.length - 1; index >= 0; index--) {
-    const entry = readEntry(dir, (steps[index] as CacheableStep).key);
     const wanted = index === steps.length - 1 ? minTtlSeconds : INTERMEDIATE_MIN_SECONDS;
-    if (entry && isFresh(entry, wanted)) return index + 1;
+    if (freshEntry(dir, (steps[index] as CacheableStep).key, wanted)) return index + 1;
   }
   return 0;
 }
@@ -215,7 +220,7 @@ function roleDuration(step: AssumeRoleStep, below: Below, options: ObtainOptions
 }
 
 /** `awsmfa-<iam user>`, within the RoleSessionName rules ([\w+=,.@-]{2,64}). */
-export function defaultSessionName(userName: string | undefined): string {
+function defaultSessionName(userName: string | undefined): string {
   const name = `awsmfa-${(userName ?? "user").replace(/[^\w+=,.@-]/g, "-")}`;
   return name.slice(0, 64);
 }

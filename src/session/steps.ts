@@ -1,5 +1,5 @@
-import type { AssumeRoleStep, MfaSessionStep, Plan } from "../config/plan";
-import { type CacheEntry, cacheDirectory, cacheKey, isFresh, readEntry } from "./cache";
+import { type AssumeRoleStep, deviceSerial, type MfaSessionStep, type Plan } from "../config/plan";
+import { type CacheEntry, cacheDirectory, cacheKey, freshEntry } from "./cache";
 
 /** A plan step whose result is cached, with the key that names its cache file. */
 export interface CacheableStep {
@@ -15,7 +15,7 @@ export interface CacheableStep {
  */
 export function cacheableSteps(plan: Plan): CacheableStep[] | undefined {
   if (plan.leaf.type !== "keys") return undefined;
-  if (!plan.mfa && !plan.roles[0]?.mfaSerial) return undefined;
+  if (!deviceSerial(plan)) return undefined;
   const steps: CacheableStep[] = [];
   let below = cacheKey(["keys", plan.leaf.accessKeyId]);
   if (plan.mfa) {
@@ -64,6 +64,5 @@ export function cachedEntry(
 ): CacheEntry | undefined {
   const last = cacheableSteps(plan)?.at(-1);
   if (!last) return undefined;
-  const entry = readEntry(cacheDirectory(env), last.key);
-  return entry && isFresh(entry, minTtlSeconds) ? entry : undefined;
+  return freshEntry(cacheDirectory(env), last.key, minTtlSeconds);
 }

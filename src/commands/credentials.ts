@@ -1,7 +1,7 @@
 import type { Plan } from "../config/plan";
 import { AppError } from "../errors";
 import { cacheDirectory } from "../session/cache";
-import { type Obtained, obtainCredentials } from "../session/obtain";
+import { type Obtained, type ObtainOptions, obtainCredentials } from "../session/obtain";
 import { writeWarmIndex } from "../session/warm-index";
 
 /**
@@ -11,13 +11,8 @@ import { writeWarmIndex } from "../session/warm-index";
  */
 const RESOLVING = "AWSMFA_RESOLVING";
 
-export interface CredentialsRequest {
-  minTtlSeconds: number;
-  force?: boolean;
-  tokenCode?: string;
-  sessionDurationSeconds?: number;
-  notify: (message: string) => void;
-}
+/** What obtainCredentials takes, but the environment: credentialsFor uses the process's. */
+export type CredentialsRequest = Omit<ObtainOptions, "env">;
 
 /** `env` with `profile` marked as being resolved, for whatever resolves it outside credentialsFor (serve's keeper). */
 export function resolvingEnvironment(env: NodeJS.ProcessEnv, profile: string): NodeJS.ProcessEnv {

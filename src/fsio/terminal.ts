@@ -1,4 +1,4 @@
-import { closeSync, writeSync } from "node:fs";
+import { closeSync } from "node:fs";
 
 /**
  * The terminal device, for what must reach a person and never stdout/stderr (which
@@ -14,13 +14,6 @@ export function terminalPaths(platform: NodeJS.Platform = process.platform): Ter
   return platform === "win32"
     ? { input: "CONIN$", output: "CONOUT$" }
     : { input: "/dev/tty", output: "/dev/tty" };
-}
-
-/** Writes all of `text`: writeSync may take only part of it. */
-export function writeAll(fd: number, text: string): void {
-  const bytes = Buffer.from(text, "utf8");
-  let offset = 0;
-  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
 }
 
 export function closeQuietly(fd: number): void {

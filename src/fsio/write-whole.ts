@@ -1,15 +1,7 @@
-import {
-  closeSync,
-  fchmodSync,
-  fsyncSync,
-  openSync,
-  readdirSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, fchmodSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { processIsAlive } from "./process-alive";
+import { writeAll } from "./write-all";
 
 /**
  * Writes `data` to `path` whole or not at all: a temp file in the same directory (so the
@@ -25,9 +17,7 @@ export function writeWhole(path: string, data: string | Uint8Array, mode: number
   const fd = openSync(temp, "wx", mode);
   try {
     try {
-      const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-      let offset = 0;
-      while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+      writeAll(fd, data);
       fchmodExact(fd, mode);
       fsyncSync(fd);
     } finally {

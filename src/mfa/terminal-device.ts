@@ -2,7 +2,8 @@ import { createReadStream, openSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { isatty, ReadStream } from "node:tty";
 import { AppError } from "../errors";
-import { closeQuietly, terminalPaths, writeAll } from "../fsio/terminal";
+import { closeQuietly, terminalPaths } from "../fsio/terminal";
+import { writeAll } from "../fsio/write-all";
 
 /**
  * The terminal device, never stdin/stdout/stderr: inside credential_process the aws CLI

@@ -1,7 +1,8 @@
 import { closeSync, openSync } from "node:fs";
 import { isatty, ReadStream } from "node:tty";
 import { AppError } from "../errors";
-import { closeQuietly, terminalPaths, writeAll } from "../fsio/terminal";
+import { closeQuietly, terminalPaths } from "../fsio/terminal";
+import { writeAll } from "../fsio/write-all";
 
 /**
  * Asks on the terminal device (never stdin/stdout/stderr, which credential_process callers

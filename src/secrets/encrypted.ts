@@ -5,7 +5,7 @@ import { AppError, errnoCode } from "../errors";
 import { withLock } from "../fsio/lock";
 import { privacyProblem } from "../fsio/private-file";
 import { writeWhole } from "../fsio/write-whole";
-import { keyParameters, open, seal } from "./envelope";
+import { assertReadable, keyParameters, open, seal } from "./envelope";
 import { askHidden, hasTerminal } from "./hidden-input";
 import { accountOf, registerStore, type SecretsContext } from "./registry";
 
@@ -102,6 +102,7 @@ async function unlock(
   bytes: Buffer,
   context: SecretsContext,
 ): Promise<{ contents: Contents; passphrase: string }> {
+  assertReadable(bytes, describe(path));
   const given = context.env.AWSMFA_PASSPHRASE;
   if (given) return { contents: decrypt(bytes, given, path), passphrase: given };
   const remembered = typed.get(path);

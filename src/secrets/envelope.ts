@@ -13,7 +13,7 @@ import { AppError } from "../errors";
  * The bytes of the encrypted secrets file. Binary, all lengths fixed but the ciphertext's:
  *
  *   offset  size  field
- *        0     8  magic "AWSMFAS" and format version 0x01
+ *        0     8  magic "AWSMFAS" and format version 0x02
  *        8     1  scrypt log2(N)   (15: N = 32768)
  *        9     1  scrypt r         (8)
  *       10     1  scrypt p         (1)
@@ -22,21 +22,36 @@ import { AppError } from "../errors";
  *       43    12  AES-GCM nonce    (random, per write)
  *       55     n  AES-256-GCM ciphertext of the JSON {"version":1,"secrets":{account: value}}
  *     55+n    16  GCM tag
+ *     71+n    32  SHA-256 of bytes 0 to 70+n
  *
  * scrypt(passphrase, salt) gives 64 bytes: the AES key, then the check key. The whole header
- * (bytes 0–54) is the GCM additional data, so no byte of the file can change unnoticed. The
- * check tells a wrong passphrase from a damaged file: it does not match → wrong passphrase (or
- * an altered salt or scrypt parameter, which no passphrase can tell apart); it matches but the
- * tag does not → the file was altered.
+ * (bytes 0–54) is the GCM additional data, so no byte can change unnoticed by the key holder.
+ *
+ * Three checks, in this order, tell the failures apart:
+ * - the SHA-256 does not match → the file was damaged (any byte, the passphrase check and the
+ *   format marker too: see hasDigest). It is unkeyed, so it is checked before the passphrase is
+ *   asked for; it is no defence against someone who rewrites it, which is the GCM tag's job.
+ * - the passphrase check does not match → wrong passphrase. On an intact file nothing else can
+ *   cause it, short of a deliberate change that also rewrote the SHA-256.
+ * - the GCM tag does not match → the file was altered deliberately (the SHA-256 was rewritten).
+ *
+ * Format 0x01 is the same without the SHA-256. It is still read, and written as 0x02 the next time
+ * the file is saved. In it a damaged salt, scrypt parameter or passphrase check looks like a wrong
+ * passphrase, and the message says so.
  */
 
-const MAGIC = Buffer.from("AWSMFAS\x01", "latin1");
+const VERSION = 2;
+const LEGACY_VERSION = 1;
+const MAGIC = Buffer.from(`AWSMFAS${String.fromCharCode(VERSION)}`, "latin1");
 const SALT_BYTES = 16;
 const CHECK_BYTES = 16;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
+const DIGEST_BYTES = 32;
 const HEADER_BYTES = MAGIC.length + 3 + SALT_BYTES + CHECK_BYTES + NONCE_BYTES;
 const CHECK_TEXT = "awsmfa passphrase check";
+const RESTORE =
+  "Restore it from a backup, or remove it and store the secrets again (`awsmfa keys move`, `awsmfa totp add`).";
 
 export interface KdfParams {
   log2N: number;
@@ -50,11 +65,16 @@ const DEFAULT_KDF: KdfParams = { log2N: 15, r: 8, p: 1 };
 /** Limits on what a file may ask for, so that a damaged byte cannot ask for gigabytes. */
 const KDF_LIMITS = { log2N: [14, 18], r: [1, 16], p: [1, 4] } as const;
 
-interface Header {
+interface Parsed {
+  version: number;
   kdf: KdfParams;
   salt: Buffer;
   check: Buffer;
   nonce: Buffer;
+  /** Bytes 0–54: the GCM additional data. */
+  header: Buffer;
+  ciphertext: Buffer;
+  tag: Buffer;
 }
 
 /** Encrypts `plaintext`: the given salt and scrypt parameters (to keep a file's), else new ones. */
@@ -74,58 +94,73 @@ export function seal(
   const cipher = createCipheriv("aes-256-gcm", encryptionKey, header.subarray(HEADER_BYTES - NONCE_BYTES));
   cipher.setAAD(header);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([header, body, cipher.getAuthTag()]);
+  const sealed = Buffer.concat([header, body, cipher.getAuthTag()]);
+  return Buffer.concat([sealed, createHash("sha256").update(sealed).digest()]);
 }
 
 /** The salt and scrypt parameters of a sealed file, to write it again under the same key. */
 export function keyParameters(bytes: Buffer, what: string): { salt: Buffer; kdf: KdfParams } {
-  const { salt, kdf } = parseHeader(bytes, what);
+  const { salt, kdf } = parse(bytes, what);
   return { salt, kdf };
 }
 
-/** Decrypts; a wrong passphrase, an altered byte and a file that is not ours each fail clearly. */
+/** Throws when the file is not one awsmfa reads, or is damaged: needs no passphrase, so comes first. */
+export function assertReadable(bytes: Buffer, what: string): void {
+  parse(bytes, what);
+}
+
+/** Decrypts; a damaged file, a wrong passphrase and a deliberately altered file each fail clearly. */
 export function open(bytes: Buffer, passphrase: string, what: string): Buffer {
-  const header = parseHeader(bytes, what);
-  const { encryptionKey, checkKey } = deriveKeys(passphrase, header.salt, header.kdf);
-  if (!timingSafeEqual(checkOf(checkKey), header.check)) throw wrongPassphrase(what);
-  const decipher = createDecipheriv("aes-256-gcm", encryptionKey, header.nonce);
-  decipher.setAAD(bytes.subarray(0, HEADER_BYTES));
-  decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
+  const sealed = parse(bytes, what);
+  const { encryptionKey, checkKey } = deriveKeys(passphrase, sealed.salt, sealed.kdf);
+  if (!timingSafeEqual(checkOf(checkKey), sealed.check)) throw wrongPassphrase(what, sealed.version);
+  const decipher = createDecipheriv("aes-256-gcm", encryptionKey, sealed.nonce);
+  decipher.setAAD(sealed.header);
+  decipher.setAuthTag(sealed.tag);
   try {
-    return Buffer.concat([
-      decipher.update(bytes.subarray(HEADER_BYTES, bytes.length - TAG_BYTES)),
-      decipher.final(),
-    ]);
+    return Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]);
   } catch (error) {
-    throw new AppError(
-      "secrets-tampered",
-      `${capitalised(what)} has been altered or damaged: its contents fail authentication, so none of it is used.`,
-      {
-        status: "config",
-        hint: "Restore it from a backup, or remove it and store the secrets again (`awsmfa keys move`, `awsmfa totp add`).",
-        cause: error,
-      },
-    );
+    throw altered(what, "its contents fail authentication", error);
   }
 }
 
-function wrongPassphrase(what: string): AppError {
+function wrongPassphrase(what: string, version: number): AppError {
+  const ask = "Give the passphrase the file was made with (typed on the terminal, or AWSMFA_PASSPHRASE).";
   return new AppError("secrets-passphrase", `Wrong passphrase for ${what}.`, {
     status: "config",
-    hint: "Give the passphrase the file was made with (typed on the terminal, or AWSMFA_PASSPHRASE). If it is right, the file's header was altered: restore it from a backup.",
+    hint:
+      version === LEGACY_VERSION
+        ? `${ask} If it is right, the file's header was damaged (this older format cannot tell): restore it from a backup.`
+        : ask,
   });
 }
 
-function parseHeader(bytes: Buffer, what: string): Header {
-  if (
-    bytes.length < HEADER_BYTES + TAG_BYTES ||
-    !bytes.subarray(0, MAGIC.length - 1).equals(MAGIC.subarray(0, -1))
-  ) {
+function altered(what: string, why: string, cause?: unknown): AppError {
+  return new AppError(
+    "secrets-tampered",
+    `${capitalised(what)} has been altered or damaged: ${why}, so none of it is used.`,
+    { status: "config", hint: RESTORE, cause },
+  );
+}
+
+function parse(bytes: Buffer, what: string): Parsed {
+  const marker = bytes.subarray(0, MAGIC.length);
+  if (!marker.equals(MAGIC) && hasDigest(bytes, MAGIC)) {
+    throw altered(what, "its first bytes (the format marker) were changed");
+  }
+  const ours = marker.subarray(0, -1).equals(MAGIC.subarray(0, -1));
+  const version = marker.at(-1);
+  const trailer = version === LEGACY_VERSION ? 0 : DIGEST_BYTES;
+  if (!ours || bytes.length < HEADER_BYTES + TAG_BYTES + trailer) {
     throw damaged(what, "it is not an awsmfa secrets file");
   }
-  const version = bytes[MAGIC.length - 1];
-  if (version !== MAGIC.at(-1))
+  if (version !== VERSION && version !== LEGACY_VERSION) {
     throw damaged(what, `its format version ${version} is not one this awsmfa reads`);
+  }
+  if (trailer > 0 && !hasDigest(bytes, MAGIC)) {
+    throw altered(what, "its SHA-256 checksum does not match its bytes");
+  }
+  const sealed = bytes.subarray(0, bytes.length - trailer);
   let offset = MAGIC.length;
   const kdf: KdfParams = {
     log2N: bytes[offset] as number,
@@ -142,13 +177,22 @@ function parseHeader(bytes: Buffer, what: string): Header {
   offset += SALT_BYTES;
   const check = bytes.subarray(offset, offset + CHECK_BYTES);
   offset += CHECK_BYTES;
-  return { kdf, salt, check, nonce: bytes.subarray(offset, offset + NONCE_BYTES) };
+  return {
+    version,
+    kdf,
+    salt,
+    check,
+    nonce: bytes.subarray(offset, offset + NONCE_BYTES),
+    header: sealed.subarray(0, HEADER_BYTES),
+    ciphertext: sealed.subarray(HEADER_BYTES, sealed.length - TAG_BYTES),
+    tag: sealed.subarray(sealed.length - TAG_BYTES),
+  };
 }
 
 function damaged(what: string, why: string): AppError {
   return new AppError("secrets-damaged", `${capitalised(what)} cannot be read: ${why}.`, {
     status: "config",
-    hint: "Restore it from a backup, or remove it and store the secrets again (`awsmfa keys move`, `awsmfa totp add`).",
+    hint: RESTORE,
   });
 }
 
@@ -171,6 +215,19 @@ function deriveKeys(
     derived.set(memo, keys);
   }
   return { encryptionKey: keys.subarray(0, 32), checkKey: keys.subarray(32) };
+}
+
+/**
+ * Whether `bytes` end in the SHA-256 of the rest, read as starting with `marker`. Damage to the
+ * marker itself can make a file look like another format or no awsmfa file at all (format 1 has
+ * no SHA-256); trying it with the current marker put back tells that damage, too, from a wrong
+ * passphrase.
+ */
+function hasDigest(bytes: Buffer, marker: Buffer): boolean {
+  if (bytes.length < HEADER_BYTES + TAG_BYTES + DIGEST_BYTES) return false;
+  const end = bytes.length - DIGEST_BYTES;
+  const digest = createHash("sha256").update(marker).update(bytes.subarray(marker.length, end)).digest();
+  return timingSafeEqual(digest, bytes.subarray(end));
 }
 
 function checkOf(checkKey: Buffer): Buffer {

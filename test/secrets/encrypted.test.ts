@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { type TestContext, test } from "node:test";
@@ -42,7 +43,7 @@ test("round trip: a secret written reads back; the file is 0600 in a 0700 direct
   assert.equal(statSync(path).mode & 0o777, 0o600);
   assert.equal(statSync(dirname(path)).mode & 0o777, 0o700);
   const bytes = readFileSync(path);
-  assert.equal(bytes.subarray(0, 8).toString("latin1"), "AWSMFAS\x01");
+  assert.equal(bytes.subarray(0, 8).toString("latin1"), "AWSMFAS\x02");
   for (const plain of [SECRET, "alice", "secret_access_key", "JBSWY3DP", "totp_seed"]) {
     assert.equal(bytes.includes(Buffer.from(plain)), false, `${plain} is not in the file`);
   }
@@ -93,37 +94,53 @@ test("a wrong passphrase fails clearly, naming the file, and reads nothing", asy
   assert.equal(await store.read(SEED, { env }), undefined, "nothing was written under the wrong passphrase");
 });
 
-test("a flipped byte in the sealed contents is detected as tampering", async (t) => {
-  const { path, env } = setup(t);
-  await store.write(KEYS, SECRET, { env });
-  const bytes = readFileSync(path);
-  for (const offset of [43, 55, bytes.length - 20, bytes.length - 1]) {
-    const altered = Buffer.from(bytes);
-    altered[offset] = (altered[offset] as number) ^ 0x20;
-    writeFileSync(path, altered, { mode: 0o600 });
-    await assert.rejects(store.read(KEYS, { env }), (error: unknown) => {
-      isAppError("secrets-tampered")(error);
-      assert.match(
-        (error as AppError).message,
-        /has been altered or damaged: its contents fail authentication/,
-      );
-      return true;
-    });
-  }
-});
+/** `bytes` with `mask` xored into the byte at `offset`. */
+function flipped(bytes: Buffer, offset: number, mask: number): Buffer {
+  const altered = Buffer.from(bytes);
+  altered[offset] = (altered[offset] as number) ^ mask;
+  return altered;
+}
 
-test("every byte of the file, flipped, is an error, never a wrong or partial secret", async (t) => {
+/** `bytes` with its trailing SHA-256 made right again: what someone altering the file on purpose does. */
+function rehashed(bytes: Buffer): Buffer {
+  const sealed = bytes.subarray(0, bytes.length - 32);
+  return Buffer.concat([sealed, createHash("sha256").update(sealed).digest()]);
+}
+
+const DAMAGED = ["secrets-tampered", "secrets-damaged"];
+
+test("every bit of the file, flipped, is reported as damage: never a wrong passphrase, never a secret", async (t) => {
   const { path, env } = setup(t);
   await store.write(KEYS, SECRET, { env });
   const bytes = readFileSync(path);
-  const expected = ["secrets-tampered", "secrets-passphrase", "secrets-damaged"];
+  const wrong = { ...env, AWSMFA_PASSPHRASE: "correct horse battery stapler" };
+  const none = { ...env, AWSMFA_PASSPHRASE: undefined };
   const tryFlip = async (offset: number, mask: number) => {
-    const altered = Buffer.from(bytes);
-    altered[offset] = (altered[offset] as number) ^ mask;
-    writeFileSync(path, altered, { mode: 0o600 });
-    await assert.rejects(store.read(KEYS, { env }), isAppError(expected));
+    writeFileSync(path, flipped(bytes, offset, mask), { mode: 0o600 });
+    // The right passphrase, a wrong one, and none (no terminal to ask on here, or not asked):
+    // the damage is found first, whatever the passphrase.
+    for (const given of [env, wrong, none]) {
+      await assert.rejects(store.read(KEYS, { env: given }), (error: unknown) => {
+        isAppError("secrets-tampered")(error);
+        assert.equal(
+          (error as AppError).message.startsWith(
+            `The encrypted secrets file ${path} has been altered or damaged: `,
+          ),
+          true,
+          (error as AppError).message,
+        );
+        return true;
+      });
+    }
   };
-  for (let offset = 0; offset < bytes.length; offset++) await tryFlip(offset, 0x01);
+  // Every position, the passphrase check (27–42) included, and each of the eight bits of it; in
+  // the bytes that say how to read the rest (magic, version, scrypt parameters), every value.
+  for (let offset = 0; offset < bytes.length; offset++) {
+    for (let bit = 0; bit < 8; bit++) await tryFlip(offset, 1 << bit);
+  }
+  for (let offset = 0; offset < 11; offset++) {
+    for (let mask = 1; mask < 256; mask++) await tryFlip(offset, mask);
+  }
   await fc.assert(fc.asyncProperty(fc.nat(bytes.length - 1), fc.integer({ min: 1, max: 255 }), tryFlip), {
     numRuns: 60,
   });
@@ -132,10 +149,68 @@ test("every byte of the file, flipped, is an error, never a wrong or partial sec
     bytes.subarray(0, bytes.length - 1),
     Buffer.concat([bytes, Buffer.from([0])]),
     bytes.subarray(0, 20),
+    Buffer.alloc(0),
   ]) {
     writeFileSync(path, altered, { mode: 0o600 });
-    await assert.rejects(store.read(KEYS, { env }), isAppError(expected));
+    await assert.rejects(store.read(KEYS, { env }), isAppError(DAMAGED));
   }
+  writeFileSync(path, bytes, { mode: 0o600 });
+  assert.equal(await store.read(KEYS, { env }), SECRET, "the intact file still reads");
+  await assert.rejects(store.read(KEYS, { env: wrong }), isAppError("secrets-passphrase"));
+});
+
+test("altered on purpose, with the checksum made right again: no byte of it is ever used", async (t) => {
+  const { path, env } = setup(t);
+  await store.write(KEYS, SECRET, { env });
+  const bytes = readFileSync(path);
+  const checksummed = bytes.length - 32;
+  for (let offset = 0; offset < checksummed; offset++) {
+    writeFileSync(path, rehashed(flipped(bytes, offset, 0x01)), { mode: 0o600 });
+    await assert.rejects(store.read(KEYS, { env }), (error: unknown) => {
+      // Salt, scrypt parameters and the check itself are what the passphrase is checked with, so
+      // there a deliberate change is indistinguishable from a wrong passphrase: the README says so.
+      const keyMaterial = offset >= 8 && offset < 43;
+      isAppError(keyMaterial ? ["secrets-passphrase", "secrets-damaged"] : DAMAGED)(error);
+      if (offset >= 43) assert.match((error as AppError).message, /its contents fail authentication/);
+      return true;
+    });
+  }
+});
+
+test("a file of the first format (no checksum) still reads, and is written in the new one on the next save", async (t) => {
+  const { path, env } = setup(t);
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  // Made by the awsmfa before the checksum, with PASSPHRASE: alice's key and her TOTP seed.
+  const legacy = readFileSync(join(__dirname, "fixtures", "secrets-v1.enc"));
+  assert.equal(legacy.subarray(0, 8).toString("latin1"), "AWSMFAS\x01");
+  writeFileSync(path, legacy, { mode: 0o600 });
+  assert.equal(await store.read(KEYS, { env }), SECRET);
+  assert.equal(await store.read(SEED, { env }), "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP");
+  assert.deepEqual(readFileSync(path), legacy, "reading changes nothing");
+
+  // Its limit, said in the hint: a damaged passphrase check looks like a wrong passphrase.
+  writeFileSync(path, flipped(legacy, 30, 0x01), { mode: 0o600 });
+  await assert.rejects(store.read(KEYS, { env }), (error: unknown) => {
+    isAppError("secrets-passphrase")(error);
+    assert.match((error as AppError).hint ?? "", /this older format cannot tell/);
+    return true;
+  });
+  writeFileSync(path, flipped(legacy, 60, 0x01), { mode: 0o600 });
+  await assert.rejects(store.read(KEYS, { env }), isAppError("secrets-tampered"));
+
+  writeFileSync(path, legacy, { mode: 0o600 });
+  await store.write(SEED, "JBSWY3DPEHPK3PXP", { env });
+  const saved = readFileSync(path);
+  assert.equal(saved.subarray(0, 8).toString("latin1"), "AWSMFAS\x02");
+  assert.deepEqual(
+    saved.subarray(8, 43),
+    legacy.subarray(8, 43),
+    "same salt and scrypt parameters: same key",
+  );
+  assert.equal(await store.read(KEYS, { env }), SECRET);
+  assert.equal(await store.read(SEED, { env }), "JBSWY3DPEHPK3PXP");
+  writeFileSync(path, flipped(saved, 30, 0x01), { mode: 0o600 });
+  await assert.rejects(store.read(KEYS, { env }), isAppError("secrets-tampered"), "now damage is told apart");
 });
 
 test("a file that is not an awsmfa secrets file says so", async (t) => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeEach, describe, test } from "node:test";
 import { useAliceWorld } from "../support/alice-world";
@@ -108,6 +108,20 @@ describe("keys move --to encrypted", () => {
     assert.equal(wrong.status, 3, wrong.stderr);
     assert.match(wrong.stderr, /Wrong passphrase for the encrypted secrets file .*secrets\.enc\./);
     assert.doesNotMatch(wrong.stderr, /EXAMPLE\+0001/);
+
+    // One byte damaged: said so, before any passphrase is wanted, and with the right one too.
+    const bytes = readFileSync(secretsPath);
+    bytes[30] = (bytes[30] as number) ^ 0x04;
+    writeFileSync(secretsPath, bytes, { mode: 0o600 });
+    for (const env of [world.home.env, withPassphrase()]) {
+      const damaged = await runAwsmfa(["login", "-p", "alice", "--token-code", "123456"], { env });
+      assert.equal(damaged.status, 3, damaged.stderr);
+      assert.match(
+        damaged.stderr,
+        /The encrypted secrets file .*secrets\.enc has been altered or damaged: its SHA-256 checksum does not match/,
+      );
+      assert.match(damaged.stderr, /Restore it from a backup/);
+    }
     assert.equal(world.server.requests.length, 0);
   });
 

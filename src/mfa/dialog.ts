@@ -13,6 +13,11 @@ export function dialogText(request: CodeRequest): string {
   return request.notice ? `${request.notice}\n\n${question}` : question;
 }
 
+/** The window title, which the title bar and the task switcher show: whose code is asked for. */
+export function dialogTitle(request: CodeRequest): string {
+  return `awsmfa: MFA code for profile '${request.profile}'`;
+}
+
 /** Why an X11/Wayland dialog cannot be shown here, or undefined. */
 export function graphicalUnavailable(
   program: string,

@@ -1,4 +1,4 @@
-import { askWithDialog, dialogText, graphicalUnavailable } from "./dialog";
+import { askWithDialog, dialogText, dialogTitle, graphicalUnavailable } from "./dialog";
 import { registerPrompt } from "./registry";
 
 registerPrompt({
@@ -8,5 +8,10 @@ registerPrompt({
   auto: { rank: 30 },
   unavailable: (request, runtime) => graphicalUnavailable("kdialog", request, runtime),
   ask: (request, runtime) =>
-    askWithDialog("kdialog", ["--title", "awsmfa", "--inputbox", dialogText(request)], request, runtime),
+    askWithDialog(
+      "kdialog",
+      ["--title", dialogTitle(request), "--inputbox", dialogText(request)],
+      request,
+      runtime,
+    ),
 });

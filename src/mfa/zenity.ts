@@ -1,4 +1,4 @@
-import { askWithDialog, dialogText, graphicalUnavailable } from "./dialog";
+import { askWithDialog, dialogText, dialogTitle, graphicalUnavailable } from "./dialog";
 import { registerPrompt } from "./registry";
 
 registerPrompt({
@@ -10,7 +10,7 @@ registerPrompt({
   ask: (request, runtime) =>
     askWithDialog(
       "zenity",
-      ["--entry", "--title=awsmfa", `--text=${escapeMarkup(dialogText(request))}`],
+      ["--entry", `--title=${dialogTitle(request)}`, `--text=${escapeMarkup(dialogText(request))}`],
       request,
       runtime,
     ),

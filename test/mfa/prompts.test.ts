@@ -34,7 +34,7 @@ test("zenity is run with argv naming profile and device, and its answer is the c
   assert.deepEqual(code, { code: "482910", source: "zenity", interactive: true });
   const runs = invocations(dir, "zenity");
   assert.equal(runs.length, 1);
-  assert.deepEqual(runs[0]?.slice(0, 2), ["--entry", "--title=awsmfa"]);
+  assert.deepEqual(runs[0]?.slice(0, 2), ["--entry", "--title=awsmfa: MFA code for profile 'dev'"]);
   assert.equal(runs[0]?.[2], `--text=MFA code for profile 'dev' (${SERIAL}):`);
   assertCodeNotInArgv(runs, "482910");
 });
@@ -106,7 +106,12 @@ test("kdialog gets an inputbox naming profile and device", async (t) => {
   const code = await getMfaCode(request, fakeRuntime());
   assert.equal(code.code, "700001");
   const runs = invocations(dir, "kdialog");
-  assert.deepEqual(runs[0], ["--title", "awsmfa", "--inputbox", `MFA code for profile 'dev' (${SERIAL}):`]);
+  assert.deepEqual(runs[0], [
+    "--title",
+    "awsmfa: MFA code for profile 'dev'",
+    "--inputbox",
+    `MFA code for profile 'dev' (${SERIAL}):`,
+  ]);
   assertCodeNotInArgv(runs, "700001");
 });
 

@@ -36,7 +36,8 @@ export function findOnPath(name: string): string | undefined {
   return undefined;
 }
 
-function locateTool(name: string): string | undefined {
+/** Full path of `name` on PATH; undefined when missing, an error under CI=true (which must run everything). */
+export function locateTool(name: string): string | undefined {
   const path = findOnPath(name);
   if (path === undefined && process.env.CI === "true") {
     throw new Error(

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { describe, test } from "node:test";
+import { ExitStatus } from "../../src/errors";
 import { ALICE_CONFIG, KEYS, useAliceWorld } from "../support/alice-world";
 import { locateTool } from "../support/moto";
 import { type RunResult, runAwsmfa, runProcess } from "../support/run-awsmfa";
@@ -141,7 +142,7 @@ describe("the zenity dialog on a real X server, without a terminal", { skip }, (
     const cancelledAt = Date.now();
     const result = await run;
     const seconds = (Date.now() - cancelledAt) / 1000;
-    assert.equal(result.status, 4, result.stderr);
+    assert.equal(result.status, ExitStatus.noCode, result.stderr);
     assert.equal(result.stdout, "");
     assert.match(
       result.stderr,

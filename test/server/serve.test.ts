@@ -2,7 +2,17 @@
 // until SIGINT/SIGTERM. The security checks go through raw HTTP, so that every header (Host
 // included) is exactly what an attacker would send.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { Agent, request } from "node:http";
 import { createConnection } from "node:net";
 import { networkInterfaces } from "node:os";
@@ -285,6 +295,71 @@ describe("serve --token-file and --port", () => {
     }
     assert.equal(existsSync(tokenFile), false, "token file removed");
     assert.ok(!serve.stderr().includes(token));
+  });
+
+  test("a path that holds anything but awsmfa's own token file is refused before a code is asked, and kept byte for byte", async () => {
+    const tokenShaped = join(home.home, "readable-token");
+    writeFileSync(tokenShaped, "a".repeat(43), { mode: 0o644 });
+    chmodSync(tokenShaped, 0o644);
+    for (const path of [home.credentialsPath, home.configPath, tokenShaped]) {
+      const before = readFileSync(path);
+      const mode = statSync(path).mode;
+      const calls = server.requests.length;
+      const run = await runAwsmfa(["serve", "-p", "admin", "--token-file", path], {
+        env: home.env,
+        timeoutMs: 20_000,
+      });
+      assert.equal(run.status, 1, `${path}: ${run.stderr}`);
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `^awsmfa: --token-file ${path} already exists and is not a token file of awsmfa's; it was left as it is\\.\n  Give --token-file a path where nothing is yet`,
+        ),
+      );
+      assert.deepEqual(readFileSync(path), before, `${path} unchanged`);
+      assert.equal(statSync(path).mode, mode);
+      assert.equal(server.requests.length, calls, "refused before any STS call");
+    }
+  });
+
+  test("a directory others can write is refused (exit 9); nothing is created there", async () => {
+    const open = join(home.home, "shared");
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const run = await runAwsmfa(["serve", "-p", "admin", "--token-file", join(open, "token")], {
+      env: home.env,
+      timeoutMs: 20_000,
+    });
+    assert.equal(run.status, 9, run.stderr);
+    assert.match(run.stderr, /Refusing --token-file in .*shared: others can write to that directory/);
+    assert.deepEqual(readdirSync(open), []);
+  });
+
+  test("an earlier serve's token file is replaced; on exit serve removes only the file it made", async () => {
+    const dir = join(home.home, ".aws", "awsmfa");
+    const tokenFile = join(dir, "token");
+    mkdirSync(dir, { mode: 0o700 });
+    writeFileSync(tokenFile, "b".repeat(43), { mode: 0o600 }); // left by a serve that was SIGKILLed
+    const serve = await startServe(["-p", "admin", "--token-file", tokenFile], home.env);
+    try {
+      const token = readFileSync(tokenFile, "utf8");
+      assert.notEqual(token, "b".repeat(43));
+      assert.equal((await getCredentials(serve.url, token)).status, 200);
+      assert.match(serve.stderr(), /Replaced .*token, a token file that an earlier awsmfa serve left behind/);
+      // Someone puts another file at the path, even with the same bytes: it is not serve's to remove.
+      writeFileSync(`${tokenFile}.new`, token, { mode: 0o600 });
+      renameSync(`${tokenFile}.new`, tokenFile);
+    } finally {
+      assert.equal((await serve.stop("SIGTERM")).status, 0);
+    }
+    assert.equal(existsSync(tokenFile), true, "the other file stays");
+
+    // And the file serve made itself is removed on exit.
+    rmSync(tokenFile);
+    const again = await startServe(["-p", "admin", "--token-file", tokenFile], home.env);
+    assert.equal(existsSync(tokenFile), true);
+    assert.equal((await again.stop("SIGTERM")).status, 0);
+    assert.deepEqual(readdirSync(dir), []);
   });
 
   test("the aws CLI, with the variables serve printed", { skip: skipAws }, async () => {

@@ -2,6 +2,7 @@
 // until SIGINT/SIGTERM. The security checks go through raw HTTP, so that every header (Host
 // included) is exactly what an attacker would send.
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import {
   chmodSync,
   existsSync,
@@ -14,21 +15,24 @@ import {
   writeFileSync,
 } from "node:fs";
 import { Agent, request } from "node:http";
-import { createConnection } from "node:net";
+import { createConnection, createServer } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
-import type { IsolatedEnv } from "../support/env";
+import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import { AWS_CLI_SKIP_REASON, awsCliAvailable, freeLoopbackPort } from "../support/moto";
-import { runAwsmfa, runProcess } from "../support/run-awsmfa";
+import { AWSMFA, runAwsmfa, runProcess } from "../support/run-awsmfa";
 import type { StsServer } from "../support/sts-server";
 import {
   createServerHome,
   FIXTURES,
   getCredentials,
   httpRequest,
+  KEYS,
+  ROLE,
   ROLE_SESSION_ARN,
   SEED,
+  SERIAL,
   type ServeProcess,
   sleep,
   startServe,
@@ -503,6 +507,102 @@ describe("when renewing fails: 503 that says why, never expired keys", () => {
     } finally {
       if (!stopped) await serve.stop("SIGKILL");
       killGroup(serve.child.pid); // the `sleep` that serve left behind
+    }
+  });
+});
+
+describe('serve --detach: the README\'s `eval "$(…)"`, verbatim, in bash', () => {
+  // The README's profile names, so that its lines run as they are written there.
+  const README_SERVE = 'eval "$(awsmfa serve -p dev-admin --detach)"';
+  const README_STOP = 'kill "$AWSMFA_SERVE_PID"';
+  let home: IsolatedEnv;
+  let env: NodeJS.ProcessEnv;
+
+  beforeEach(async () => {
+    server.reset();
+    home = await createIsolatedEnv({
+      endpointUrl: server.url,
+      config: `[profile dev]\nmfa_serial = ${SERIAL}\n\n[profile dev-admin]\nrole_arn = ${ROLE}\nsource_profile = dev\n`,
+      credentials: `[dev]\naws_access_key_id = ${KEYS.accessKeyId}\naws_secret_access_key = ${KEYS.secretAccessKey}\n`,
+    });
+    const bin = join(home.home, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "awsmfa"), `#!/bin/sh\nexec "${process.execPath}" "${AWSMFA}" "$@"\n`, {
+      mode: 0o755,
+    });
+    env = { ...home.env, PATH: `${bin}:${home.env.PATH ?? ""}` };
+    const login = await runAwsmfa(["login", "-p", "dev", "--token-code", server.totp(SEED)], { env });
+    assert.equal(login.status, 0, login.stderr);
+  });
+  afterEach(() => home.cleanup());
+
+  test("returns once listening; the aws CLI in the same shell gets credentials from it; the pid stops it", {
+    skip: skipAws,
+  }, async () => {
+    const readme = readFileSync(join(__dirname, "../../README.md"), "utf8");
+    assert.ok(readme.includes(README_SERVE), "the README's serve line");
+    assert.ok(readme.includes(README_STOP), "the README's stop line");
+    const script = [
+      "set -eu",
+      README_SERVE,
+      // The token is in this shell's environment, never on the server's command line.
+      'if tr "\\0" " " < "/proc/$AWSMFA_SERVE_PID/cmdline" | grep -qF -- "$AWS_CONTAINER_AUTHORIZATION_TOKEN"; then echo "token in argv"; exit 9; fi',
+      "aws sts get-caller-identity --output json",
+      // Ctrl-C, Ctrl-\ and Ctrl-Z at the shell's prompt reach the shell's process group, the server
+      // included. Whether they would end or stop it cannot be seen here (a test's process group is
+      // orphaned, and SIGINT may be ignored by whoever started the tests), so ask the kernel whether
+      // it catches them.
+      'echo "caught $(sed -n "s/^SigCgt:[[:space:]]*//p" "/proc/$AWSMFA_SERVE_PID/status")"',
+      README_STOP,
+      'while kill -0 "$AWSMFA_SERVE_PID" 2>/dev/null; do sleep 0.1; done',
+      'echo "stopped $AWS_CONTAINER_CREDENTIALS_FULL_URI"',
+    ].join("\n");
+    const result = await runProcess("bash", ["-c", script], { env, timeoutMs: 60_000 });
+    assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
+    const [identity, caught, stopped] = result.stdout.split(/\n(?=caught |stopped )/);
+    assert.equal(JSON.parse(identity ?? "").Arn, ROLE_SESSION_ARN);
+    const mask = BigInt(`0x${/^caught ([0-9a-f]+)$/.exec(caught ?? "")?.[1] ?? "0"}`);
+    for (const [name, number] of [
+      ["SIGINT", 2],
+      ["SIGQUIT", 3],
+      ["SIGTSTP", 20],
+    ] as const) {
+      assert.ok((mask >> BigInt(number - 1)) & 1n, `${name} caught, so it neither ends nor stops the server`);
+    }
+    assert.equal(server.calls.GetSessionToken, 1, "the session from login, no code asked again");
+    assert.match(
+      result.stderr,
+      /Serving the credentials of profile 'dev-admin' on .* in the background \(pid \d+\)/,
+    );
+    const url = /^stopped (\S+)$/m.exec(stopped ?? "")?.[1] ?? "";
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.equal(await connectionRefused("127.0.0.1", Number(new URL(url).port)), true, "stopped");
+  });
+
+  test("a server that cannot start: exit with its status and its one error; nothing for eval on stdout", async () => {
+    const port = await freeLoopbackPort();
+    const holder = createServer().listen(port, "127.0.0.1");
+    await once(holder, "listening");
+    try {
+      const run = await runAwsmfa(["serve", "-p", "dev-admin", "--detach", "--port", String(port)], {
+        env,
+        timeoutMs: 30_000,
+      });
+      assert.equal(run.status, 1, run.stderr);
+      assert.equal(run.stdout, "");
+      assert.match(run.stderr, new RegExp(`^awsmfa: Port ${port} on 127\\.0\\.0\\.1 is in use\\.\\n`));
+      const refused = await runAwsmfa(
+        ["serve", "-p", "dev-admin", "--detach", "--token-file", home.credentialsPath],
+        {
+          env,
+          timeoutMs: 30_000,
+        },
+      );
+      assert.equal(refused.status, 1, refused.stderr);
+      assert.equal(refused.stdout, "");
+      assert.match(refused.stderr, /already exists and is not a token file of awsmfa's/);
+    } finally {
+      holder.close();
     }
   });
 });

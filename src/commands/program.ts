@@ -103,8 +103,8 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .option("--port <port>", "port to listen on (default 0: any free one)")
     .option(
       "--token-file <file>",
-      "write the token to this new 0600 file instead of printing it (never replaces an existing file); " +
-        "only for clients that read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (not aws CLI v2 2.9 nor the Go SDKs of Debian 12)",
+      "write the token to this new 0600 file instead of printing it (never replaces a file but awsmfa's own earlier one); " +
+        "only for clients that read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (aws CLI v2 2.9 and the Go SDKs packaged in Debian 12 do not)",
     )
     .option(
       "--detach",

@@ -62,8 +62,8 @@ export async function startProfileServer(
   options: { minTtlSeconds: number; port: number; token?: string },
 ): Promise<ProfileServer> {
   const { minTtlSeconds } = options;
-  // Listen first: a port in use fails before anyone is asked for a code. Nobody has the token
-  // until this returns, so nothing can ask before the keeper is there.
+  // Listen first: a port in use fails before anyone is asked for a code. Until the keeper is
+  // there, a client that already has the token (from a token file) is told to try again.
   let keeper: CredentialsKeeper | undefined;
   const server = await startCredentialsServer({
     answer: () =>
@@ -189,7 +189,8 @@ async function runDetached(options: ServeOptions & { shell: string }): Promise<n
   const abandon = () => child.kill("SIGTERM");
   for (const signal of STOP_SIGNALS) process.once(signal, abandon);
   try {
-    const lines = await readAll(child.stdio[3] as Readable);
+    const pipe = child.stdio[3] as Readable | null;
+    const lines = pipe === null ? "" : await readAll(pipe);
     if (lines === "") return await exited;
     process.stdout.write(lines);
     child.unref();

@@ -101,12 +101,26 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .description("serve the session on 127.0.0.1 to SDKs and the aws CLI, renewed in the background")
     .option("-p, --profile <name>", PROFILE_HELP)
     .option("--port <port>", "port to listen on (default 0: any free one)")
-    .option("--token-file <file>", "write the token to this 0600 file instead of printing it")
+    .option(
+      "--token-file <file>",
+      "write the token to this new 0600 file instead of printing it (never replaces a file but awsmfa's own earlier one); " +
+        "only for clients that read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (aws CLI v2 2.9 and the Go SDKs packaged in Debian 12 do not)",
+    )
+    .option(
+      "--detach",
+      'serve in the background and return once listening: eval "$(awsmfa serve -p P --detach)"',
+    )
+    .addOption(new Option("--ready-fd <fd>").hideHelp())
     .addOption(
       new Option("--shell <shell>", "shell syntax (default from $SHELL)").choices([...SHELL_CHOICES]),
     )
     .option("--min-ttl <duration>", MIN_TTL_HELP)
-    .action((options) => runServe(options));
+    .addHelpText(
+      "after",
+      '\nIn the background: eval "$(awsmfa serve -p dev-admin --detach)" returns once the server listens\n' +
+        '(asking for a code first if needed) and sets AWSMFA_SERVE_PID; kill "$AWSMFA_SERVE_PID" stops it.',
+    )
+    .action(async (options) => setExitStatus(await runServe(options)));
 
   program
     .command("status")

@@ -1,11 +1,20 @@
-import { readFileSync, unlinkSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { closeSync } from "node:fs";
+import { constants } from "node:os";
 import { resolve } from "node:path";
+import type { Readable } from "node:stream";
 import { loadProfileSet } from "../config/files";
 import type { Plan } from "../config/plan";
-import { AppError, errnoCode } from "../errors";
-import { writeWhole } from "../fsio/write-whole";
-import { type CredentialsServer, containerVariables, startCredentialsServer } from "../output/server";
+import { AppError, ExitStatus } from "../errors";
+import { writeAll } from "../fsio/write-all";
+import {
+  type CredentialsServer,
+  containerVariables,
+  newServerToken,
+  startCredentialsServer,
+} from "../output/server";
 import { CredentialsKeeper } from "../output/server-keeper";
+import { createTokenFile, removeTokenFile } from "../output/server-token-file";
 import { parseShell, shellFromEnv, shellLines } from "../output/shell";
 import { regionOf } from "../session/steps";
 import { credentialsFor, resolvingEnvironment } from "./credentials";
@@ -17,6 +26,10 @@ export interface ServeOptions {
   tokenFile?: string;
   shell?: string;
   minTtl?: string;
+  /** Return once a background copy of this serve listens (see runDetached). */
+  detach?: boolean;
+  /** Internal, set by --detach: write the lines to this inherited fd once listening, not to stdout. */
+  readyFd?: string;
 }
 
 export interface ProfileServer {
@@ -26,6 +39,10 @@ export interface ProfileServer {
 }
 
 const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+const DETACHED_STOP_SIGNALS: NodeJS.Signals[] = ["SIGTERM", "SIGHUP"];
+const DETACHED_IGNORED_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGQUIT", "SIGTSTP"];
+/** Printed by --detach, for `kill "$AWSMFA_SERVE_PID"`. */
+const SERVE_PID = "AWSMFA_SERVE_PID";
 /** Settings that make the SDKs and the aws CLI resolve a profile from the files, before the container endpoint. */
 const OWN_CREDENTIALS = [
   "aws_access_key_id",
@@ -42,16 +59,17 @@ const OWN_CREDENTIALS = [
  */
 export async function startProfileServer(
   plan: Plan,
-  options: { minTtlSeconds: number; port: number },
+  options: { minTtlSeconds: number; port: number; token?: string },
 ): Promise<ProfileServer> {
   const { minTtlSeconds } = options;
-  // Listen first: a port in use fails before anyone is asked for a code. Nobody has the token
-  // until this returns, so nothing can ask before the keeper is there.
+  // Listen first: a port in use fails before anyone is asked for a code. Until the keeper is
+  // there, a client that already has the token (from a token file) is told to try again.
   let keeper: CredentialsKeeper | undefined;
   const server = await startCredentialsServer({
     answer: () =>
       keeper?.answer() ?? { code: "Starting", message: "awsmfa is still starting; try again in a moment." },
     port: options.port,
+    token: options.token,
   });
   try {
     const obtained = await credentialsFor(plan, { minTtlSeconds, notify: tellStderr });
@@ -81,31 +99,117 @@ export async function startProfileServer(
   };
 }
 
-/** `awsmfa serve`: prints the variables for eval, serves until SIGINT/SIGTERM/SIGHUP, then cleans up. */
-export async function runServe(options: ServeOptions): Promise<void> {
+/**
+ * `awsmfa serve`: prints the variables for eval, serves until SIGINT/SIGTERM/SIGHUP, then cleans
+ * up. With --detach, runs itself again in the background and returns once that one listens.
+ */
+export async function runServe(options: ServeOptions): Promise<number> {
   const shell = options.shell ? parseShell(options.shell) : shellFromEnv(process.env);
   const port = parsePort(options.port);
   const minTtlSeconds = parseMinTtl(options.minTtl);
-  const tokenFile = options.tokenFile === undefined ? undefined : resolve(options.tokenFile);
+  const tokenFilePath = options.tokenFile === undefined ? undefined : resolve(options.tokenFile);
+  if (options.detach) return runDetached({ ...options, shell, tokenFile: tokenFilePath });
+  const readyFd = options.readyFd === undefined ? undefined : Number(options.readyFd);
   const plan = loadPlan(selectedProfile(options.profile, process.env), process.env);
 
-  const running = await startProfileServer(plan, { minTtlSeconds, port });
-  const stopped = untilSignal(STOP_SIGNALS);
+  // The token file first: a path that must not be replaced is refused before anyone is asked for a code.
+  const token = newServerToken();
+  const tokenFile =
+    tokenFilePath === undefined ? undefined : createTokenFile(tokenFilePath, token, tellStderr);
+  let running: ProfileServer;
+  try {
+    running = await startProfileServer(plan, { minTtlSeconds, port, token });
+  } catch (error) {
+    if (tokenFile !== undefined) removeTokenFile(tokenFile, tellStderr);
+    throw error;
+  }
+  const stopped = untilSignal(readyFd === undefined ? STOP_SIGNALS : DETACHED_STOP_SIGNALS);
   const { server } = running;
   try {
-    if (tokenFile !== undefined) writeTokenFile(tokenFile, server.token);
-    process.stdout.write(
-      shellLines(containerVariables(server, { tokenFile, region: regionOf(plan, process.env) }), shell),
-    );
-    tellStderr(
-      `Serving the credentials of profile '${plan.profile}' on ${server.url}, renewed in the background, until interrupted.`,
-    );
+    const variables = containerVariables(server, {
+      tokenFile: tokenFilePath,
+      region: regionOf(plan, process.env),
+    });
+    if (readyFd === undefined) {
+      process.stdout.write(shellLines(variables, shell));
+      tellStderr(
+        `Serving the credentials of profile '${plan.profile}' on ${server.url}, renewed in the background, until interrupted.`,
+      );
+    } else {
+      // In the background, in the shell's process group: Ctrl-C or Ctrl-Z typed at the shell's
+      // prompt reach this process too, and must not stop the server. `kill` or the end of the
+      // terminal (SIGHUP) do.
+      for (const signal of DETACHED_IGNORED_SIGNALS) process.on(signal, () => {});
+      tellStderr(
+        `Serving the credentials of profile '${plan.profile}' on ${server.url} in the background (pid ${process.pid}), ` +
+          "renewed until `kill $AWSMFA_SERVE_PID` or the terminal closes.",
+      );
+      writeAll(readyFd, shellLines({ ...variables, [SERVE_PID]: String(process.pid) }, shell));
+      closeSync(readyFd);
+    }
     await stopped.promise;
   } finally {
     stopped.cancel();
     await running.close();
-    if (tokenFile !== undefined) removeTokenFile(tokenFile, server.token);
+    if (tokenFile !== undefined) removeTokenFile(tokenFile, tellStderr);
   }
+  return ExitStatus.ok;
+}
+
+/**
+ * `serve --detach`: the same `serve` as a child in this session (so it can still ask for a code
+ * on the terminal, now and at renewals) whose stdout and stdin are not the caller's, or
+ * `eval "$(…)"` would wait for it to end. The child does everything a foreground serve does and,
+ * once it listens, writes its lines (with its pid) to an inherited pipe instead of stdout; they
+ * are copied to stdout here. The token never appears in argv: the child makes it. If the child
+ * ends first, its own error is on stderr already and its status is ours.
+ */
+async function runDetached(options: ServeOptions & { shell: string }): Promise<number> {
+  const args = [
+    ...process.execArgv,
+    process.argv[1] as string,
+    "serve",
+    "--ready-fd",
+    "3",
+    "--shell",
+    options.shell,
+  ];
+  if (options.profile !== undefined) args.push("--profile", options.profile);
+  if (options.port !== undefined) args.push("--port", options.port);
+  if (options.tokenFile !== undefined) args.push("--token-file", options.tokenFile);
+  if (options.minTtl !== undefined) args.push("--min-ttl", options.minTtl);
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "inherit", "pipe"] });
+  const exited = new Promise<number>((resolve) => {
+    child.once("exit", (status, signal) =>
+      resolve(status ?? 128 + (constants.signals[signal as NodeJS.Signals] ?? 0)),
+    );
+    child.once("error", () => resolve(ExitStatus.failure));
+  });
+  // Given up on before it is ready (the caller's Ctrl-C or kill): the child goes too.
+  const abandon = () => child.kill("SIGTERM");
+  for (const signal of STOP_SIGNALS) process.once(signal, abandon);
+  try {
+    const pipe = child.stdio[3] as Readable | null;
+    const lines = pipe === null ? "" : await readAll(pipe);
+    if (lines === "") return await exited;
+    process.stdout.write(lines);
+    child.unref();
+    return ExitStatus.ok;
+  } finally {
+    for (const signal of STOP_SIGNALS) process.off(signal, abandon);
+  }
+}
+
+function readAll(stream: Readable): Promise<string> {
+  return new Promise((resolve) => {
+    let text = "";
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk: string) => {
+      text += chunk;
+    });
+    stream.once("end", () => resolve(text));
+    stream.once("error", () => resolve(""));
+  });
 }
 
 /**
@@ -153,27 +257,4 @@ function untilSignal(signals: NodeJS.Signals[]): { promise: Promise<NodeJS.Signa
       for (const signal of signals) process.off(signal, handler);
     },
   };
-}
-
-function writeTokenFile(path: string, token: string): void {
-  try {
-    // No newline: some SDKs send the file's bytes as they are.
-    writeWhole(path, token, 0o600);
-  } catch (error) {
-    throw new AppError("token-file", `Cannot write the token file ${path}: ${(error as Error).message}`, {
-      status: "failure",
-      hint: "Give --token-file a path in a directory that exists and that you can write.",
-      cause: error,
-    });
-  }
-}
-
-/** Removes the file if it still holds this server's token (another server may have replaced it). */
-function removeTokenFile(path: string, token: string): void {
-  try {
-    if (readFileSync(path, "utf8") === token) unlinkSync(path);
-  } catch (error) {
-    if (errnoCode(error) !== "ENOENT")
-      tellStderr(`Could not remove the token file ${path}: ${(error as Error).message}`);
-  }
 }

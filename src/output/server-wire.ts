@@ -10,6 +10,13 @@ import { createServer, type Server, type Socket } from "node:net";
  * obs-fold, no whitespace before a colon, no control characters, one Host, one Authorization,
  * heads within 8 KiB and 64 headers. Anything else is a 400 (or 431) and the connection closed.
  * A request that announces a body is answered and the connection closed: bodies are never read.
+ *
+ * Any local user can connect, so a stranger must not be able to hold the slots the real client
+ * needs: a connection starts "tokenless" and has TOKENLESS_DEADLINE_MS to show the token (an
+ * answer with `authorised`); tokenless connections share MAX_TOKENLESS of the slots, the oldest
+ * one making way for each new connection once they are full; and every refusal (4xx) ends its
+ * connection. An authorised client's new connection therefore always gets in, and its kept
+ * connections are never taken from it.
  */
 
 export const MAX_HEAD_BYTES = 8 * 1024;
@@ -19,6 +26,14 @@ const HEAD_TIMEOUT_MS = 5_000;
 /** An idle keep-alive connection is closed after this. */
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const MAX_CONNECTIONS = 256;
+/**
+ * Of those, at most this many may be connections that have not yet shown the token. Generous: a
+ * client's burst of new connections (wrk, a parallel job) must all fit before any has been read,
+ * or the first of them would be taken for the oldest stranger.
+ */
+export const MAX_TOKENLESS = 128;
+/** A connection that has not shown the token within this time of connecting is closed. */
+export const TOKENLESS_DEADLINE_MS = 2_000;
 
 export interface RequestHead {
   method: string;
@@ -137,9 +152,18 @@ export function replyBytes(
   return Buffer.from(options.omitBody ? head : head + json, "utf8");
 }
 
+/** One answer: prebuilt where it is the same each time (the 200), so a request allocates nothing. */
+export interface Reply {
+  readonly bytes: Buffer;
+  /** The connection ends after this answer. */
+  readonly close: boolean;
+  /** The request showed the right token: its connection leaves the tokenless budget for good. */
+  readonly authorised: boolean;
+}
+
 export interface HttpHandler {
-  /** The answer to one request head, built synchronously; `close`: the connection ends after it. */
-  answer(head: RequestHead, close: boolean): Buffer;
+  /** The answer to one request head, built synchronously; `close`: the client wants the connection ended after it. */
+  answer(head: RequestHead, close: boolean): Reply;
   /** The answer to a head that cannot be read (the connection ends after it). */
   refuse(status: 400 | 431): Buffer;
 }
@@ -147,12 +171,36 @@ export interface HttpHandler {
 /** A TCP server that answers each request head with `handler`, in order, never reading a body. */
 export function serveHttp(handler: HttpHandler): { server: Server; closeAll(): void } {
   const sockets = new Set<Socket>();
+  /** In the order they connected: the first is the oldest. */
+  const tokenless = new Set<Socket>();
+  const drop = (socket: Socket) => {
+    sockets.delete(socket);
+    tokenless.delete(socket);
+    socket.destroy();
+  };
   const server = createServer({ noDelay: true }, (socket) => {
+    if (tokenless.size >= MAX_TOKENLESS || sockets.size >= MAX_CONNECTIONS) {
+      const oldest = tokenless.values().next().value;
+      if (oldest !== undefined) drop(oldest);
+    }
+    // Every slot held by a connection that showed the token: the client's own doing.
+    if (sockets.size >= MAX_CONNECTIONS) {
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    connection(socket, handler);
+    tokenless.add(socket);
+    const deadline = setTimeout(() => drop(socket), TOKENLESS_DEADLINE_MS);
+    socket.on("close", () => {
+      clearTimeout(deadline);
+      sockets.delete(socket);
+      tokenless.delete(socket);
+    });
+    connection(socket, handler, () => {
+      clearTimeout(deadline);
+      tokenless.delete(socket);
+    });
   });
-  server.maxConnections = MAX_CONNECTIONS;
   return {
     server,
     closeAll() {
@@ -161,10 +209,11 @@ export function serveHttp(handler: HttpHandler): { server: Server; closeAll(): v
   };
 }
 
-function connection(socket: Socket, handler: HttpHandler): void {
+function connection(socket: Socket, handler: HttpHandler, onAuthorised: () => void): void {
   let pending = "";
   let headStartedAt = 0;
   let ended = false;
+  let authorised = false;
   socket.setEncoding("latin1");
   socket.setTimeout(KEEP_ALIVE_TIMEOUT_MS, () => socket.destroy());
   socket.on("error", () => socket.destroy());
@@ -187,13 +236,16 @@ function connection(socket: Socket, handler: HttpHandler): void {
         return;
       }
       from = result.end;
-      const close = result.head.wantsClose || result.head.announcesBody;
-      const bytes = handler.answer(result.head, close);
-      if (close) {
-        finish(bytes);
+      const reply = handler.answer(result.head, result.head.wantsClose || result.head.announcesBody);
+      if (reply.authorised && !authorised) {
+        authorised = true;
+        onAuthorised();
+      }
+      if (reply.close) {
+        finish(reply.bytes);
         return;
       }
-      if (!socket.write(bytes)) {
+      if (!socket.write(reply.bytes)) {
         // Pipelined requests from a client that does not read: once the socket's write buffer is
         // full, read nothing more until the client has taken what waits.
         pending = pending.slice(from);

@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { AppError, errnoCode } from "../errors";
 import type { SessionCredentials } from "../sts/credentials";
-import { type RequestHead, replyBytes, serveHttp } from "./server-wire";
+import { type Reply, type RequestHead, replyBytes, serveHttp } from "./server-wire";
 import type { Variables } from "./shell";
 
 /**
@@ -13,7 +13,9 @@ import type { Variables } from "./shell";
  *
  * Locked down: loopback only; a random token compared in constant time; a Host header other than
  * 127.0.0.1/localhost (DNS rebinding from a browser) refused; GET only; no CORS headers; bodies
- * never read; small header limits and timeouts on every connection (server-wire.ts); nothing logged.
+ * never read; small header limits and timeouts on every connection, every refusal ends its
+ * connection, and connections without the token get a short deadline and few slots (server-wire.ts);
+ * nothing logged.
  */
 
 export const SERVER_HOST = "127.0.0.1";
@@ -58,8 +60,8 @@ export async function startCredentialsServer(options: CredentialsServerOptions):
     answer: (head, close) => replyTo(head, context, close),
     refuse: (status) =>
       status === 431
-        ? errorBytes(431, "RequestHeaderFieldsTooLarge", "Request head too large.", true)
-        : errorBytes(400, "BadRequest", "Malformed request.", true),
+        ? refusal(431, "RequestHeaderFieldsTooLarge", "Request head too large.").bytes
+        : refusal(400, "BadRequest", "Malformed request.").bytes,
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -119,47 +121,56 @@ interface Context {
   answer: () => Answer;
 }
 
-function replyTo(head: RequestHead, context: Context, close: boolean): Buffer {
+/** Every refusal (4xx) ends its connection: a stranger gets one answer per connection, never a slot to keep. */
+function replyTo(head: RequestHead, context: Context, close: boolean): Reply {
   if (head.host === undefined || !context.allowedHosts.has(head.host.toLowerCase())) {
-    return errorBytes(403, "AccessDenied", "Host not allowed: use 127.0.0.1.", close);
+    return refusal(403, "AccessDenied", "Host not allowed: use 127.0.0.1.");
   }
   if (head.method !== "GET") {
-    return replyBytes(405, json("MethodNotAllowed", "Only GET is supported."), {
+    const bytes = replyBytes(405, json("MethodNotAllowed", "Only GET is supported."), {
       headers: { Allow: "GET" },
-      close,
+      close: true,
       omitBody: head.method === "HEAD",
     });
+    return { bytes, close: true, authorised: false };
   }
   if (!tokenMatches(head.authorization, context.expected)) {
-    const message = "Missing or wrong Authorization token (AWS_CONTAINER_AUTHORIZATION_TOKEN).";
-    return errorBytes(403, "AccessDenied", message, close);
+    return refusal(
+      403,
+      "AccessDenied",
+      "Missing or wrong Authorization token (AWS_CONTAINER_AUTHORIZATION_TOKEN).",
+    );
   }
-  if (pathOf(head.target) !== SERVER_PATH) return errorBytes(404, "NotFound", "No such path.", close);
+  if (pathOf(head.target) !== SERVER_PATH) return refusal(404, "NotFound", "No such path.");
   let answer: Answer;
   try {
     answer = context.answer();
   } catch {
     answer = { code: "InternalError", message: "awsmfa failed to answer; see its stderr." };
   }
-  if ("credentials" in answer) return credentialsBytes(answer.credentials, close);
-  return replyBytes(503, json(answer.code, answer.message), { headers: { "Retry-After": "5" }, close });
+  if ("credentials" in answer) return credentialsReply(answer.credentials, close);
+  const bytes = replyBytes(503, json(answer.code, answer.message), {
+    headers: { "Retry-After": "5" },
+    close,
+  });
+  return { bytes, close, authorised: true };
 }
 
 function json(code: string, message: string): string {
   return JSON.stringify({ Code: code, Message: message });
 }
 
-function errorBytes(status: number, code: string, message: string, close: boolean): Buffer {
-  return replyBytes(status, json(code, message), { close });
+function refusal(status: number, code: string, message: string): Reply {
+  return { bytes: replyBytes(status, json(code, message), { close: true }), close: true, authorised: false };
 }
 
 /**
  * The 200 answer, built once per set of credentials: the same keys are answered thousands of
  * times until the keeper renews them, and per-request garbage is what makes the tail latency.
  */
-const answers = new WeakMap<object, { keepAlive: Buffer; close: Buffer }>();
+const answers = new WeakMap<object, { keepAlive: Reply; close: Reply }>();
 
-function credentialsBytes(c: SessionCredentials, close: boolean): Buffer {
+function credentialsReply(c: SessionCredentials, close: boolean): Reply {
   let built = answers.get(c);
   if (built === undefined) {
     const body = JSON.stringify({
@@ -168,7 +179,10 @@ function credentialsBytes(c: SessionCredentials, close: boolean): Buffer {
       Token: c.sessionToken,
       Expiration: rfc3339(c.expiration),
     });
-    built = { keepAlive: replyBytes(200, body), close: replyBytes(200, body, { close: true }) };
+    built = {
+      keepAlive: { bytes: replyBytes(200, body), close: false, authorised: true },
+      close: { bytes: replyBytes(200, body, { close: true }), close: true, authorised: true },
+    };
     answers.set(c, built);
   }
   return close ? built.close : built.keepAlive;

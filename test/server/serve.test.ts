@@ -2,23 +2,37 @@
 // until SIGINT/SIGTERM. The security checks go through raw HTTP, so that every header (Host
 // included) is exactly what an attacker would send.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { once } from "node:events";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { Agent, request } from "node:http";
-import { createConnection } from "node:net";
+import { createConnection, createServer } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
-import type { IsolatedEnv } from "../support/env";
+import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import { AWS_CLI_SKIP_REASON, awsCliAvailable, freeLoopbackPort } from "../support/moto";
-import { runAwsmfa, runProcess } from "../support/run-awsmfa";
+import { AWSMFA, runAwsmfa, runProcess } from "../support/run-awsmfa";
 import type { StsServer } from "../support/sts-server";
 import {
   createServerHome,
   FIXTURES,
   getCredentials,
   httpRequest,
+  KEYS,
+  ROLE,
   ROLE_SESSION_ARN,
   SEED,
+  SERIAL,
   type ServeProcess,
   sleep,
   startServe,
@@ -287,6 +301,71 @@ describe("serve --token-file and --port", () => {
     assert.ok(!serve.stderr().includes(token));
   });
 
+  test("a path that holds anything but awsmfa's own token file is refused before a code is asked, and kept byte for byte", async () => {
+    const tokenShaped = join(home.home, "readable-token");
+    writeFileSync(tokenShaped, "a".repeat(43), { mode: 0o644 });
+    chmodSync(tokenShaped, 0o644);
+    for (const path of [home.credentialsPath, home.configPath, tokenShaped]) {
+      const before = readFileSync(path);
+      const mode = statSync(path).mode;
+      const calls = server.requests.length;
+      const run = await runAwsmfa(["serve", "-p", "admin", "--token-file", path], {
+        env: home.env,
+        timeoutMs: 20_000,
+      });
+      assert.equal(run.status, 1, `${path}: ${run.stderr}`);
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `^awsmfa: --token-file ${path} already exists and is not a token file of awsmfa's; it was left as it is\\.\n  Give --token-file a path where nothing is yet`,
+        ),
+      );
+      assert.deepEqual(readFileSync(path), before, `${path} unchanged`);
+      assert.equal(statSync(path).mode, mode);
+      assert.equal(server.requests.length, calls, "refused before any STS call");
+    }
+  });
+
+  test("a directory others can write is refused (exit 9); nothing is created there", async () => {
+    const open = join(home.home, "shared");
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const run = await runAwsmfa(["serve", "-p", "admin", "--token-file", join(open, "token")], {
+      env: home.env,
+      timeoutMs: 20_000,
+    });
+    assert.equal(run.status, 9, run.stderr);
+    assert.match(run.stderr, /Refusing --token-file in .*shared: others can write to that directory/);
+    assert.deepEqual(readdirSync(open), []);
+  });
+
+  test("an earlier serve's token file is replaced; on exit serve removes only the file it made", async () => {
+    const dir = join(home.home, ".aws", "awsmfa");
+    const tokenFile = join(dir, "token");
+    mkdirSync(dir, { mode: 0o700 });
+    writeFileSync(tokenFile, "b".repeat(43), { mode: 0o600 }); // left by a serve that was SIGKILLed
+    const serve = await startServe(["-p", "admin", "--token-file", tokenFile], home.env);
+    try {
+      const token = readFileSync(tokenFile, "utf8");
+      assert.notEqual(token, "b".repeat(43));
+      assert.equal((await getCredentials(serve.url, token)).status, 200);
+      assert.match(serve.stderr(), /Replaced .*token, a token file that an earlier awsmfa serve left behind/);
+      // Someone puts another file at the path, even with the same bytes: it is not serve's to remove.
+      writeFileSync(`${tokenFile}.new`, token, { mode: 0o600 });
+      renameSync(`${tokenFile}.new`, tokenFile);
+    } finally {
+      assert.equal((await serve.stop("SIGTERM")).status, 0);
+    }
+    assert.equal(existsSync(tokenFile), true, "the other file stays");
+
+    // And the file serve made itself is removed on exit.
+    rmSync(tokenFile);
+    const again = await startServe(["-p", "admin", "--token-file", tokenFile], home.env);
+    assert.equal(existsSync(tokenFile), true);
+    assert.equal((await again.stop("SIGTERM")).status, 0);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
   test("the aws CLI, with the variables serve printed", { skip: skipAws }, async () => {
     const serve = await startServe(["-p", "admin"], home.env);
     try {
@@ -428,6 +507,102 @@ describe("when renewing fails: 503 that says why, never expired keys", () => {
     } finally {
       if (!stopped) await serve.stop("SIGKILL");
       killGroup(serve.child.pid); // the `sleep` that serve left behind
+    }
+  });
+});
+
+describe('serve --detach: the README\'s `eval "$(…)"`, verbatim, in bash', () => {
+  // The README's profile names, so that its lines run as they are written there.
+  const README_SERVE = 'eval "$(awsmfa serve -p dev-admin --detach)"';
+  const README_STOP = 'kill "$AWSMFA_SERVE_PID"';
+  let home: IsolatedEnv;
+  let env: NodeJS.ProcessEnv;
+
+  beforeEach(async () => {
+    server.reset();
+    home = await createIsolatedEnv({
+      endpointUrl: server.url,
+      config: `[profile dev]\nmfa_serial = ${SERIAL}\n\n[profile dev-admin]\nrole_arn = ${ROLE}\nsource_profile = dev\n`,
+      credentials: `[dev]\naws_access_key_id = ${KEYS.accessKeyId}\naws_secret_access_key = ${KEYS.secretAccessKey}\n`,
+    });
+    const bin = join(home.home, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "awsmfa"), `#!/bin/sh\nexec "${process.execPath}" "${AWSMFA}" "$@"\n`, {
+      mode: 0o755,
+    });
+    env = { ...home.env, PATH: `${bin}:${home.env.PATH ?? ""}` };
+    const login = await runAwsmfa(["login", "-p", "dev", "--token-code", server.totp(SEED)], { env });
+    assert.equal(login.status, 0, login.stderr);
+  });
+  afterEach(() => home.cleanup());
+
+  test("returns once listening; the aws CLI in the same shell gets credentials from it; the pid stops it", {
+    skip: skipAws,
+  }, async () => {
+    const readme = readFileSync(join(__dirname, "../../README.md"), "utf8");
+    assert.ok(readme.includes(README_SERVE), "the README's serve line");
+    assert.ok(readme.includes(README_STOP), "the README's stop line");
+    const script = [
+      "set -eu",
+      README_SERVE,
+      // The token is in this shell's environment, never on the server's command line.
+      'if tr "\\0" " " < "/proc/$AWSMFA_SERVE_PID/cmdline" | grep -qF -- "$AWS_CONTAINER_AUTHORIZATION_TOKEN"; then echo "token in argv"; exit 9; fi',
+      "aws sts get-caller-identity --output json",
+      // Ctrl-C, Ctrl-\ and Ctrl-Z at the shell's prompt reach the shell's process group, the server
+      // included. Whether they would end or stop it cannot be seen here (a test's process group is
+      // orphaned, and SIGINT may be ignored by whoever started the tests), so ask the kernel whether
+      // it catches them.
+      'echo "caught $(sed -n "s/^SigCgt:[[:space:]]*//p" "/proc/$AWSMFA_SERVE_PID/status")"',
+      README_STOP,
+      'while kill -0 "$AWSMFA_SERVE_PID" 2>/dev/null; do sleep 0.1; done',
+      'echo "stopped $AWS_CONTAINER_CREDENTIALS_FULL_URI"',
+    ].join("\n");
+    const result = await runProcess("bash", ["-c", script], { env, timeoutMs: 60_000 });
+    assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
+    const [identity, caught, stopped] = result.stdout.split(/\n(?=caught |stopped )/);
+    assert.equal(JSON.parse(identity ?? "").Arn, ROLE_SESSION_ARN);
+    const mask = BigInt(`0x${/^caught ([0-9a-f]+)$/.exec(caught ?? "")?.[1] ?? "0"}`);
+    for (const [name, number] of [
+      ["SIGINT", 2],
+      ["SIGQUIT", 3],
+      ["SIGTSTP", 20],
+    ] as const) {
+      assert.ok((mask >> BigInt(number - 1)) & 1n, `${name} caught, so it neither ends nor stops the server`);
+    }
+    assert.equal(server.calls.GetSessionToken, 1, "the session from login, no code asked again");
+    assert.match(
+      result.stderr,
+      /Serving the credentials of profile 'dev-admin' on .* in the background \(pid \d+\)/,
+    );
+    const url = /^stopped (\S+)$/m.exec(stopped ?? "")?.[1] ?? "";
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.equal(await connectionRefused("127.0.0.1", Number(new URL(url).port)), true, "stopped");
+  });
+
+  test("a server that cannot start: exit with its status and its one error; nothing for eval on stdout", async () => {
+    const port = await freeLoopbackPort();
+    const holder = createServer().listen(port, "127.0.0.1");
+    await once(holder, "listening");
+    try {
+      const run = await runAwsmfa(["serve", "-p", "dev-admin", "--detach", "--port", String(port)], {
+        env,
+        timeoutMs: 30_000,
+      });
+      assert.equal(run.status, 1, run.stderr);
+      assert.equal(run.stdout, "");
+      assert.match(run.stderr, new RegExp(`^awsmfa: Port ${port} on 127\\.0\\.0\\.1 is in use\\.\\n`));
+      const refused = await runAwsmfa(
+        ["serve", "-p", "dev-admin", "--detach", "--token-file", home.credentialsPath],
+        {
+          env,
+          timeoutMs: 30_000,
+        },
+      );
+      assert.equal(refused.status, 1, refused.stderr);
+      assert.equal(refused.stdout, "");
+      assert.match(refused.stderr, /already exists and is not a token file of awsmfa's/);
+    } finally {
+      holder.close();
     }
   });
 });

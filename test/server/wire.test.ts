@@ -1,11 +1,17 @@
 // The credentials server's own HTTP/1.1 (src/output/server-wire.ts): the strict head reader, and
 // the connection rules over real sockets on 127.0.0.1 against a real in-process server.
 import assert from "node:assert/strict";
+import { Agent, request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { type CredentialsServer, startCredentialsServer } from "../../src/output/server";
-import { MAX_HEAD_BYTES, readRequestHead } from "../../src/output/server-wire";
+import {
+  MAX_HEAD_BYTES,
+  MAX_TOKENLESS,
+  readRequestHead,
+  TOKENLESS_DEADLINE_MS,
+} from "../../src/output/server-wire";
 
 const TOKEN = "t".repeat(43);
 const CREDENTIALS = {
@@ -160,11 +166,32 @@ describe("the connection rules, over real sockets", () => {
   const get = (extra = "") => `GET / HTTP/1.1\r\nHost: ${host}\r\nAuthorization: ${TOKEN}\r\n${extra}\r\n`;
 
   test("pipelined requests are answered in order on one connection, which stays open", async () => {
-    const wrong = `GET / HTTP/1.1\r\nHost: ${host}\r\nAuthorization: ${"u".repeat(43)}\r\n\r\n`;
-    const { text, closedByServer } = await exchange([get() + wrong + get()]);
-    assert.deepEqual(statuses(text), [200, 403, 200]);
+    const { text, closedByServer } = await exchange([get() + get() + get()]);
+    assert.deepEqual(statuses(text), [200, 200, 200]);
     assert.equal(closedByServer, false);
-    assert.equal(text.split(CREDENTIALS.accessKeyId).length - 1, 2);
+    assert.equal(text.split(CREDENTIALS.accessKeyId).length - 1, 3);
+  });
+
+  test("every 4xx ends its connection, even one that showed the token before: nothing after it is answered", async () => {
+    const wrong = `GET / HTTP/1.1\r\nHost: ${host}\r\nAuthorization: ${"u".repeat(43)}\r\n\r\n`;
+    const cases: [string, number[]][] = [
+      [wrong, [403]],
+      [`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`, [403]],
+      [`GET / HTTP/1.1\r\nHost: evil.example\r\nAuthorization: ${TOKEN}\r\n\r\n`, [403]],
+      [`GET /x HTTP/1.1\r\nHost: ${host}\r\nAuthorization: ${TOKEN}\r\n\r\n`, [404]],
+      [`DELETE / HTTP/1.1\r\nHost: ${host}\r\nAuthorization: ${TOKEN}\r\n\r\n`, [405]],
+      [get() + wrong, [200, 403]],
+    ];
+    for (const [requests, expected] of cases) {
+      const { text, closedByServer } = await exchange([requests + get()]);
+      assert.deepEqual(statuses(text), expected, requests);
+      assert.equal(closedByServer, true, requests);
+      assert.match(
+        text.slice(text.lastIndexOf("HTTP/1.1 ")),
+        /\r\nConnection: close\r\n/,
+        "the refusal says so",
+      );
+    }
   });
 
   test("a head split into one-byte writes is read whole", async () => {
@@ -196,7 +223,8 @@ describe("the connection rules, over real sockets", () => {
     assert.deepEqual(statuses(close.text), [200]);
     assert.equal(close.closedByServer, true);
     const head = await exchange([`HEAD / HTTP/1.1\r\nHost: ${host}\r\n\r\n${get()}`]);
-    assert.deepEqual(statuses(head.text), [405, 200], "the HEAD answer has no body to misread");
+    assert.deepEqual(statuses(head.text), [405], "the HEAD answer has no body, and ends the connection");
+    assert.equal(head.closedByServer, true);
     assert.match(head.text, /^Allow: GET\r$/m);
   });
 
@@ -217,6 +245,10 @@ describe("the connection rules, over real sockets", () => {
       text += chunk;
     });
     const closed = new Promise<number>((resolve) => socket.once("close", () => resolve(Date.now())));
+    // Authorised first: a tokenless connection is ended sooner, by its deadline.
+    socket.write(get());
+    await new Promise((wait) => setTimeout(wait, 200));
+    assert.deepEqual(statuses(text), [200]);
     const started = Date.now();
     socket.write("GET / HTTP/1.1\r\n");
     // One byte a second: never idle long enough for the keep-alive timeout to end it.
@@ -229,7 +261,7 @@ describe("the connection rules, over real sockets", () => {
     socket.destroy();
     assert.notEqual(end, 0, "still open after 9 s");
     assert.ok(end - started >= 5_000, `closed after ${end - started} ms`);
-    assert.equal(text, "", "nothing answered");
+    assert.deepEqual(statuses(text), [200], "nothing answered after the first");
   });
 
   test("the 5 s head clock restarts with each head: a steady pipeliner is never cut off", async () => {
@@ -279,5 +311,126 @@ describe("the connection rules, over real sockets", () => {
       await new Promise((wait) => setTimeout(wait, 50));
     socket.destroy();
     assert.equal(received / one, requests, "every request answered once the client reads");
+  });
+
+  /** A connection that sends nothing; resolves with the time it was closed by the server (0: still open after `waitMs`). */
+  function silent(waitMs: number): { socket: Socket; closedAt: Promise<number> } {
+    const socket = connect({ host: "127.0.0.1", port: server.port });
+    socket.on("error", () => {});
+    const closedAt = new Promise<number>((resolve) => {
+      socket.once("close", () => resolve(Date.now()));
+      setTimeout(() => resolve(0), waitMs).unref();
+    });
+    return { socket, closedAt };
+  }
+
+  test("a connection that shows no token is closed after its short deadline, long before the idle timeout", async () => {
+    const started = Date.now();
+    const { socket, closedAt } = silent(9_000);
+    const at = await closedAt;
+    socket.destroy();
+    assert.notEqual(at, 0, "still open after 9 s");
+    assert.ok(at - started >= TOKENLESS_DEADLINE_MS - 100, `closed after ${at - started} ms`);
+    assert.ok(at - started < 4_500, `closed only after ${at - started} ms`);
+  });
+
+  test("tokenless connections share a few slots: the oldest make way, a new client is answered, kept ones stay", async () => {
+    const kept = connect({ host: "127.0.0.1", port: server.port });
+    let keptText = "";
+    kept.setEncoding("latin1").on("data", (chunk: string) => {
+      keptText += chunk;
+    });
+    kept.write(get());
+    await new Promise((wait) => setTimeout(wait, 200));
+    const holders: ReturnType<typeof silent>[] = [];
+    for (let index = 0; index < MAX_TOKENLESS + 20; index++) {
+      holders.push(silent(1_500));
+      await new Promise((resolve) => holders.at(-1)?.socket.once("connect", resolve));
+    }
+    const { text } = await exchange([get()]);
+    assert.deepEqual(statuses(text), [200], "a new connection with the token is answered");
+    kept.write(get());
+    await new Promise((wait) => setTimeout(wait, 200));
+    assert.deepEqual(statuses(keptText), [200, 200], "the kept connection was not taken");
+    kept.destroy();
+    const closed = await Promise.all(holders.map((holder) => holder.closedAt));
+    for (const holder of holders) holder.socket.destroy();
+    // Closed within 1.5 s, so by eviction, not by the 2 s deadline: the oldest 21 (20 + the new client's).
+    const evicted = closed.map((at) => at !== 0);
+    assert.deepEqual(
+      evicted,
+      holders.map((_, index) => index < 21),
+      "the oldest tokenless connections were closed to make room, and only those",
+    );
+  });
+
+  test("a flood of tokenless keep-alive connections for 10 s: every authorised request is answered 200", async () => {
+    const FLOOD = 300;
+    const DURATION_MS = 10_000;
+    const stopAt = Date.now() + DURATION_MS;
+    const flood = new Set<Socket>();
+    let floodAnswers = 0;
+    let floodConnections = 0;
+    const tokenlessGet = `GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`;
+    // Each attacker keeps a connection open, sends a request without the token every 2 s, and
+    // comes back half a second after the server closes it.
+    const attack = () => {
+      if (Date.now() >= stopAt) return;
+      floodConnections++;
+      const socket = connect({ host: "127.0.0.1", port: server.port });
+      flood.add(socket);
+      let ticker: NodeJS.Timeout | undefined;
+      const send = () => {
+        if (socket.writable) socket.write(tokenlessGet);
+        ticker = setTimeout(send, 2_000);
+      };
+      socket.on("connect", () => {
+        ticker = setTimeout(send, Math.random() * 2_000);
+      });
+      socket.on("data", () => {
+        floodAnswers++;
+      });
+      socket.on("error", () => {});
+      socket.on("close", () => {
+        clearTimeout(ticker);
+        flood.delete(socket);
+        setTimeout(attack, 500);
+      });
+    };
+    for (let index = 0; index < FLOOD; index++) attack();
+    await new Promise((wait) => setTimeout(wait, 1_000)); // the flood is in place
+
+    // The real client: every 250 ms, alternately on a fresh connection and on one it keeps.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const statusesSeen: (number | string)[] = [];
+    const ask = (fresh: boolean) =>
+      new Promise<number | string>((resolve) => {
+        const req = request(
+          `http://${host}/`,
+          { agent: fresh ? false : agent, headers: { Authorization: TOKEN }, timeout: 5_000 },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on("timeout", () => req.destroy(new Error("timed out")));
+        req.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+        req.end();
+      });
+    const asked: Promise<void>[] = [];
+    for (let index = 0; Date.now() < stopAt - 500; index++) {
+      asked.push(ask(index % 2 === 0).then((status) => void statusesSeen.push(status)));
+      await new Promise((wait) => setTimeout(wait, 250));
+    }
+    await Promise.all(asked);
+    agent.destroy();
+    await new Promise((wait) => setTimeout(wait, Math.max(0, stopAt - Date.now())));
+    for (const socket of flood) socket.destroy();
+    assert.ok(statusesSeen.length >= 20, `${statusesSeen.length} requests`);
+    assert.deepEqual(
+      statusesSeen.filter((status) => status !== 200),
+      [],
+      `${statusesSeen.length} authorised requests; the flood made ${floodConnections} connections and got ${floodAnswers} answers`,
+    );
   });
 });

@@ -29,6 +29,8 @@ export interface RunResult {
 
 export interface RunOptions {
   env: NodeJS.ProcessEnv;
+  /** Working directory; the test runner's own when absent. */
+  cwd?: string;
   input?: string;
   timeoutMs?: number;
 }
@@ -40,7 +42,12 @@ export function runAwsmfa(args: string[], options: RunOptions): Promise<RunResul
 export function runProcess(file: string, args: string[], options: RunOptions): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     // detached: no controlling terminal is inherited through the session, so /dev/tty cannot be opened.
-    const child = spawn(file, args, { env: options.env, stdio: ["pipe", "pipe", "pipe"], detached: true });
+    const child = spawn(file, args, {
+      env: options.env,
+      cwd: options.cwd,
+      stdio: ["pipe", "pipe", "pipe"],
+      detached: true,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {

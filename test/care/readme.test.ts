@@ -78,6 +78,12 @@ test("every README code block is run (sh, ini) or marked with why it is not", ()
     blocks.some((block) => block.skip === undefined && block.language === "sh"),
     "at least one shell block is run",
   );
+  // botocore keeps `value   # comment` whole as the value (awsmfa and the JS SDK cut it): a reader
+  // pasting it would hand the aws CLI a broken region or ARN. After a [header] it is harmless.
+  const commentedValues = blocks
+    .filter((block) => block.language === "ini")
+    .flatMap((block) => block.text.split("\n").filter((line) => /^[^#;[].*=.*\s[#;]/.test(line)));
+  assert.deepEqual(commentedValues, [], "no comment after a value in an ini block");
 });
 
 const toolsMissing = awsCliAvailable() ? undefined : AWS_CLI_SKIP_REASON;
@@ -112,7 +118,11 @@ describe("the README's examples, verbatim", { skip: toolsMissing }, () => {
       PATH: `${bin}${delimiter}${home.env.PATH ?? ""}`,
       AWSMFA_PROMPT: "zenity",
       DISPLAY: ":0",
+      // The passphrase of the encrypted store, as README says for unattended use.
+      AWSMFA_PASSPHRASE: "readme test passphrase",
     });
+    // The seed of alice's authenticator app, saved where `totp add --stdin < seed.txt` reads it.
+    writeFileSync(join(home.home, "seed.txt"), `${seed}\n`, { mode: 0o600 });
   });
   after(async () => {
     await home?.cleanup();

@@ -1,7 +1,8 @@
-// README.md is run, not just read. Its ```sh blocks run verbatim in bash, in order, in a fresh
-// HOME whose credentials file holds alice's keys as [dev] (where the README says they are), with
-// `awsmfa` on PATH running dist/ (what `npm install -g .` gives), the real aws CLI, STS and IAM on
-// the project's strict server and every other service (s3) on moto_server. Its ```ini blocks are
+// README.md is run, not just read. Its ```sh blocks run verbatim in bash, in order, each with
+// the variables the ones before it exported (as in one terminal), in a fresh HOME whose
+// credentials file holds alice's keys as [dev] (where the README says they are), with `awsmfa` on
+// PATH running dist/ (what `npm install -g .` gives), the real aws CLI, STS and IAM on the
+// project's strict server and every other service (s3) on moto_server. Its ```ini blocks are
 // appended to ~/.aws/config as a reader would paste them. A block that cannot run here says why in
 // a `<!-- readme-test: skip (reason) -->` line just above it; one that is neither run nor marked
 // fails. The command table is checked against each command's real --help.
@@ -143,7 +144,10 @@ describe("the README's examples, verbatim", { skip: toolsMissing }, () => {
     }
     test(blockName(block), async (t) => {
       if (!moto) return t.skip(MOTO_SKIP_REASON);
-      const result = await runProcess("bash", ["-e", "-o", "pipefail", "-c", block.text], {
+      // One reader's shell: what a block exports (eval "$(awsmfa env …)") the next one has.
+      const exported = join(home.home, ".readme-exports");
+      const script = `if [ -f "${exported}" ]; then . "${exported}"; fi\n${block.text}export -p > "${exported}"\n`;
+      const result = await runProcess("bash", ["-e", "-o", "pipefail", "-c", script], {
         env: home.env,
         cwd: home.home,
         timeoutMs: 120_000,

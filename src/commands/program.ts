@@ -162,7 +162,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
       "--credential-process-profile <name>",
       "add [profile NAME] with credential_process = awsmfa credential-process -p P",
     )
-    .option("--region <region>", "set region in the profile")
+    .option("--region <region>", "set region in the profile and in the --credential-process-profile one")
     .option("--yes", "ask nothing: write without confirmation; unanswered questions take their defaults")
     .option("--dry-run", "show the change to the files and stop")
     .option("--token-code <code>", "the MFA code for the final login, or - for the next line of stdin")

@@ -194,6 +194,9 @@ export async function runSetup(options: SetupOptions): Promise<void> {
     config = setProperty(config, "config", role.name, "role_arn", role.roleArn);
     config = setProperty(config, "config", role.name, "source_profile", profile);
   }
+  // The aws CLI and the SDKs read the region only from the profile they are given, never from the
+  // one its credential_process names: the profile people use carries it too.
+  const cliRegion = region ?? current.region;
   if (cliProfile) {
     config = setProperty(
       config,
@@ -202,6 +205,7 @@ export async function runSetup(options: SetupOptions): Promise<void> {
       "credential_process",
       `awsmfa credential-process -p ${profile}`,
     );
+    if (cliRegion) config = setProperty(config, "config", cliProfile, "region", cliRegion);
   }
   files.config.after = config;
 
@@ -248,7 +252,9 @@ export async function runSetup(options: SetupOptions): Promise<void> {
   }
   ask?.outro(
     cliProfile
-      ? `Done. The aws CLI and SDKs now work with --profile ${cliProfile}.`
+      ? cliRegion
+        ? `Done. The aws CLI and SDKs now work with --profile ${cliProfile}.`
+        : `Done. The aws CLI and SDKs work with --profile ${cliProfile} once it has a region: add region = … to [profile ${cliProfile}] (or run setup again with --region).`
       : `Done. Try: awsmfa exec -p ${profile} -- aws sts get-caller-identity`,
   );
 }

@@ -119,7 +119,7 @@ test("a person answers the questions; the diff is shown, written, and the login 
     await session.expect("MFA code for profile 'ivan'");
     await session.type(`${server.totp(SEED)}\r`);
     await session.expect("Logged in: profile 'ivan'");
-    await session.expect("Done. The aws CLI and SDKs now work with --profile ivan-cli.");
+    await session.expect("Done. The aws CLI and SDKs work with --profile ivan-cli once it has a region");
     assert.equal(await session.exited, 0, session.screen);
   } finally {
     session.kill();

@@ -5,13 +5,20 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { after, before, describe, type TestContext, test } from "node:test";
 import { unifiedDiff } from "../../src/commands/setup";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
-import { findOnPath, MOTO_SKIP_REASON, type MotoServer, startMoto } from "../support/moto";
+import {
+  AWS_CLI_SKIP_REASON,
+  awsCliAvailable,
+  findOnPath,
+  MOTO_SKIP_REASON,
+  type MotoServer,
+  startMoto,
+} from "../support/moto";
 import { createMfaUser, motoIam } from "../support/moto-iam";
-import { runAwsmfa } from "../support/run-awsmfa";
+import { runAwsmfa, runProcess, writeAwsmfaBin } from "../support/run-awsmfa";
 import { randomBase32Seed, type StsServer, startStsServer } from "../support/sts-server";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
@@ -174,6 +181,47 @@ describe("setup against moto_server", () => {
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stderr, /nothing to change/);
     assert.equal(readFileSync(home.configPath, "utf8"), writtenConfig);
+  });
+
+  test("--region goes into the --credential-process-profile too: the aws CLI finds it there", async (t) => {
+    if (skipWithoutMoto(t)) return;
+    if (!awsCliAvailable()) return t.skip(AWS_CLI_SKIP_REASON);
+    const home = await newHome(moto?.url ?? "");
+    // Nothing but the profile may give the region, as on a machine without AWS_REGION set.
+    delete home.env.AWS_REGION;
+    home.env.PATH = `${writeAwsmfaBin(home.home)}${delimiter}${home.env.PATH ?? ""}`;
+    const result = await runAwsmfa(
+      [
+        "setup",
+        "-p",
+        "carol",
+        "--access-key-id",
+        keys.accessKeyId,
+        "--secret-access-key-stdin",
+        "--credential-process-profile",
+        "carol-cli",
+        "--region",
+        "eu-west-1",
+        "--yes",
+        "--token-code",
+        "123456",
+      ],
+      { env: home.env, input: `${keys.secretAccessKey}\n` },
+    );
+    assert.equal(result.status, 0, result.stderr);
+    // The real aws CLI, with only the profile setup said to use.
+    const caller = await runProcess(
+      "aws",
+      ["--profile", "carol-cli", "sts", "get-caller-identity", "--output", "json"],
+      { env: home.env },
+    );
+    assert.doesNotMatch(caller.stderr, /must specify a region/);
+    assert.equal(caller.status, 0, caller.stderr);
+    assert.equal(JSON.parse(caller.stdout).Account, "123456789012");
+    assert.match(
+      readFileSync(home.configPath, "utf8"),
+      /\[profile carol-cli\]\ncredential_process = awsmfa credential-process -p carol\nregion = eu-west-1\n/,
+    );
   });
 });
 

@@ -2,11 +2,10 @@
 // MFA on the strict STS server, and a ~/.aws/config that points real clients at awsmfa through
 // `credential_process`, the way the README sets it up.
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { writeCodeScript } from "../support/code-script";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
-import { AWSMFA } from "../support/run-awsmfa";
+import { AWSMFA, AWSMFA_COMMAND, writeAwsmfaBin } from "../support/run-awsmfa";
 import {
   type IssuedCredentials,
   type RecordedRequest,
@@ -24,9 +23,6 @@ export const USER_ARN = `arn:aws:iam::${ACCOUNT}:user/carol`;
 /** The role session awsmfa names after the IAM user. */
 export const ROLE_SESSION_ARN = `arn:aws:sts::${ACCOUNT}:assumed-role/Deploy/awsmfa-carol`;
 const CACHE_ENTRY = /^[0-9a-f]{32}\.json$/;
-
-/** How a client starts awsmfa: the node binary and the built CLI, each quoted. */
-export const AWSMFA_COMMAND = `"${process.execPath}" "${AWSMFA}"`;
 
 const CREDENTIALS = `[carol]
 aws_access_key_id = ${KEYS.accessKeyId}
@@ -93,11 +89,7 @@ export async function createE2eHome(
   });
   const code = writeCodeScript(home.home, options.seed ?? SEED);
   writeFileSync(home.configPath, configText(code.command, { mfaSerial: options.mfaSerial }), { mode: 0o600 });
-  const bin = join(home.home, "bin");
-  mkdirSync(bin);
-  writeFileSync(join(bin, "awsmfa"), `#!/bin/sh\nexec ${AWSMFA_COMMAND} "$@"\n`);
-  chmodSync(join(bin, "awsmfa"), 0o755);
-  return { ...home, runsFile: code.runsFile, bin };
+  return { ...home, runsFile: code.runsFile, bin: writeAwsmfaBin(home.home) };
 }
 
 export function codeRuns(home: E2eHome): number {

@@ -41,7 +41,7 @@ export function locateTool(name: string): string | undefined {
   const path = findOnPath(name);
   if (path === undefined && process.env.CI === "true") {
     throw new Error(
-      `${name} is not on PATH; CI must install it (.ci/run) so its tests run instead of skipping`,
+      `${name} is not on PATH; CI must install it (.ci/run) so its tests run instead of skipping (README.md, Tests, says where to get it)`,
     );
   }
   return path;

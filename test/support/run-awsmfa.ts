@@ -1,8 +1,24 @@
 import { spawn } from "node:child_process";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** The built CLI, run as users run it: a child process of its own, with a given environment. */
 export const AWSMFA = join(__dirname, "../../dist/awsmfa.cjs");
+
+/** How a client starts awsmfa: the node binary and the built CLI, each quoted. */
+export const AWSMFA_COMMAND = `"${process.execPath}" "${AWSMFA}"`;
+
+/**
+ * `dir`/bin with an `awsmfa` executable that runs the built CLI, for the front of PATH: what
+ * `npm install -g .` gives a user, so that `credential_process = awsmfa …` works as written.
+ */
+export function writeAwsmfaBin(dir: string): string {
+  const bin = join(dir, "bin");
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, "awsmfa"), `#!/bin/sh\nexec ${AWSMFA_COMMAND} "$@"\n`);
+  chmodSync(join(bin, "awsmfa"), 0o755);
+  return bin;
+}
 
 export interface RunResult {
   status: number | null;
@@ -13,6 +29,8 @@ export interface RunResult {
 
 export interface RunOptions {
   env: NodeJS.ProcessEnv;
+  /** Working directory; the test runner's own when absent. */
+  cwd?: string;
   input?: string;
   timeoutMs?: number;
 }
@@ -24,7 +42,12 @@ export function runAwsmfa(args: string[], options: RunOptions): Promise<RunResul
 export function runProcess(file: string, args: string[], options: RunOptions): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     // detached: no controlling terminal is inherited through the session, so /dev/tty cannot be opened.
-    const child = spawn(file, args, { env: options.env, stdio: ["pipe", "pipe", "pipe"], detached: true });
+    const child = spawn(file, args, {
+      env: options.env,
+      cwd: options.cwd,
+      stdio: ["pipe", "pipe", "pipe"],
+      detached: true,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {

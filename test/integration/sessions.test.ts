@@ -171,6 +171,23 @@ describe("one code serves every command and role", () => {
     assert.equal(world.server.calls.GetSessionToken ?? 0, 0);
   });
 
+  test("login gives the expiry once, with the time zone", async () => {
+    const env = { ...world.home.env, TZ: "America/New_York", LANG: "C.UTF-8" };
+    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", world.server.totp(SEED)], { env });
+    assert.equal(login.status, 0, login.stderr);
+    const times = login.stderr.match(/\d{1,2}:\d\d/g) ?? [];
+    assert.equal(times.length, 1, login.stderr);
+    assert.match(
+      login.stderr,
+      /^ {2}expires {2}.*\d{1,2}:\d\d:\d\d.*\b(EST|EDT)\b.* \(in 1[12] h \d+ min\)$/m,
+    );
+    assert.doesNotMatch(login.stderr, /valid until/);
+    const again = await runAwsmfa(["login", "-p", "alice"], { env });
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /already has a session: arn:aws:iam::111111111111:user\/alice\. Use --force/);
+    assert.equal((again.stderr.match(/\d{1,2}:\d\d/g) ?? []).length, 1, again.stderr);
+  });
+
   test("status lists the profiles and the time left; logout forgets", async () => {
     const login = await runAwsmfa(["login", "-p", "admin", "--token-code", world.server.totp(SEED)], {
       env: world.home.env,

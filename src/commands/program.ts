@@ -48,7 +48,9 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
 
   program
     .command("plan")
-    .description("show how a profile resolves: keys, MFA session, roles (no AWS calls)")
+    .description(
+      "show how a profile resolves (keys, MFA session, roles), what is cached, and whether the next use asks for a code (no AWS calls)",
+    )
     .option("-p, --profile <name>", PROFILE_HELP)
     .option("--json", "machine-readable output")
     .action((options) => runPlan(options));

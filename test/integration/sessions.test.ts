@@ -188,6 +188,37 @@ describe("one code serves every command and role", () => {
     assert.equal((again.stderr.match(/\d{1,2}:\d\d/g) ?? []).length, 1, again.stderr);
   });
 
+  test("plan shows what the cache holds: a code is asked for only when no session is cached", async () => {
+    const env = { ...world.home.env, TZ: "UTC" };
+    const before = await runAwsmfa(["plan", "-p", "admin"], { env });
+    assert.equal(before.status, 0, before.stderr);
+    assert.match(before.stdout, /MFA session \(GetSessionToken\) with \S+, 43200 s — not cached$/m);
+    assert.match(before.stdout, /^Next use asks for an MFA code \(`awsmfa login -p admin` asks now\)\.$/m);
+    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", world.server.totp(SEED)], { env });
+    assert.equal(login.status, 0, login.stderr);
+    const requestsAfterLogin = world.server.requests.length;
+
+    const admin = await runAwsmfa(["plan", "-p", "admin"], { env });
+    assert.equal(admin.status, 0, admin.stderr);
+    assert.match(admin.stdout, /43200 s — cached, valid until .+\bUTC \(in 1[12] h \d+ min\)$/m);
+    assert.match(admin.stdout, /for profile 'admin' — not cached$/m);
+    assert.match(admin.stdout, /^Next use needs no code: it builds on the cached MFA session\.$/m);
+    assert.doesNotMatch(admin.stdout, /asks/);
+    const alice = await runAwsmfa(["plan", "-p", "alice"], { env });
+    assert.match(alice.stdout, /^Next use is served from the cache\.$/m);
+
+    const json = await runAwsmfa(["plan", "-p", "admin", "--json"], { env });
+    const plan = JSON.parse(json.stdout);
+    assert.equal(plan.asksForCode, false);
+    const [keys, session, role] = plan.steps;
+    assert.equal(keys.cache, undefined, "the keys are not cached");
+    assert.equal(session.cache.usable, true);
+    assert.equal(Date.parse(session.cache.expiration), world.server.issued.at(-1)?.expiration.getTime());
+    assert.ok(session.cache.secondsLeft > 11 * 3600);
+    assert.equal(role.cache, null);
+    assert.equal(world.server.requests.length, requestsAfterLogin, "plan calls nobody");
+  });
+
   test("status lists the profiles and the time left; logout forgets", async () => {
     const login = await runAwsmfa(["login", "-p", "admin", "--token-code", world.server.totp(SEED)], {
       env: world.home.env,

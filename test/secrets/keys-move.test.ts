@@ -118,7 +118,7 @@ describe("keys move --to encrypted", () => {
       env: withPassphrase(),
     });
     assert.equal(move.status, 0, move.stderr);
-    assert.equal(read(world.home.credentialsPath), CREDENTIALS.split("\n\n[alice]")[0].concat("\n"));
+    assert.equal(read(world.home.credentialsPath), `${CREDENTIALS.split("\n\n[alice]")[0]}\n`);
     const back = await runAwsmfa(["keys", "move", "-p", "alice", "--to", "file"], { env: withPassphrase() });
     assert.equal(back.status, 0, back.stderr);
     assert.equal(read(world.home.credentialsPath), `${CREDENTIALS.split("[alice]")[0]}${onlyKeys}`);

@@ -118,8 +118,14 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
 
   program
     .command("logout")
-    .description("forget cached sessions of a profile, or all of them")
+    .description(
+      "forget a profile's cached sessions, its MFA session included (other profiles that share it then ask for a code; each is named), or all of them",
+    )
     .option("-p, --profile <name>", PROFILE_HELP)
+    .option(
+      "--role-only",
+      "forget only the profile's own role credentials; keep the MFA session others share",
+    )
     .option("--all", "forget every cached session and remove every profile written with --write-profile")
     .option("--write-profile <name>", "also remove [name] that login --write-profile wrote")
     .action((options) => runLogout(options));

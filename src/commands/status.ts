@@ -1,8 +1,7 @@
-import { loadProfileSet } from "../config/files";
-import { deviceSerial, type Plan, resolvePlan } from "../config/plan";
+import { deviceSerial } from "../config/plan";
 import { cacheDirectory, readEntry, secondsLeft } from "../session/cache";
-import { cacheableSteps } from "../session/steps";
 import { humanDuration } from "./login";
+import { servedProfiles } from "./selection";
 
 export interface StatusOptions {
   json?: boolean;
@@ -23,18 +22,9 @@ interface ProfileStatus {
 
 /** Every profile with an MFA plan, its device, and the time left on each cached step. */
 export function runStatus(options: StatusOptions): void {
-  const set = loadProfileSet(process.env);
   const dir = cacheDirectory(process.env);
   const rows: ProfileStatus[] = [];
-  for (const name of Object.keys(set.profiles).sort()) {
-    let plan: Plan;
-    try {
-      plan = resolvePlan(set, name);
-    } catch {
-      continue; // `plan -p NAME` explains a broken profile; status lists the working ones
-    }
-    const steps = cacheableSteps(plan);
-    if (!steps) continue;
+  for (const { profile: name, plan, steps } of servedProfiles(process.env)) {
     rows.push({
       profile: name,
       device: deviceSerial(plan) ?? null,

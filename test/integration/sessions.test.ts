@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { ALICE_CONFIG, KEYS, ROLE, SERIAL, useAliceWorld } from "../support/alice-world";
 import { createIsolatedEnv } from "../support/env";
@@ -242,6 +242,66 @@ describe("one code serves every command and role", () => {
     assert.equal(logout.status, 0, logout.stderr);
     assert.match(logout.stderr, /Forgot 2 cached steps/);
     assert.deepEqual(cacheFiles(), []);
+  });
+
+  test("logout -p ROLE forgets the whole chain and names the profiles that now need a code", async () => {
+    writeFileSync(
+      world.home.configPath,
+      `${ALICE_CONFIG}\n[profile ops]\nrole_arn = ${ROLE}\nsource_profile = alice\nrole_session_name = ops\n`,
+    );
+    const env = { ...world.home.env, TZ: "UTC" };
+    const login = await runAwsmfa(["login", "-p", "admin", "--token-code", world.server.totp(SEED)], { env });
+    assert.equal(login.status, 0, login.stderr);
+    const ops = await runAwsmfa(["login", "-p", "ops"], { env });
+    assert.equal(ops.status, 0, ops.stderr);
+    assert.equal(cacheFiles().length, 3);
+
+    const logout = await runAwsmfa(["logout", "-p", "admin"], { env });
+    assert.equal(logout.status, 0, logout.stderr);
+    assert.equal(logout.stdout, "");
+    assert.equal(
+      logout.stderr.replace(/until .+ \(in \d+ min\)/, "until WHEN"),
+      [
+        "awsmfa: Forgot 2 cached steps of profile 'admin':",
+        `awsmfa:   the role ${ROLE} of profile 'admin'`,
+        `awsmfa:   the MFA session of profile 'alice' (device ${SERIAL})`,
+        "awsmfa: Profile 'alice' built on that MFA session and now asks for an MFA code on next use.",
+        "awsmfa: 'ops' keeps its cached credentials until WHEN, then asks for a code.",
+        "awsmfa: (`awsmfa logout -p admin --role-only` forgets only the role credentials of 'admin' and keeps the MFA session.)",
+        "",
+      ].join("\n"),
+    );
+    assert.equal(cacheFiles().length, 1, "ops's role credentials stay");
+    const alice = await runAwsmfa(["credential-process", "-p", "alice"], { env });
+    assert.equal(alice.status, 4, "alice needs a code again, and there is no terminal");
+    const stillOps = await runAwsmfa(["credential-process", "-p", "ops"], { env });
+    assert.equal(stillOps.status, 0, stillOps.stderr);
+  });
+
+  test("logout --role-only forgets the role credentials and keeps the MFA session", async () => {
+    const login = await runAwsmfa(["login", "-p", "admin", "--token-code", world.server.totp(SEED)], {
+      env: world.home.env,
+    });
+    assert.equal(login.status, 0, login.stderr);
+    const logout = await runAwsmfa(["logout", "-p", "admin", "--role-only"], { env: world.home.env });
+    assert.equal(logout.status, 0, logout.stderr);
+    assert.equal(
+      logout.stderr,
+      `awsmfa: Forgot 1 cached step of profile 'admin':\nawsmfa:   the role ${ROLE} of profile 'admin'\n`,
+    );
+    assert.equal(cacheFiles().length, 1);
+    const again = await runAwsmfa(["credential-process", "-p", "admin"], { env: world.home.env });
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(world.server.calls.GetSessionToken, 1, "no new MFA session, so no code");
+    assert.equal(world.server.accepted.AssumeRole, 2);
+
+    const noRole = await runAwsmfa(["logout", "-p", "alice", "--role-only"], { env: world.home.env });
+    assert.equal(noRole.status, 2);
+    assert.match(noRole.stderr, /Profile 'alice' has no role of its own: its cached step is the MFA session/);
+    assert.match(noRole.stderr, /awsmfa logout -p alice$/m);
+    const both = await runAwsmfa(["logout", "--all", "--role-only"], { env: world.home.env });
+    assert.equal(both.status, 2);
+    assert.equal(cacheFiles().length, 2, "a refused logout forgets nothing");
   });
 
   test("--write-profile writes the session to the credentials file; logout removes it", async () => {

@@ -37,6 +37,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .addHelpText(
       "after",
       "\nExamples:\n" +
+        "  awsmfa setup                              first run: your access key, MFA device and roles into ~/.aws\n" +
         "  awsmfa login -p dev                       ask for a code once; the session lasts 12 h\n" +
         "  credential_process = awsmfa credential-process -p dev    in ~/.aws/config, for the aws CLI and SDKs\n" +
         '  eval "$(awsmfa env -p dev)"               export the session into this shell\n' +

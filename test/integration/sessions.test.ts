@@ -244,6 +244,44 @@ describe("one code serves every command and role", () => {
     assert.deepEqual(cacheFiles(), []);
   });
 
+  test("status and login tell one story: no config → setup; a profile without a session → login -p P", async (t) => {
+    const empty = await createIsolatedEnv({ endpointUrl: world.server.url });
+    const keysOnly = await createIsolatedEnv({
+      endpointUrl: world.server.url,
+      credentials: `[bob]\naws_access_key_id = AKIABOBEXAMPLE000001\naws_secret_access_key = bob/secret\n`,
+    });
+    t.after(() => Promise.all([empty.cleanup(), keysOnly.cleanup()]));
+
+    const newUser = await runAwsmfa(["status"], { env: empty.env });
+    assert.equal(newUser.status, 0, newUser.stderr);
+    assert.match(
+      newUser.stdout,
+      /^No profile is set up for awsmfa yet: `awsmfa setup` asks for your access key/,
+    );
+    const newLogin = await runAwsmfa(["login"], { env: empty.env });
+    assert.equal(newLogin.status, 3);
+    assert.match(newLogin.stderr, /`awsmfa setup`/);
+
+    const withKeys = await runAwsmfa(["status"], { env: keysOnly.env });
+    assert.match(
+      withKeys.stdout,
+      /^No profile names an MFA device yet: `awsmfa login -p bob` finds the device/,
+    );
+
+    const configured = await runAwsmfa(["status"], { env: world.home.env });
+    assert.match(
+      configured.stdout,
+      /^No session for 'admin', 'alice': `awsmfa login -p admin` starts one \(one code\)\.$/m,
+    );
+    const suggested = await runAwsmfa(["login", "-p", "admin", "--token-code", world.server.totp(SEED)], {
+      env: world.home.env,
+    });
+    assert.equal(suggested.status, 0, suggested.stderr);
+    const after = await runAwsmfa(["status"], { env: world.home.env });
+    assert.doesNotMatch(after.stdout, /No session/);
+    assert.match(after.stdout, /^ {2}assume-role {2}admin +\d+ min left$/m);
+  });
+
   test("logout -p ROLE forgets the whole chain and names the profiles that now need a code", async () => {
     writeFileSync(
       world.home.configPath,

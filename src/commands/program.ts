@@ -44,7 +44,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
         "  awsmfa exec -p prod-admin -- terraform plan\n" +
         "  awsmfa exec --server -p dev-admin -- ./nightly-job   keys renewed for as long as it runs\n" +
         "\nExit status: 0 ok, 1 failure, 2 usage, 3 config, 4 no way to get a code, 5 MFA code rejected,\n" +
-        "6 AWS refused, 7 network, 8 lock wait timed out, 9 unsafe file permissions.",
+        "6 AWS refused, 7 network, 8 lock wait timed out, 9 unsafe file permissions, 130 interrupted (Ctrl-C).",
     );
 
   program
@@ -154,8 +154,8 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
       [] as string[],
     )
     .option(
-      "--credential-process-profile <name>",
-      "add [profile NAME] with credential_process = awsmfa credential-process -p P",
+      "--credential-process-profile <name[=profile]>",
+      "add [profile NAME] with credential_process = awsmfa credential-process -p PROFILE (the keys profile, or a --role name; default the keys profile)",
     )
     .option("--region <region>", "set region in the profile")
     .option("--yes", "ask nothing: write without confirmation; unanswered questions take their defaults")

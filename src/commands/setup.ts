@@ -526,9 +526,11 @@ async function identifyKeys(
     } finally {
       spinner.stop();
     }
-    const again = ask && retries < KEY_RETRIES ? await keysAgain(ask, keys, refused) : undefined;
+    // New keys for a profile whose keys are in a store could not be written: its error stands.
+    const canAsk =
+      ask && retries < KEY_RETRIES && (keys.from === undefined || keyStore(current) === undefined);
+    const again = canAsk ? await keysAgain(ask, keys, refused) : undefined;
     if (!again) throw refused;
-    refuseKeysOverStore(again, current, profile);
     keys = again;
   }
 }

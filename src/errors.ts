@@ -17,6 +17,8 @@ export const ExitStatus = {
   locked: 8,
   unsafeFile: 9,
   internal: 70,
+  /** Ctrl-C at a question (128 + SIGINT, as shells report a command it ended). */
+  interrupted: 130,
 } as const;
 
 export type ExitStatusName = keyof typeof ExitStatus;

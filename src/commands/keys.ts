@@ -1,4 +1,4 @@
-import { editProfileFile, removeProperty, setProperty } from "../config/edit";
+import { editProfileFile, removeProperties, setProperty } from "../config/edit";
 import { configFilePath, credentialsFilePath } from "../config/files";
 import type { KeysStep } from "../config/plan";
 import { AppError } from "../errors";
@@ -56,13 +56,12 @@ export async function runKeysMove(options: KeysMoveOptions): Promise<void> {
 /** The config file says where the keys are; the credentials file must not say otherwise (it would win). */
 async function pointAt(env: NodeJS.ProcessEnv, leaf: KeysStep, store: string): Promise<void> {
   await editProfileFile(configFilePath(env), "config", (text) => {
-    if (store === "file")
-      return MARKERS.reduce((edited, key) => removeProperty(edited, "config", leaf.profile, key), text);
+    if (store === "file") return removeProperties(text, "config", leaf.profile, MARKERS);
     const marked = setProperty(text, "config", leaf.profile, "awsmfa_keys", store);
     return setProperty(marked, "config", leaf.profile, "awsmfa_access_key_id", leaf.accessKeyId);
   });
   await editProfileFile(credentialsFilePath(env), "credentials", (text) =>
-    MARKERS.reduce((edited, key) => removeProperty(edited, "credentials", leaf.profile, key), text),
+    removeProperties(text, "credentials", leaf.profile, MARKERS),
   );
 }
 

@@ -1,8 +1,7 @@
 import { checkSessionDuration, type Plan } from "../config/plan";
 import { writeSessionProfile } from "../output/credentials-file";
 import { spinWhileWaiting } from "../output/spinner";
-import type { CacheEntry } from "../session/cache";
-import { secondsLeft } from "../session/cache";
+import { type CacheEntry, secondsLeft } from "../session/cache";
 import type { Obtained } from "../session/obtain";
 import { regionOf } from "../session/steps";
 import { userNameOf } from "../sts/credentials";
@@ -55,15 +54,12 @@ export async function runLogin(options: LoginOptions): Promise<void> {
   process.stderr.write(details(obtained.plan, entry));
 }
 
+/** The first line; the details under it say the device and the expiry (once, with the time zone). */
 function summary(profile: string, entry: CacheEntry, fromCache: boolean): string {
   const who = entry.identity?.arn ?? entry.roleArn ?? "unknown identity";
-  const expires = new Date(entry.credentials.expiration);
-  const left = secondsLeft(entry);
-  const when = `${expires.toLocaleString()} (in ${humanDuration(left)})`;
-  const device = entry.serial ? `, device ${entry.serial}` : "";
   return fromCache
-    ? `Profile '${profile}' already has a session: ${who}, valid until ${when}. Use --force for a new one.`
-    : `Logged in: profile '${profile}' as ${who}${device}, valid until ${when}.`;
+    ? `Profile '${profile}' already has a session: ${who}. Use --force for a new one.`
+    : `Logged in: profile '${profile}' as ${who}.`;
 }
 
 /** The short summary under the first line: account, user or role, device, expiry in local time. */
@@ -81,13 +77,17 @@ function details(plan: Plan, entry: CacheEntry): string {
   }
   const device = entry.serial ?? plan.mfa?.serial ?? plan.roles.find((hop) => hop.mfaSerial)?.mfaSerial;
   if (device) rows.push(["device", device]);
-  const expires = new Date(entry.credentials.expiration);
-  const local = expires.toLocaleString(undefined, {
+  rows.push(["expires", expiryText(entry)]);
+  return rows.map(([name, value]) => `  ${name.padEnd(8)} ${value}\n`).join("");
+}
+
+/** When credentials expire, in local time with its zone, and how long that is from now. */
+export function expiryText(entry: CacheEntry): string {
+  const local = new Date(entry.credentials.expiration).toLocaleString(undefined, {
     dateStyle: "medium",
     timeStyle: "long",
   });
-  rows.push(["expires", `${local} (in ${humanDuration(secondsLeft(entry))})`]);
-  return rows.map(([name, value]) => `  ${name.padEnd(8)} ${value}\n`).join("");
+  return `${local} (in ${humanDuration(secondsLeft(entry))})`;
 }
 
 export function humanDuration(seconds: number): string {

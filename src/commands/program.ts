@@ -37,18 +37,21 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .addHelpText(
       "after",
       "\nExamples:\n" +
+        "  awsmfa setup                              first run: your access key, MFA device and roles into ~/.aws\n" +
         "  awsmfa login -p dev                       ask for a code once; the session lasts 12 h\n" +
         "  credential_process = awsmfa credential-process -p dev    in ~/.aws/config, for the aws CLI and SDKs\n" +
         '  eval "$(awsmfa env -p dev)"               export the session into this shell\n' +
         "  awsmfa exec -p prod-admin -- terraform plan\n" +
         "  awsmfa exec --server -p dev-admin -- ./nightly-job   keys renewed for as long as it runs\n" +
         "\nExit status: 0 ok, 1 failure, 2 usage, 3 config, 4 no way to get a code, 5 MFA code rejected,\n" +
-        "6 AWS refused, 7 network, 8 lock wait timed out, 9 unsafe file permissions.",
+        "6 AWS refused, 7 network, 8 lock wait timed out, 9 unsafe file permissions, 130 interrupted (Ctrl-C).",
     );
 
   program
     .command("plan")
-    .description("show how a profile resolves: keys, MFA session, roles (no AWS calls)")
+    .description(
+      "show how a profile resolves (keys, MFA session, roles), what is cached, and whether the next use asks for a code (no AWS calls)",
+    )
     .option("-p, --profile <name>", PROFILE_HELP)
     .option("--json", "machine-readable output")
     .action((options) => runPlan(options));
@@ -130,8 +133,14 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
 
   program
     .command("logout")
-    .description("forget cached sessions of a profile, or all of them")
+    .description(
+      "forget a profile's cached sessions, its MFA session included (other profiles that share it then ask for a code; each is named), or all of them",
+    )
     .option("-p, --profile <name>", PROFILE_HELP)
+    .option(
+      "--role-only",
+      "forget only the profile's own role credentials; keep the MFA session others share",
+    )
     .option("--all", "forget every cached session and remove every profile written with --write-profile")
     .option("--write-profile <name>", "also remove [name] that login --write-profile wrote")
     .action((options) => runLogout(options));
@@ -159,8 +168,8 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
       [] as string[],
     )
     .option(
-      "--credential-process-profile <name>",
-      "add [profile NAME] with credential_process = awsmfa credential-process -p P",
+      "--credential-process-profile <name[=profile]>",
+      "add [profile NAME] with credential_process = awsmfa credential-process -p PROFILE (the keys profile, or a --role name; default the keys profile)",
     )
     .option("--region <region>", "set region in the profile and in the --credential-process-profile one")
     .option("--yes", "ask nothing: write without confirmation; unanswered questions take their defaults")

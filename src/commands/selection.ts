@@ -1,6 +1,7 @@
 import { loadProfileSet, profileFromEnv } from "../config/files";
 import { type KeysStep, type Plan, resolvePlan } from "../config/plan";
 import { AppError } from "../errors";
+import { type CacheableStep, cacheableSteps } from "../session/steps";
 import { planWithStamps } from "../session/warm-index";
 
 /** The profile a command works on: --profile, else AWS_PROFILE, else default (as the aws CLI). */
@@ -10,6 +11,33 @@ export function selectedProfile(option: string | undefined, env: NodeJS.ProcessE
 
 export function loadPlan(profile: string, env: NodeJS.ProcessEnv): Plan {
   return planWithStamps(env, () => resolvePlan(loadProfileSet(env), profile));
+}
+
+/** A profile whose credentials awsmfa makes and caches, with its cached steps. */
+export interface ServedProfile {
+  profile: string;
+  plan: Plan;
+  steps: CacheableStep[];
+}
+
+/**
+ * Every profile of the files that resolves to a plan awsmfa serves from its cache, by name. A
+ * broken profile is left out: `plan -p NAME` explains it; these are for overviews.
+ */
+export function servedProfiles(env: NodeJS.ProcessEnv): ServedProfile[] {
+  const set = loadProfileSet(env);
+  const served: ServedProfile[] = [];
+  for (const profile of Object.keys(set.profiles).sort()) {
+    let plan: Plan;
+    try {
+      plan = resolvePlan(set, profile);
+    } catch {
+      continue;
+    }
+    const steps = cacheableSteps(plan);
+    if (steps) served.push({ profile, plan, steps });
+  }
+  return served;
 }
 
 export const DEFAULT_MIN_TTL_SECONDS = 15 * 60;

@@ -4,7 +4,7 @@ import { configFilePath, credentialsFilePath, profileFromEnv } from "../config/f
 import { isIdentifier, parseProfileFiles } from "../config/ini";
 import { keyStore } from "../config/plan";
 import type { FileKind, ProfileSet, Properties } from "../config/types";
-import { AppError, errnoCode } from "../errors";
+import { AppError, ExitStatus, errnoCode, isAppError } from "../errors";
 import { decorationsAllowed, spinWhileWaiting } from "../output/spinner";
 import type { AwsCredentials, CallerIdentity } from "../sts/credentials";
 import { userNameOf } from "../sts/credentials";
@@ -64,7 +64,34 @@ const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
 /** Keys whose values are never shown in the diff. */
 const SECRET_KEY = /secret|token|password|passphrase/i;
 
+/** How far setup got, for the message of a Ctrl-C. */
+interface Progress {
+  profile?: string;
+  /** The files written so far. */
+  written: string[];
+}
+
 export async function runSetup(options: SetupOptions): Promise<void> {
+  const progress: Progress = { written: [] };
+  // Ctrl-C at a question is an answer (cancelled(), below); anywhere else — an AWS call, the
+  // code prompt of the final login — it is a signal: the same one message, the same status.
+  const onInterrupt = () => {
+    const message =
+      progress.written.length > 0
+        ? `Setup interrupted; ${progress.written.join(" and ")} ${progress.written.length === 1 ? "is" : "are"} written: run \`awsmfa login -p ${progress.profile}\` to log in.`
+        : cancelled().message;
+    process.stderr.write(`\nawsmfa: ${message}\n`);
+    process.exit(ExitStatus.interrupted);
+  };
+  process.once("SIGINT", onInterrupt);
+  try {
+    await setUp(options, progress);
+  } finally {
+    process.off("SIGINT", onInterrupt);
+  }
+}
+
+async function setUp(options: SetupOptions, progress: Progress): Promise<void> {
   const env = process.env;
   // Everything the flags say is checked before stdin is read or AWS is called.
   const flagRoles = (options.role ?? []).map(parseRoleFlag);
@@ -90,15 +117,16 @@ export async function runSetup(options: SetupOptions): Promise<void> {
     options.profile ??
     (ask
       ? await ask.text("Name of the profile for your IAM user's keys", {
-          initial: profileFromEnv(env),
+          default: profileFromEnv(env),
           validate: (value) => (isIdentifier(value) ? undefined : "letters, digits and - _ . / % @ : + only"),
         })
       : profileFromEnv(env));
   checkProfileName(profile, "--profile");
-  if (options.credentialProcessProfile !== undefined) {
-    checkProfileName(options.credentialProcessProfile, "--credential-process-profile");
-  }
-  checkNames(profile, flagRoles, options.credentialProcessProfile);
+  const flagCli =
+    options.credentialProcessProfile === undefined
+      ? undefined
+      : parseCliFlag(options.credentialProcessProfile, profile, flagRoles);
+  checkNames(profile, flagRoles, flagCli?.name);
 
   const files = {
     config: readState("config", configFilePath(env)),
@@ -111,30 +139,13 @@ export async function runSetup(options: SetupOptions): Promise<void> {
   const current = merged.profiles[profile] ?? {};
 
   // 1. The keys, and whose they are.
-  const keys = await chooseKeys(options, input.secret, profile, merged, ask);
-  if (keys.write && keyStore(current) !== undefined) {
-    throw new AppError(
-      "setup-keys-in-store",
-      `Profile '${profile}' keeps its keys in ${keyStore(current)} (awsmfa_keys); setup writes keys to the credentials file only.`,
-      {
-        status: "config",
-        hint: `Move them back first (\`awsmfa keys move -p ${profile} --to file\`), run setup, then move them again.`,
-      },
-    );
-  }
+  const chosen = await chooseKeys(options, input.secret, profile, merged, ask);
+  refuseKeysOverStore(chosen, current, profile);
   const where = {
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || options.region || current.region || "us-east-1",
     env,
   };
-  const context = { profile, accessKeyId: keys.accessKeyId };
-  const sts = await import("../sts/client");
-  const spinner = spinWhileWaiting();
-  let identity: CallerIdentity;
-  try {
-    identity = await sts.getCallerIdentity(keys, where, context);
-  } finally {
-    spinner.stop();
-  }
+  const { keys, identity } = await identifyKeys(chosen, where, profile, current, ask);
   const userName = userNameOf(identity.arn);
   if (!userName) {
     throw new AppError(
@@ -155,15 +166,13 @@ export async function runSetup(options: SetupOptions): Promise<void> {
 
   // 3. Roles, the credential_process profile, the region.
   const roles = flagRoles.length > 0 || !ask ? flagRoles : await askRoles(ask, profile);
-  const cliProfile =
-    options.credentialProcessProfile ?? (ask ? await askCliProfile(ask, profile, roles) : undefined);
-  if (cliProfile !== undefined) checkProfileName(cliProfile, "--credential-process-profile");
+  const cli = flagCli ?? (ask ? await askCliProfile(ask, profile, roles) : undefined);
+  const cliProfile = cli?.name;
   checkNames(profile, roles, cliProfile);
   const region =
     options.region ??
     (ask && !current.region
       ? (await ask.text("Default region for this profile (optional)", {
-          placeholder: "eu-west-1, or leave empty",
           validate: (value) =>
             value === "" || /^[a-z]{2}(-[a-z]+)+-\d+$/.test(value)
               ? undefined
@@ -203,7 +212,7 @@ export async function runSetup(options: SetupOptions): Promise<void> {
       "config",
       cliProfile,
       "credential_process",
-      `awsmfa credential-process -p ${profile}`,
+      `awsmfa credential-process -p ${cli?.target ?? profile}`,
     );
     if (cliRegion) config = setProperty(config, "config", cliProfile, "region", cliRegion);
   }
@@ -234,7 +243,11 @@ export async function runSetup(options: SetupOptions): Promise<void> {
         "Not writing without confirmation, and there is no terminal to ask on: add --yes to write the change shown above.",
       );
     }
-    for (const file of changed) await writeAsShown(file);
+    progress.profile = profile;
+    for (const file of changed) {
+      await writeAsShown(file);
+      progress.written.push(file.path);
+    }
     say(ask, `Wrote ${changed.map((file) => file.path).join(" and ")}.`);
   }
 
@@ -266,9 +279,11 @@ interface Asker {
   intro(title: string): void;
   outro(message: string): void;
   info(message: string): void;
+  warn(message: string): void;
+  /** `default` is what Enter gives, shown in the empty field; without one, the field shows nothing. */
   text(
     message: string,
-    options?: { initial?: string; placeholder?: string; validate?: (value: string) => string | undefined },
+    options?: { default?: string; validate?: (value: string) => string | undefined },
   ): Promise<string>;
   password(message: string, validate?: (value: string) => string | undefined): Promise<string>;
   select<T extends string>(
@@ -283,27 +298,32 @@ interface Asker {
 async function clackAsker(): Promise<Asker> {
   const clack = await import("@clack/prompts");
   const io = { input: process.stdin, output: process.stderr };
+  // Ctrl-C or Escape at a question: the one message is the error's, printed as every error is.
   const answer = <T>(value: T): Exclude<T, symbol> => {
-    if (clack.isCancel(value)) {
-      clack.cancel("Setup cancelled; nothing was written.", io);
-      throw cancelled();
-    }
+    if (clack.isCancel(value)) throw cancelled();
     return value as Exclude<T, symbol>;
   };
   return {
     intro: (title) => clack.intro(title, io),
     outro: (message) => clack.outro(message, io),
     info: (message) => clack.log.info(message, io),
-    text: async (message, options = {}) =>
-      answer(
+    warn: (message) => clack.log.warn(message, io),
+    text: async (message, options = {}) => {
+      const fallback = options.default ?? "";
+      // clack validates the field as typed and puts the default in only after: validate what Enter gives.
+      const given = answer(
         await clack.text({
           message,
-          initialValue: options.initial,
-          placeholder: options.placeholder,
-          validate: options.validate ? (value) => options.validate?.((value ?? "").trim()) : undefined,
+          defaultValue: options.default,
+          placeholder: options.default,
+          validate: options.validate
+            ? (value) => options.validate?.((value ?? "").trim() || fallback)
+            : undefined,
           ...io,
         }),
-      ).trim(),
+      );
+      return given.trim() || fallback;
+    },
     password: async (message, validate) =>
       answer(
         await clack.password({
@@ -483,11 +503,80 @@ async function importedKeys(from: string, profile: string, merged: ProfileSet): 
   return { accessKeyId, secretAccessKey, from, write: from !== profile };
 }
 
+/** Asked again this many times when AWS refuses a key; then its error ends setup. */
+const KEY_RETRIES = 3;
+
+/**
+ * GetCallerIdentity with the keys. On a terminal, keys AWS refuses are asked for again — only
+ * the part that is wrong: a secret that does not match asks for the secret, an unknown (or
+ * inactive) key ID for the ID, keys from the files for a new key. Anything else ends setup.
+ */
+async function identifyKeys(
+  keys: Keys,
+  where: { region: string; env: NodeJS.ProcessEnv },
+  profile: string,
+  current: Properties,
+  ask: Asker | undefined,
+): Promise<{ keys: Keys; identity: CallerIdentity }> {
+  const sts = await import("../sts/client");
+  for (let retries = 0; ; retries++) {
+    const spinner = spinWhileWaiting();
+    let refused: unknown;
+    try {
+      return {
+        keys,
+        identity: await sts.getCallerIdentity(keys, where, { profile, accessKeyId: keys.accessKeyId }),
+      };
+    } catch (error) {
+      refused = error;
+    } finally {
+      spinner.stop();
+    }
+    // New keys for a profile whose keys are in a store could not be written: its error stands.
+    const canAsk =
+      ask && retries < KEY_RETRIES && (keys.from === undefined || keyStore(current) === undefined);
+    const again = canAsk ? await keysAgain(ask, keys, refused) : undefined;
+    if (!again) throw refused;
+    keys = again;
+  }
+}
+
+async function keysAgain(ask: Asker, keys: Keys, error: unknown): Promise<Keys | undefined> {
+  const code = isAppError(error) ? error.code : undefined;
+  if (code !== "invalid-keys" && code !== "bad-signature") return undefined;
+  if (keys.from !== undefined) {
+    ask.warn(
+      `AWS refused the keys of profile '${keys.from}' (${keys.accessKeyId}). Enter an access key instead.`,
+    );
+    return { accessKeyId: await askAccessKeyId(ask), secretAccessKey: await askSecret(ask), write: true };
+  }
+  if (code === "bad-signature") {
+    ask.warn(
+      `AWS refused the secret access key: it does not belong to ${keys.accessKeyId} (or this machine's clock is off). Enter the secret again.`,
+    );
+    return { ...keys, secretAccessKey: await askSecret(ask) };
+  }
+  ask.warn(
+    `AWS does not know the access key ID ${keys.accessKeyId}, or it is inactive. Enter the ID again; the secret is kept.`,
+  );
+  return { ...keys, accessKeyId: await askAccessKeyId(ask) };
+}
+
+/** Setup writes keys to the credentials file only; a profile whose keys are in a store keeps them there. */
+function refuseKeysOverStore(keys: Keys, current: Properties, profile: string): void {
+  if (!keys.write || keyStore(current) === undefined) return;
+  throw new AppError(
+    "setup-keys-in-store",
+    `Profile '${profile}' keeps its keys in ${keyStore(current)} (awsmfa_keys); setup writes keys to the credentials file only.`,
+    {
+      status: "config",
+      hint: `Move them back first (\`awsmfa keys move -p ${profile} --to file\`), run setup, then move them again.`,
+    },
+  );
+}
+
 function askAccessKeyId(ask: Asker): Promise<string> {
-  return ask.text("Access key ID", {
-    placeholder: "AKIA…",
-    validate: (value) => accessKeyIdProblem(value),
-  });
+  return ask.text("Access key ID (AKIA…)", { validate: (value) => accessKeyIdProblem(value) });
 }
 
 function askSecret(ask: Asker): Promise<string> {
@@ -564,7 +653,7 @@ async function chooseDevice(
 function askSerial(ask: Asker, identity: CallerIdentity): Promise<string> {
   const guess = identity.arn.replace(":user/", ":mfa/");
   return ask.text("MFA device ARN (IAM console → Users → Security credentials)", {
-    placeholder: guess,
+    default: guess,
     validate: (value) =>
       MFA_SERIAL.test(value) ? undefined : "an ARN like arn:aws:iam::123456789012:mfa/name",
   });
@@ -580,19 +669,20 @@ async function askRoles(ask: Asker, profile: string): Promise<RoleProfile[]> {
       false,
     )
   ) {
+    const taken = (name: string) => name === profile || roles.some((role) => role.name === name);
+    const suggested = [`${profile}-admin`, `${profile}-role${roles.length + 1}`].find((name) => !taken(name));
     const name = await ask.text("Name of the role profile", {
-      placeholder: `${profile}-admin`,
+      default: suggested,
       validate: (value) =>
         value === ""
           ? "a name is needed"
           : !isIdentifier(value)
             ? "letters, digits and - _ . / % @ : + only"
-            : value === profile || roles.some((role) => role.name === value)
+            : taken(value)
               ? "that name is taken"
               : undefined,
     });
-    const roleArn = await ask.text("Role ARN", {
-      placeholder: "arn:aws:iam::123456789012:role/Admin",
+    const roleArn = await ask.text("Role ARN (arn:aws:iam::ACCOUNT:role/NAME)", {
       validate: (value) =>
         ROLE_ARN.test(value) ? undefined : "an ARN like arn:aws:iam::123456789012:role/Admin",
     });
@@ -601,14 +691,40 @@ async function askRoles(ask: Asker, profile: string): Promise<RoleProfile[]> {
   return roles;
 }
 
-async function askCliProfile(ask: Asker, profile: string, roles: RoleProfile[]): Promise<string | undefined> {
+/** A credential_process profile: its name, and the profile whose credentials awsmfa gives it. */
+interface CliProfile {
+  name: string;
+  target: string;
+}
+
+/** The profile the aws CLI and SDKs use; with roles just added, the last of them is offered first. */
+async function askCliProfile(
+  ask: Asker,
+  profile: string,
+  roles: RoleProfile[],
+): Promise<CliProfile | undefined> {
   const wanted = await ask.confirm(
-    `Add a profile for the aws CLI and SDKs (credential_process = awsmfa credential-process -p ${profile})?`,
+    "Add a profile for the aws CLI and SDKs (credential_process = awsmfa credential-process …)?",
     true,
   );
   if (!wanted) return undefined;
-  return ask.text("Name of that profile", {
-    initial: `${profile}-cli`,
+  const target =
+    roles.length === 0
+      ? profile
+      : await ask.select(
+          "Whose credentials should it give them?",
+          [
+            ...[...roles].reverse().map((role) => ({
+              value: role.name,
+              label: `profile '${role.name}'`,
+              hint: role.roleArn,
+            })),
+            { value: profile, label: `profile '${profile}'`, hint: "the IAM user's own MFA session" },
+          ],
+          (roles.at(-1) as RoleProfile).name,
+        );
+  const name = await ask.text("Name of that profile", {
+    default: `${profile}-cli`,
     validate: (value) =>
       !isIdentifier(value)
         ? "letters, digits and - _ . / % @ : + only"
@@ -616,6 +732,7 @@ async function askCliProfile(ask: Asker, profile: string, roles: RoleProfile[]):
           ? "that name is taken"
           : undefined,
   });
+  return { name, target };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -633,6 +750,21 @@ function parseRoleFlag(text: string): RoleProfile {
   }
   checkProfileName(name, "--role");
   return { name, roleArn };
+}
+
+/** --credential-process-profile NAME[=PROFILE]: PROFILE is the keys profile or one of the --role names. */
+function parseCliFlag(text: string, profile: string, roles: RoleProfile[]): CliProfile {
+  const at = text.indexOf("=");
+  const name = at < 0 ? text : text.slice(0, at);
+  const target = at < 0 ? profile : text.slice(at + 1);
+  checkProfileName(name, "--credential-process-profile");
+  if (target !== profile && !roles.some((role) => role.name === target)) {
+    throw usage(
+      `--credential-process-profile '${text}': '${target}' is neither the keys profile '${profile}' nor a --role name.`,
+      `For example: --credential-process-profile ${profile}-cli=${roles[0]?.name ?? profile}`,
+    );
+  }
+  return { name, target };
 }
 
 function checkNames(profile: string, roles: RoleProfile[], cliProfile: string | undefined): void {
@@ -684,7 +816,7 @@ function usage(message: string, hint?: string): AppError {
 }
 
 function cancelled(): AppError {
-  return new AppError("setup-cancelled", "Setup cancelled; nothing was written.", { status: "failure" });
+  return new AppError("setup-cancelled", "Setup cancelled; nothing was written.", { status: "interrupted" });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 import { loadProfileSet } from "../config/files";
-import { deviceSerial, type Plan, resolvePlan } from "../config/plan";
+import { deviceSerial } from "../config/plan";
 import { cacheDirectory, readEntry, secondsLeft } from "../session/cache";
-import { cacheableSteps } from "../session/steps";
 import { humanDuration } from "./login";
+import { servedProfiles } from "./selection";
 
 export interface StatusOptions {
   json?: boolean;
@@ -23,18 +23,9 @@ interface ProfileStatus {
 
 /** Every profile with an MFA plan, its device, and the time left on each cached step. */
 export function runStatus(options: StatusOptions): void {
-  const set = loadProfileSet(process.env);
   const dir = cacheDirectory(process.env);
   const rows: ProfileStatus[] = [];
-  for (const name of Object.keys(set.profiles).sort()) {
-    let plan: Plan;
-    try {
-      plan = resolvePlan(set, name);
-    } catch {
-      continue; // `plan -p NAME` explains a broken profile; status lists the working ones
-    }
-    const steps = cacheableSteps(plan);
-    if (!steps) continue;
+  for (const { profile: name, plan, steps } of servedProfiles(process.env)) {
     rows.push({
       profile: name,
       device: deviceSerial(plan) ?? null,
@@ -55,9 +46,7 @@ export function runStatus(options: StatusOptions): void {
     return;
   }
   if (rows.length === 0) {
-    process.stdout.write(
-      "No profile has an MFA device configured. Run `awsmfa login -p PROFILE` to set one up.\n",
-    );
+    process.stdout.write(`${firstStep(process.env)}\n`);
     return;
   }
   const lines: string[] = [];
@@ -68,5 +57,25 @@ export function runStatus(options: StatusOptions): void {
       lines.push(`  ${step.type.padEnd(12)} ${step.profile.padEnd(20)} ${left}`);
     }
   }
+  const without = rows.filter((row) => row.steps.every((step) => step.secondsLeft === null));
+  if (without.length > 0) {
+    const quoted = without.map((row) => `'${row.profile}'`).join(", ");
+    lines.push(`No session for ${quoted}: \`awsmfa login -p ${without[0]?.profile}\` starts one (one code).`);
+  }
   process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/**
+ * With nothing to list, the one next step: a new user (no profile with keys) runs setup; a
+ * profile with keys but no MFA device yet needs only a login, which finds the device.
+ */
+function firstStep(env: NodeJS.ProcessEnv): string {
+  const withKeys = Object.entries(loadProfileSet(env).profiles)
+    .filter(([, properties]) => properties.aws_access_key_id || properties.awsmfa_access_key_id)
+    .map(([name]) => name)
+    .sort();
+  if (withKeys.length === 0) {
+    return "No profile is set up for awsmfa yet: `awsmfa setup` asks for your access key, finds your MFA device and logs in.";
+  }
+  return `No profile names an MFA device yet: \`awsmfa login -p ${withKeys[0]}\` finds the device of its keys and logs in (profiles with keys: ${withKeys.map((name) => `'${name}'`).join(", ")}).`;
 }

@@ -68,6 +68,37 @@ export function removeProperty(text: string, kind: FileKind, profile: string, ke
 }
 
 /**
+ * Removes every line that gives one of `keys` a value in `profile`, and then each section this
+ * leaves with nothing in it (no key, no comment), header and all: an empty `[dev]` left behind
+ * looks like a profile that is still there. A section that keeps a key or a comment stays.
+ */
+export function removeProperties(text: string, kind: FileKind, profile: string, keys: string[]): string {
+  requireProfileName(profile);
+  for (const key of keys) requireKey(key);
+  const file = parseText(text, kind);
+  const doomed = new Set<number>();
+  for (const section of winningSections(file, profile)) {
+    const removed = section.properties.filter((property) => keys.includes(property.key));
+    if (removed.length === 0) continue;
+    for (const property of removed) for (const line of property.lines) doomed.add(toIndex(line));
+    if (removed.length === section.properties.length && !holdsComment(file, section)) {
+      const [first, last] = sectionBlock(file.lines, section);
+      for (let index = first; index <= last; index += 1) doomed.add(index);
+    }
+  }
+  return doomed.size === 0 ? text : render(withoutLines(file.lines, doomed));
+}
+
+/** Whether a line other than a blank or a property's sits between the section's header and the next. */
+function holdsComment(file: ParsedFile, section: ParsedSection): boolean {
+  const next = file.sections.find((other) => other.line > section.line)?.line ?? file.lines.length + 1;
+  const own = new Set(section.properties.flatMap((property) => property.lines));
+  for (let line = section.line + 1; line < next; line += 1)
+    if (!own.has(line) && !isBlankLine(file.lines[toIndex(line)])) return true;
+  return false;
+}
+
+/**
  * Removes every section of `profile`, a config file's shadowed `[default]` included (it would
  * come back to life otherwise). A section's trailing comments stay: they may be about the next.
  */

@@ -28,6 +28,7 @@ export {
   askChoiceOnTerminal,
   askOnTerminal,
   canOpenTerminal,
+  redrawTerminalLine,
   type TerminalIO,
   tellTerminal,
 } from "./terminal-device";
@@ -105,16 +106,29 @@ async function generated(producer: Producer, request: CodeRequest, runtime: Runt
   const now = runtime.now();
   const wait = used === undefined ? 0 : (used + 1) * STEP_MS - now;
   // More than one step ahead means the remembered step came from a clock that was wrong.
-  if (wait > 0 && wait <= STEP_MS) {
-    runtime.terminal.tell(
-      `Code for this 30-second window was already used; next in ${Math.ceil(wait / 1000)} s`,
-    );
-    await runtime.sleep(wait);
-  }
+  if (wait > 0 && wait <= STEP_MS) await waitForNextStep(runtime, wait);
   const code = sixDigits(await producer.produce(request), producer, request);
   // The step when the code arrived: if production straddled a boundary, the later step is the
   // one that must count as used, or the next request could get this very code.
   return { code, source: producer.source, interactive: false, step: stepAt(runtime.now()) };
+}
+
+/** Waits `ms` saying why: a countdown redrawn each second on a terminal that can, else one line. */
+async function waitForNextStep(runtime: Runtime, ms: number): Promise<void> {
+  const line = (left: number) =>
+    `awsmfa: the code of this 30-second window was already used; next code in ${Math.ceil(left / 1000)} s`;
+  if (!runtime.terminal.redraw(line(ms))) {
+    runtime.terminal.tell(line(ms));
+    await runtime.sleep(ms);
+    return;
+  }
+  for (let left = ms; left > 0; ) {
+    // On whole seconds of what is left, so that the number shown is never behind.
+    const tick = left % 1000 || 1000;
+    await runtime.sleep(tick);
+    left -= tick;
+    runtime.terminal.redraw(left > 0 ? line(left) : "");
+  }
 }
 
 async function typed(producer: Producer, request: CodeRequest, runtime: Runtime): Promise<MfaCode> {

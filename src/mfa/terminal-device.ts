@@ -46,6 +46,26 @@ export function canOpenTerminal(platform: NodeJS.Platform = process.platform): b
 
 /** Writes one line to the terminal if there is one; false when there is none. */
 export function tellTerminal(message: string, platform: NodeJS.Platform = process.platform): boolean {
+  return writeTerminal(`${message}\n`, platform);
+}
+
+const ERASE_LINE = "\r\x1b[2K";
+
+/**
+ * Writes `text` in place of the terminal's current line, without ending it ("" erases the line),
+ * for a line that changes where it stands (a countdown). False when there is no terminal, or one
+ * that cannot (TERM=dumb): say it once with tellTerminal instead.
+ */
+export function redrawTerminalLine(
+  text: string,
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): boolean {
+  if (env.TERM === "dumb") return false;
+  return writeTerminal(`${ERASE_LINE}${text}`, platform);
+}
+
+function writeTerminal(text: string, platform: NodeJS.Platform): boolean {
   let fd: number;
   try {
     fd = openSync(terminalPaths(platform).output, "w");
@@ -53,7 +73,7 @@ export function tellTerminal(message: string, platform: NodeJS.Platform = proces
     return false;
   }
   try {
-    writeAll(fd, `${message}\n`);
+    writeAll(fd, text);
     return true;
   } catch {
     return false;
@@ -113,6 +133,8 @@ export interface TerminalIO {
   open(): TerminalFds | undefined;
   ask(question: string): Promise<string>;
   tell(message: string): boolean;
+  /** See redrawTerminalLine. */
+  redraw(text: string): boolean;
 }
 
 export function deviceTerminal(platform: NodeJS.Platform): TerminalIO {
@@ -121,6 +143,7 @@ export function deviceTerminal(platform: NodeJS.Platform): TerminalIO {
     open: () => openTerminal(platform),
     ask: (question) => askOnTerminal(question, platform),
     tell: (message) => tellTerminal(message, platform),
+    redraw: (text) => redrawTerminalLine(text, process.env, platform),
   };
 }
 

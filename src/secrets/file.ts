@@ -1,4 +1,4 @@
-import { editProfileFile, removeProperty, setProperty } from "../config/edit";
+import { editProfileFile, removeProperties, setProperty } from "../config/edit";
 import { configFilePath, credentialsFilePath, loadProfileSet } from "../config/files";
 import { AppError } from "../errors";
 import { registerStore, type SecretRef, type SecretsContext } from "./registry";
@@ -29,13 +29,13 @@ registerStore({
       return setProperty(withId, "credentials", keys.profile, "aws_secret_access_key", value);
     });
   },
-  /** Both keys, from both files (the AWS rules allow them in the config file too). */
+  /** Both keys, from both files (the AWS rules allow them in the config file too), and a section they leave empty. */
   async remove(ref, context) {
     const keys = keysOnly(ref);
     let removed = false;
     for (const [path, kind] of filesOf(context)) {
       const { changed } = await editProfileFile(path, kind, (text) =>
-        KEY_NAMES.reduce((edited, key) => removeProperty(edited, kind, keys.profile, key), text),
+        removeProperties(text, kind, keys.profile, KEY_NAMES),
       );
       removed ||= changed;
     }

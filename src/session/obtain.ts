@@ -20,7 +20,13 @@ import {
   writeEntry,
 } from "./cache";
 import { discoverDevice } from "./discover";
-import { type CacheableStep, cacheableSteps, stsEndpoints } from "./steps";
+import {
+  type CacheableStep,
+  cacheableSteps,
+  firstStepToDo,
+  INTERMEDIATE_MIN_SECONDS,
+  stsEndpoints,
+} from "./steps";
 
 /**
  * Walks a plan from the leaf up: the highest step whose cached result is still good is where
@@ -48,8 +54,6 @@ export interface Obtained {
   fromCache: boolean;
 }
 
-/** Steps below the top need only to outlive the call that builds on them. */
-const INTERMEDIATE_MIN_SECONDS = 60;
 /** AWS caps a role session assumed with session credentials (role chaining) at one hour. */
 const CHAINED_ROLE_MAX_SECONDS = 3600;
 /** Waiters give up before the Go SDK kills a credential_process (60 s). */
@@ -133,14 +137,6 @@ async function keysForDiscovery(plan: Plan, env: NodeJS.ProcessEnv): Promise<Pla
 
 function belowFrom(entry: CacheEntry): Below {
   return { credentials: entry.credentials, userName: entry.userName };
-}
-
-function firstStepToDo(dir: string, steps: CacheableStep[], minTtlSeconds: number): number {
-  for (let index = steps.length - 1; index >= 0; index--) {
-    const wanted = index === steps.length - 1 ? minTtlSeconds : INTERMEDIATE_MIN_SECONDS;
-    if (freshEntry(dir, (steps[index] as CacheableStep).key, wanted)) return index + 1;
-  }
-  return 0;
 }
 
 async function startSession(

@@ -37,6 +37,27 @@ export function cacheableSteps(plan: Plan): CacheableStep[] | undefined {
   return steps;
 }
 
+/** Steps below the top need only to outlive the call that builds on them. */
+export const INTERMEDIATE_MIN_SECONDS = 60;
+
+/**
+ * Where obtaining starts: the index of the step above the highest one whose cached result is
+ * still good (the top with `minTtlSeconds` left, a step below with a minute); steps.length when
+ * the top itself is.
+ */
+export function firstStepToDo(dir: string, steps: CacheableStep[], minTtlSeconds: number): number {
+  for (let index = steps.length - 1; index >= 0; index--) {
+    const wanted = index === steps.length - 1 ? minTtlSeconds : INTERMEDIATE_MIN_SECONDS;
+    if (freshEntry(dir, (steps[index] as CacheableStep).key, wanted)) return index + 1;
+  }
+  return 0;
+}
+
+/** Whether doing the steps from `start` up needs an MFA code: a new MFA session, or a role assumed with a code. */
+export function asksForCode(steps: CacheableStep[], start: number): boolean {
+  return steps.slice(start).some(({ step }) => step.type === "mfa-session" || Boolean(step.mfaSerial));
+}
+
 /** Where a plan's STS calls go: its region (us-east-1, as the SDKs' global default, when none is set). */
 export function stsEndpoints(plan: Plan, env: NodeJS.ProcessEnv): { region: string; env: NodeJS.ProcessEnv } {
   return { region: regionOf(plan, env) ?? "us-east-1", env };

@@ -319,6 +319,34 @@ describe("setup against the strict STS server", () => {
     assert.equal(server.calls.GetSessionToken, undefined, "no login without the files");
   });
 
+  test("--credential-process-profile NAME=ROLE points the profile for the aws CLI at a --role profile", async () => {
+    server.reset();
+    const home = await newHome(server.url);
+    const args = ["setup", "-p", "dave", "--access-key-id", KEYS.accessKeyId, "--secret-access-key-stdin"];
+    const role = ["--role", `dave-admin=arn:aws:iam::${ACCOUNT}:role/Admin`, "--mfa-serial", SERIAL];
+    const result = await runAwsmfa(
+      [...args, ...role, "--credential-process-profile", "dave-cli=dave-admin", "--dry-run"],
+      {
+        env: home.env,
+        input: `${KEYS.secretAccessKey}\n`,
+      },
+    );
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(
+      result.stderr,
+      /^\+\[profile dave-cli\]\n\+credential_process = awsmfa credential-process -p dave-admin$/m,
+    );
+    const unknown = await runAwsmfa(
+      [...args, ...role, "--credential-process-profile", "dave-cli=nobody", "--yes"],
+      {
+        env: home.env,
+        input: `${KEYS.secretAccessKey}\n`,
+      },
+    );
+    assert.equal(unknown.status, 2, unknown.stderr);
+    assert.match(unknown.stderr, /'nobody' is neither the keys profile 'dave' nor a --role name/);
+  });
+
   test("a wrong secret is caught by GetCallerIdentity before anything is written", async () => {
     server.reset();
     const home = await newHome(server.url);

@@ -16,6 +16,7 @@ import { after, describe, test } from "node:test";
 import fc from "fast-check";
 import {
   editProfileFile,
+  removeProperties,
   removeProperty,
   removeSection,
   sectionNameFor,
@@ -207,6 +208,49 @@ describe("removeProperty", () => {
     const text = "[a]\nk = 1\n[b]\nj = 2";
     assert.equal(removeProperty(text, "credentials", "a", "j"), text);
     assert.equal(removeProperty(text, "credentials", "c", "k"), text);
+  });
+});
+
+describe("removeProperties", () => {
+  test("a section left with nothing in it goes, header and the blank lines after it", () => {
+    const text = "[bob]\nk = 1\n\n[dev]\naws_access_key_id = A\naws_secret_access_key = S\n\n[c]\nk = 3\n";
+    assert.equal(
+      removeProperties(text, "credentials", "dev", ["aws_access_key_id", "aws_secret_access_key"]),
+      "[bob]\nk = 1\n\n[c]\nk = 3\n",
+    );
+  });
+
+  test("the last section goes with the blank lines before it; the first leaves an empty file", () => {
+    const keys = ["aws_access_key_id", "aws_secret_access_key"];
+    const text = "[bob]\nk = 1\n\n[dev]\naws_access_key_id = A\naws_secret_access_key = S\n";
+    assert.equal(removeProperties(text, "credentials", "dev", keys), "[bob]\nk = 1\n");
+    assert.equal(
+      removeProperties(
+        "[dev]\r\naws_access_key_id = A\r\naws_secret_access_key = S\r\n",
+        "credentials",
+        "dev",
+        keys,
+      ),
+      "",
+    );
+  });
+
+  test("a section that keeps another key or a comment stays", () => {
+    const keys = ["aws_access_key_id", "aws_secret_access_key"];
+    const other = "[dev]\naws_access_key_id = A\nregion = eu-west-1\naws_secret_access_key = S\n";
+    assert.equal(removeProperties(other, "credentials", "dev", keys), "[dev]\nregion = eu-west-1\n");
+    const comment =
+      "[dev]\n# my work account\naws_access_key_id = A\naws_secret_access_key = S\n\n[c]\nk = 1\n";
+    assert.equal(
+      removeProperties(comment, "credentials", "dev", keys),
+      "[dev]\n# my work account\n\n[c]\nk = 1\n",
+    );
+  });
+
+  test("an empty section it did not empty stays, and nothing to remove is the very same string", () => {
+    const text = "[dev]\n\n[other]\nk = 1\n";
+    assert.equal(removeProperties(text, "credentials", "dev", ["k"]), text);
+    assert.equal(removeProperties(text, "credentials", "nobody", ["k"]), text);
   });
 });
 

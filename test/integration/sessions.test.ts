@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { ALICE_CONFIG, KEYS, ROLE, SERIAL, useAliceWorld } from "../support/alice-world";
 import { createIsolatedEnv } from "../support/env";
@@ -171,6 +171,54 @@ describe("one code serves every command and role", () => {
     assert.equal(world.server.calls.GetSessionToken ?? 0, 0);
   });
 
+  test("login gives the expiry once, with the time zone", async () => {
+    const env = { ...world.home.env, TZ: "America/New_York", LANG: "C.UTF-8" };
+    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", world.server.totp(SEED)], { env });
+    assert.equal(login.status, 0, login.stderr);
+    const times = login.stderr.match(/\d{1,2}:\d\d/g) ?? [];
+    assert.equal(times.length, 1, login.stderr);
+    assert.match(
+      login.stderr,
+      /^ {2}expires {2}.*\d{1,2}:\d\d:\d\d.*\b(EST|EDT)\b.* \(in 1[12] h \d+ min\)$/m,
+    );
+    assert.doesNotMatch(login.stderr, /valid until/);
+    const again = await runAwsmfa(["login", "-p", "alice"], { env });
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /already has a session: arn:aws:iam::111111111111:user\/alice\. Use --force/);
+    assert.equal((again.stderr.match(/\d{1,2}:\d\d/g) ?? []).length, 1, again.stderr);
+  });
+
+  test("plan shows what the cache holds: a code is asked for only when no session is cached", async () => {
+    const env = { ...world.home.env, TZ: "UTC" };
+    const before = await runAwsmfa(["plan", "-p", "admin"], { env });
+    assert.equal(before.status, 0, before.stderr);
+    assert.match(before.stdout, /MFA session \(GetSessionToken\) with \S+, 43200 s — not cached$/m);
+    assert.match(before.stdout, /^Next use asks for an MFA code \(`awsmfa login -p admin` asks now\)\.$/m);
+    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", world.server.totp(SEED)], { env });
+    assert.equal(login.status, 0, login.stderr);
+    const requestsAfterLogin = world.server.requests.length;
+
+    const admin = await runAwsmfa(["plan", "-p", "admin"], { env });
+    assert.equal(admin.status, 0, admin.stderr);
+    assert.match(admin.stdout, /43200 s — cached, valid until .+\bUTC \(in 1[12] h \d+ min\)$/m);
+    assert.match(admin.stdout, /for profile 'admin' — not cached$/m);
+    assert.match(admin.stdout, /^Next use needs no code: it builds on the cached MFA session\.$/m);
+    assert.doesNotMatch(admin.stdout, /asks/);
+    const alice = await runAwsmfa(["plan", "-p", "alice"], { env });
+    assert.match(alice.stdout, /^Next use is served from the cache\.$/m);
+
+    const json = await runAwsmfa(["plan", "-p", "admin", "--json"], { env });
+    const plan = JSON.parse(json.stdout);
+    assert.equal(plan.asksForCode, false);
+    const [keys, session, role] = plan.steps;
+    assert.equal(keys.cache, undefined, "the keys are not cached");
+    assert.equal(session.cache.usable, true);
+    assert.equal(Date.parse(session.cache.expiration), world.server.issued.at(-1)?.expiration.getTime());
+    assert.ok(session.cache.secondsLeft > 11 * 3600);
+    assert.equal(role.cache, null);
+    assert.equal(world.server.requests.length, requestsAfterLogin, "plan calls nobody");
+  });
+
   test("status lists the profiles and the time left; logout forgets", async () => {
     const login = await runAwsmfa(["login", "-p", "admin", "--token-code", world.server.totp(SEED)], {
       env: world.home.env,
@@ -194,6 +242,104 @@ describe("one code serves every command and role", () => {
     assert.equal(logout.status, 0, logout.stderr);
     assert.match(logout.stderr, /Forgot 2 cached steps/);
     assert.deepEqual(cacheFiles(), []);
+  });
+
+  test("status and login tell one story: no config → setup; a profile without a session → login -p P", async (t) => {
+    const empty = await createIsolatedEnv({ endpointUrl: world.server.url });
+    const keysOnly = await createIsolatedEnv({
+      endpointUrl: world.server.url,
+      credentials: `[bob]\naws_access_key_id = AKIABOBEXAMPLE000001\naws_secret_access_key = bob/secret\n`,
+    });
+    t.after(() => Promise.all([empty.cleanup(), keysOnly.cleanup()]));
+
+    const newUser = await runAwsmfa(["status"], { env: empty.env });
+    assert.equal(newUser.status, 0, newUser.stderr);
+    assert.match(
+      newUser.stdout,
+      /^No profile is set up for awsmfa yet: `awsmfa setup` asks for your access key/,
+    );
+    const newLogin = await runAwsmfa(["login"], { env: empty.env });
+    assert.equal(newLogin.status, 3);
+    assert.match(newLogin.stderr, /`awsmfa setup`/);
+
+    const withKeys = await runAwsmfa(["status"], { env: keysOnly.env });
+    assert.match(
+      withKeys.stdout,
+      /^No profile names an MFA device yet: `awsmfa login -p bob` finds the device/,
+    );
+
+    const configured = await runAwsmfa(["status"], { env: world.home.env });
+    assert.match(
+      configured.stdout,
+      /^No session for 'admin', 'alice': `awsmfa login -p admin` starts one \(one code\)\.$/m,
+    );
+    const suggested = await runAwsmfa(["login", "-p", "admin", "--token-code", world.server.totp(SEED)], {
+      env: world.home.env,
+    });
+    assert.equal(suggested.status, 0, suggested.stderr);
+    const after = await runAwsmfa(["status"], { env: world.home.env });
+    assert.doesNotMatch(after.stdout, /No session/);
+    assert.match(after.stdout, /^ {2}assume-role {2}admin +\d+ min left$/m);
+  });
+
+  test("logout -p ROLE forgets the whole chain and names the profiles that now need a code", async () => {
+    writeFileSync(
+      world.home.configPath,
+      `${ALICE_CONFIG}\n[profile ops]\nrole_arn = ${ROLE}\nsource_profile = alice\nrole_session_name = ops\n`,
+    );
+    const env = { ...world.home.env, TZ: "UTC" };
+    const login = await runAwsmfa(["login", "-p", "admin", "--token-code", world.server.totp(SEED)], { env });
+    assert.equal(login.status, 0, login.stderr);
+    const ops = await runAwsmfa(["login", "-p", "ops"], { env });
+    assert.equal(ops.status, 0, ops.stderr);
+    assert.equal(cacheFiles().length, 3);
+
+    const logout = await runAwsmfa(["logout", "-p", "admin"], { env });
+    assert.equal(logout.status, 0, logout.stderr);
+    assert.equal(logout.stdout, "");
+    assert.equal(
+      logout.stderr.replace(/until .+ \(in \d+ min\)/, "until WHEN"),
+      [
+        "awsmfa: Forgot 2 cached steps of profile 'admin':",
+        `awsmfa:   the role ${ROLE} of profile 'admin'`,
+        `awsmfa:   the MFA session of profile 'alice' (device ${SERIAL})`,
+        "awsmfa: Profile 'alice' built on that MFA session and now asks for an MFA code on next use.",
+        "awsmfa: 'ops' keeps its cached credentials until WHEN, then asks for a code.",
+        "awsmfa: (`awsmfa logout -p admin --role-only` forgets only the role credentials of 'admin' and keeps the MFA session.)",
+        "",
+      ].join("\n"),
+    );
+    assert.equal(cacheFiles().length, 1, "ops's role credentials stay");
+    const alice = await runAwsmfa(["credential-process", "-p", "alice"], { env });
+    assert.equal(alice.status, 4, "alice needs a code again, and there is no terminal");
+    const stillOps = await runAwsmfa(["credential-process", "-p", "ops"], { env });
+    assert.equal(stillOps.status, 0, stillOps.stderr);
+  });
+
+  test("logout --role-only forgets the role credentials and keeps the MFA session", async () => {
+    const login = await runAwsmfa(["login", "-p", "admin", "--token-code", world.server.totp(SEED)], {
+      env: world.home.env,
+    });
+    assert.equal(login.status, 0, login.stderr);
+    const logout = await runAwsmfa(["logout", "-p", "admin", "--role-only"], { env: world.home.env });
+    assert.equal(logout.status, 0, logout.stderr);
+    assert.equal(
+      logout.stderr,
+      `awsmfa: Forgot 1 cached step of profile 'admin':\nawsmfa:   the role ${ROLE} of profile 'admin'\n`,
+    );
+    assert.equal(cacheFiles().length, 1);
+    const again = await runAwsmfa(["credential-process", "-p", "admin"], { env: world.home.env });
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(world.server.calls.GetSessionToken, 1, "no new MFA session, so no code");
+    assert.equal(world.server.accepted.AssumeRole, 2);
+
+    const noRole = await runAwsmfa(["logout", "-p", "alice", "--role-only"], { env: world.home.env });
+    assert.equal(noRole.status, 2);
+    assert.match(noRole.stderr, /Profile 'alice' has no role of its own: its cached step is the MFA session/);
+    assert.match(noRole.stderr, /awsmfa logout -p alice$/m);
+    const both = await runAwsmfa(["logout", "--all", "--role-only"], { env: world.home.env });
+    assert.equal(both.status, 2);
+    assert.equal(cacheFiles().length, 2, "a refused logout forgets nothing");
   });
 
   test("--write-profile writes the session to the credentials file; logout removes it", async () => {

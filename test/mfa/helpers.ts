@@ -66,9 +66,13 @@ export function makeRequest(stateDir: string, overrides: Partial<CodeRequest> = 
 export class FakeTerminal implements TerminalIO {
   readonly asked: string[] = [];
   readonly told: string[] = [];
+  /** Each line drawn in place (redraw), in order. */
+  readonly drawn: string[] = [];
   constructor(
     private readonly present: boolean,
     private readonly answers: string[] = [],
+    /** Whether it can redraw a line in place (a terminal other than TERM=dumb). */
+    private readonly redraws = false,
   ) {}
   canOpen(): boolean {
     return this.present;
@@ -86,6 +90,11 @@ export class FakeTerminal implements TerminalIO {
   tell(message: string): boolean {
     if (!this.present) return false;
     this.told.push(message);
+    return true;
+  }
+  redraw(text: string): boolean {
+    if (!this.present || !this.redraws) return false;
+    this.drawn.push(text);
     return true;
   }
 }

@@ -74,9 +74,27 @@ test("a generated code in the step whose code was accepted waits for the next st
   );
   assert.deepEqual(clock.slept, [12_000]);
   assert.equal(ranBeforeWaitEnded, false, "the source is asked only once the step has passed");
-  assert.deepEqual(terminal.told, ["Code for this 30-second window was already used; next in 12 s"]);
+  assert.deepEqual(terminal.told, [
+    "awsmfa: the code of this 30-second window was already used; next code in 12 s",
+  ]);
+  assert.deepEqual(terminal.drawn, [], "a terminal that cannot redraw gets one line");
   assert.deepEqual(code, generatedCode("222222", STEP + 1));
   assert.equal(readFileSync(runs, "utf8"), "run\n");
+});
+
+test("on a terminal that can redraw a line, the wait is a countdown in place, erased at the end", async (t) => {
+  const dir = tempDir(t);
+  const { clock, runtime } = fakeClock(STEP * STEP_MS + 26_500);
+  const request = makeRequest(dir, { properties: { mfa_process: "echo 222222" }, env: { PATH } });
+  recordCodeOutcome(request, generatedCode("111111", STEP), true, runtime);
+  const terminal = new FakeTerminal(true, [], true);
+  const code = await getMfaCode(request, fakeRuntime({ ...runtime, terminal }));
+  assert.deepEqual(clock.slept, [500, 1000, 1000, 1000]);
+  const line = (seconds: number) =>
+    `awsmfa: the code of this 30-second window was already used; next code in ${seconds} s`;
+  assert.deepEqual(terminal.drawn, [line(4), line(3), line(2), line(1), ""]);
+  assert.deepEqual(terminal.told, []);
+  assert.equal(code.step, STEP + 1);
 });
 
 test("a rejected generated code's step is waited out as well", async (t) => {

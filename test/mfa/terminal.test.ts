@@ -25,13 +25,18 @@ interface Driven {
  * The fixture's stdout and stderr go to files, so what shows on the terminal came through the
  * terminal device and nothing else.
  */
-function onTerminal(dir: string, input: object, steps: [string, string][]): Driven {
+function onTerminal(
+  dir: string,
+  input: object,
+  steps: [string, string][],
+  env: NodeJS.ProcessEnv = {},
+): Driven {
   const out = join(dir, "stdout");
   const err = join(dir, "stderr");
   const command = `exec "${process.execPath}" --import tsx "${ASK}" >"${out}" 2>"${err}"`;
   const run = spawnSync("python3", [DRIVE, JSON.stringify(steps), "/bin/sh", "-c", command], {
     cwd: ROOT,
-    env: { ...process.env, AWSMFA_TEST_INPUT: JSON.stringify(input) },
+    env: { ...process.env, ...env, AWSMFA_TEST_INPUT: JSON.stringify(input) },
     encoding: "utf8",
   });
   return {
@@ -134,6 +139,20 @@ test("tellTerminal writes a line to the terminal and nothing to stdout or stderr
   assert.ok(driven.terminal.includes("next code in 12 s\r\n"));
   assert.deepEqual(JSON.parse(driven.stdout), { result: { told: true } });
   assert.equal(driven.stderr, "");
+});
+
+test("redrawTerminalLine draws over the current line of the terminal; not on TERM=dumb, not without one", async (t) => {
+  const dir = tempDir(t);
+  const driven = onTerminal(dir, { action: "redraw", message: "next code in 12 s" }, []);
+  assert.equal(driven.status, 0);
+  assert.ok(driven.terminal.includes("\r\x1b[2Knext code in 12 s"), JSON.stringify(driven.terminal));
+  assert.deepEqual(JSON.parse(driven.stdout), { result: { drawn: true } });
+  assert.equal(driven.stderr, "");
+  const dumb = onTerminal(tempDir(t), { action: "redraw", message: "x" }, [], { TERM: "dumb" });
+  assert.deepEqual(JSON.parse(dumb.stdout), { result: { drawn: false } });
+  assert.ok(!dumb.terminal.includes("\x1b[2K"));
+  const none = await withoutTerminal({ action: "redraw", message: "x" });
+  assert.deepEqual(JSON.parse(none.stdout), { result: { drawn: false } });
 });
 
 test("without a controlling terminal there is no terminal, and nothing configured fails with the list", async (t) => {

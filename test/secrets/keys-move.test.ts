@@ -125,6 +125,19 @@ describe("keys move --to encrypted", () => {
     assert.equal(world.server.requests.length, 0);
   });
 
+  test("a section that held only the keys goes with them; the keys come back in a new one", async () => {
+    const onlyKeys = `[alice]\naws_access_key_id = ${KEYS.accessKeyId}\naws_secret_access_key = ${KEYS.secretAccessKey}\n`;
+    writeFileSync(world.home.credentialsPath, `${CREDENTIALS.split("[alice]")[0]}${onlyKeys}`);
+    const move = await runAwsmfa(["keys", "move", "-p", "alice", "--to", "encrypted"], {
+      env: withPassphrase(),
+    });
+    assert.equal(move.status, 0, move.stderr);
+    assert.equal(read(world.home.credentialsPath), `${CREDENTIALS.split("\n\n[alice]")[0]}\n`);
+    const back = await runAwsmfa(["keys", "move", "-p", "alice", "--to", "file"], { env: withPassphrase() });
+    assert.equal(back.status, 0, back.stderr);
+    assert.equal(read(world.home.credentialsPath), `${CREDENTIALS.split("[alice]")[0]}${onlyKeys}`);
+  });
+
   test("back to the file puts the keys back in their section, the config file as it was", async () => {
     const there = await runAwsmfa(["keys", "move", "-p", "alice", "--to", "encrypted"], {
       env: withPassphrase(),

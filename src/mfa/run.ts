@@ -6,6 +6,11 @@ import { posix, win32 } from "node:path";
  * Runs a program that prints a code: argv only (the callers choose a shell explicitly when
  * the user wrote a command line), bounded in time and in output, and never waiting on a
  * grandchild that keeps the pipe open after a kill.
+ *
+ * On POSIX the program leads its own process group (and session), so that giving up on it ends
+ * everything it started — `sh -c 'op … | head'` leaves no `op` behind — and so does a SIGINT,
+ * SIGTERM or SIGHUP that ends awsmfa while it runs. (Its own session has no controlling
+ * terminal: the terminal reaches it as stdin and stderr, which is how it is meant to ask.)
  */
 
 export interface RunOptions {
@@ -34,6 +39,8 @@ export type RunOutcome =
   | { outcome: "spawn-error"; error: Error };
 
 const MAX_STDERR_KEPT = 2048;
+/** Signals that end awsmfa and should end the program's group with it. */
+const ENDING_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 /** What a code program never needs: awsmfa's own secrets from the environment. */
 function programEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -43,12 +50,33 @@ function programEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 export function runProgram(options: RunOptions): Promise<RunOutcome> {
   return new Promise((resolve) => {
+    const ownGroup = process.platform !== "win32";
     const child = spawn(options.file, options.args, {
       env: programEnvironment(options.env),
       stdio: [options.stdin, "pipe", options.stderr === "capture" ? "pipe" : options.stderr],
+      // On Windows `detached` would open a console window; there the program alone is killed.
+      detached: ownGroup,
       windowsHide: true,
       windowsVerbatimArguments: options.windowsVerbatimArguments,
     });
+    const killAll = () => {
+      try {
+        if (ownGroup && child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+        else child.kill("SIGKILL");
+      } catch {
+        // the group is gone already
+      }
+    };
+    const onEndingSignal = (signal: NodeJS.Signals) => {
+      killAll();
+      forgetSignals();
+      // With no other listener Node would have ended with the signal: do so now it is cleaned up.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    const forgetSignals = () => {
+      for (const signal of ENDING_SIGNALS) process.removeListener(signal, onEndingSignal);
+    };
+    for (const signal of ENDING_SIGNALS) process.on(signal, onEndingSignal);
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
     let stderr = "";
@@ -57,10 +85,11 @@ export function runProgram(options: RunOptions): Promise<RunOutcome> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      forgetSignals();
       resolve(outcome);
     };
     const abort = (outcome: RunOutcome) => {
-      child.kill("SIGKILL");
+      killAll();
       child.stdout?.destroy();
       child.stderr?.destroy();
       finish(outcome);

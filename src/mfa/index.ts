@@ -114,8 +114,9 @@ function keepMemory(write: () => void): void {
   try {
     write();
   } catch {
-    // The memory spares AWS a spent code; failing to keep it (a full disk) must not fail the command,
-    // whose code is not spent yet or already accepted. The device lock still serialises the senders.
+    // The memory spares AWS a spent code; failing to keep it (a full disk) must not fail a command
+    // whose code is not sent yet or already accepted. The device lock still keeps concurrent
+    // senders apart; only a crash right after such a failure could lead to a code sent twice.
   }
 }
 

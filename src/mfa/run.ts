@@ -7,10 +7,10 @@ import { posix, win32 } from "node:path";
  * the user wrote a command line), bounded in time and in output, and never waiting on a
  * grandchild that keeps the pipe open after a kill.
  *
- * On POSIX the program leads its own process group (and session), so that giving up on it ends
- * everything it started — `sh -c 'op … | head'` leaves no `op` behind — and so does a SIGINT,
- * SIGTERM or SIGHUP that ends awsmfa while it runs. (Its own session has no controlling
- * terminal: the terminal reaches it as stdin and stderr, which is how it is meant to ask.)
+ * On POSIX the program leads its own process group (and session), so that giving up on it kills
+ * everything it started — `sh -c 'op … | head'` leaves no `op` behind — and a SIGINT, SIGTERM or
+ * SIGHUP that ends awsmfa while it runs goes to the whole group. (Its own session has no
+ * controlling terminal: the terminal reaches it as stdin and stderr, which is how it is meant to ask.)
  */
 
 export interface RunOptions {
@@ -59,16 +59,17 @@ export function runProgram(options: RunOptions): Promise<RunOutcome> {
       windowsHide: true,
       windowsVerbatimArguments: options.windowsVerbatimArguments,
     });
-    const killAll = () => {
+    const signalAll = (signal: NodeJS.Signals) => {
       try {
-        if (ownGroup && child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-        else child.kill("SIGKILL");
+        if (ownGroup && child.pid !== undefined) process.kill(-child.pid, signal);
+        else child.kill(signal);
       } catch {
         // the group is gone already
       }
     };
     const onEndingSignal = (signal: NodeJS.Signals) => {
-      killAll();
+      // The same signal, not SIGKILL: a program asking for a password gets to restore the terminal's echo.
+      signalAll(signal);
       forgetSignals();
       // With no other listener Node would have ended with the signal: do so now it is cleaned up.
       if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
@@ -89,7 +90,7 @@ export function runProgram(options: RunOptions): Promise<RunOutcome> {
       resolve(outcome);
     };
     const abort = (outcome: RunOutcome) => {
-      killAll();
+      signalAll("SIGKILL");
       child.stdout?.destroy();
       child.stderr?.destroy();
       finish(outcome);

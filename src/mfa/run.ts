@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import { posix, win32 } from "node:path";
 
@@ -51,22 +51,6 @@ function programEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export function runProgram(options: RunOptions): Promise<RunOutcome> {
   return new Promise((resolve) => {
     const ownGroup = process.platform !== "win32";
-    const child = spawn(options.file, options.args, {
-      env: programEnvironment(options.env),
-      stdio: [options.stdin, "pipe", options.stderr === "capture" ? "pipe" : options.stderr],
-      // On Windows `detached` would open a console window; there the program alone is killed.
-      detached: ownGroup,
-      windowsHide: true,
-      windowsVerbatimArguments: options.windowsVerbatimArguments,
-    });
-    const signalAll = (signal: NodeJS.Signals) => {
-      try {
-        if (ownGroup && child.pid !== undefined) process.kill(-child.pid, signal);
-        else child.kill(signal);
-      } catch {
-        // the group is gone already
-      }
-    };
     const onEndingSignal = (signal: NodeJS.Signals) => {
       // The same signal, not SIGKILL: a program asking for a password gets to restore the terminal's echo.
       signalAll(signal);
@@ -77,7 +61,31 @@ export function runProgram(options: RunOptions): Promise<RunOutcome> {
     const forgetSignals = () => {
       for (const signal of ENDING_SIGNALS) process.removeListener(signal, onEndingSignal);
     };
+    // Before the spawn: a signal that came between it and these would end awsmfa and leave the group.
+    // (Listeners run on a later turn of the event loop, when `child` is set.)
     for (const signal of ENDING_SIGNALS) process.on(signal, onEndingSignal);
+    let child: ChildProcess;
+    try {
+      child = spawn(options.file, options.args, {
+        env: programEnvironment(options.env),
+        stdio: [options.stdin, "pipe", options.stderr === "capture" ? "pipe" : options.stderr],
+        // On Windows `detached` would open a console window; there the program alone is killed.
+        detached: ownGroup,
+        windowsHide: true,
+        windowsVerbatimArguments: options.windowsVerbatimArguments,
+      });
+    } catch (error) {
+      forgetSignals();
+      throw error;
+    }
+    const signalAll = (signal: NodeJS.Signals) => {
+      try {
+        if (ownGroup && child.pid !== undefined) process.kill(-child.pid, signal);
+        else child.kill(signal);
+      } catch {
+        // the group is gone already
+      }
+    };
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
     let stderr = "";

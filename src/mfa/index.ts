@@ -13,10 +13,11 @@ import "./powershell";
 import "./ykman";
 import { noCodeSource, type Producer, registeredSources } from "./registry";
 import {
-  isJustAccepted,
+  isJustUsed,
   lastUsedStep,
   readStepMemory,
   rememberOutcome,
+  rememberSending,
   STEP_MS,
   stepAt,
 } from "./step-memory";
@@ -24,6 +25,7 @@ import { deviceTerminal } from "./terminal-device";
 import type { CodeRequest, MfaCode, Runtime } from "./types";
 
 export { describeCodeSources } from "./registry";
+export { deviceLockPath } from "./step-memory";
 export {
   askChoiceOnTerminal,
   askOnTerminal,
@@ -76,6 +78,21 @@ export async function getMfaCode(request: CodeRequest, overrides: Partial<Runtim
   throw noCodeSource(request, "there is no terminal to ask on, and nothing else is configured");
 }
 
+/**
+ * Tells the step memory that `code` is about to go to AWS: from now on it counts as spent, even
+ * if this process dies before the answer comes. Call it under the device's lock (deviceLockPath).
+ */
+export function recordCodeSending(
+  request: CodeRequest,
+  code: MfaCode,
+  overrides: Pick<Partial<Runtime>, "now"> = {},
+): void {
+  const at = (overrides.now ?? Date.now)();
+  keepMemory(() =>
+    rememberSending(request.stateDir, request.serial, { code: code.code, step: code.step ?? stepAt(at), at }),
+  );
+}
+
 /** Tells the step memory what AWS made of `code`, so that it is not handed out again. */
 export function recordCodeOutcome(
   request: CodeRequest,
@@ -84,15 +101,23 @@ export function recordCodeOutcome(
   overrides: Pick<Partial<Runtime>, "now"> = {},
 ): void {
   const at = (overrides.now ?? Date.now)();
-  try {
+  keepMemory(() =>
     rememberOutcome(request.stateDir, request.serial, {
       code: code.code,
       step: code.step ?? stepAt(at),
       accepted,
       at,
-    });
+    }),
+  );
+}
+
+function keepMemory(write: () => void): void {
+  try {
+    write();
   } catch {
-    // The memory only spares a rejected code later; failing to keep it must not fail the command.
+    // The memory spares AWS a spent code; failing to keep it (a full disk) must not fail a command
+    // whose code is not sent yet or already accepted. The device lock still keeps concurrent
+    // senders apart; only a crash right after such a failure could lead to a code sent twice.
   }
 }
 
@@ -141,9 +166,7 @@ async function typed(producer: Producer, request: CodeRequest, runtime: Runtime)
       notice = NOT_SIX_DIGITS;
       continue;
     }
-    if (
-      isJustAccepted(readStepMemory(request.stateDir, request.serial), request.serial, answer, runtime.now())
-    ) {
+    if (isJustUsed(readStepMemory(request.stateDir, request.serial), request.serial, answer, runtime.now())) {
       if (last) {
         throw new AppError(
           "code-reused",

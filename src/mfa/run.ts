@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import { posix, win32 } from "node:path";
 
@@ -6,6 +6,11 @@ import { posix, win32 } from "node:path";
  * Runs a program that prints a code: argv only (the callers choose a shell explicitly when
  * the user wrote a command line), bounded in time and in output, and never waiting on a
  * grandchild that keeps the pipe open after a kill.
+ *
+ * On POSIX the program leads its own process group (and session), so that giving up on it kills
+ * everything it started — `sh -c 'op … | head'` leaves no `op` behind — and a SIGINT, SIGTERM or
+ * SIGHUP that ends awsmfa while it runs goes to the whole group. (Its own session has no
+ * controlling terminal: the terminal reaches it as stdin and stderr, which is how it is meant to ask.)
  */
 
 export interface RunOptions {
@@ -34,6 +39,8 @@ export type RunOutcome =
   | { outcome: "spawn-error"; error: Error };
 
 const MAX_STDERR_KEPT = 2048;
+/** Signals that end awsmfa and should end the program's group with it. */
+const ENDING_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 /** What a code program never needs: awsmfa's own secrets from the environment. */
 function programEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -43,12 +50,42 @@ function programEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 export function runProgram(options: RunOptions): Promise<RunOutcome> {
   return new Promise((resolve) => {
-    const child = spawn(options.file, options.args, {
-      env: programEnvironment(options.env),
-      stdio: [options.stdin, "pipe", options.stderr === "capture" ? "pipe" : options.stderr],
-      windowsHide: true,
-      windowsVerbatimArguments: options.windowsVerbatimArguments,
-    });
+    const ownGroup = process.platform !== "win32";
+    const onEndingSignal = (signal: NodeJS.Signals) => {
+      // The same signal, not SIGKILL: a program asking for a password gets to restore the terminal's echo.
+      signalAll(signal);
+      forgetSignals();
+      // With no other listener Node would have ended with the signal: do so now it is cleaned up.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    const forgetSignals = () => {
+      for (const signal of ENDING_SIGNALS) process.removeListener(signal, onEndingSignal);
+    };
+    // Before the spawn: a signal that came between it and these would end awsmfa and leave the group.
+    // (Listeners run on a later turn of the event loop, when `child` is set.)
+    for (const signal of ENDING_SIGNALS) process.on(signal, onEndingSignal);
+    let child: ChildProcess;
+    try {
+      child = spawn(options.file, options.args, {
+        env: programEnvironment(options.env),
+        stdio: [options.stdin, "pipe", options.stderr === "capture" ? "pipe" : options.stderr],
+        // On Windows `detached` would open a console window; there the program alone is killed.
+        detached: ownGroup,
+        windowsHide: true,
+        windowsVerbatimArguments: options.windowsVerbatimArguments,
+      });
+    } catch (error) {
+      forgetSignals();
+      throw error;
+    }
+    const signalAll = (signal: NodeJS.Signals) => {
+      try {
+        if (ownGroup && child.pid !== undefined) process.kill(-child.pid, signal);
+        else child.kill(signal);
+      } catch {
+        // the group is gone already
+      }
+    };
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
     let stderr = "";
@@ -57,10 +94,11 @@ export function runProgram(options: RunOptions): Promise<RunOutcome> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      forgetSignals();
       resolve(outcome);
     };
     const abort = (outcome: RunOutcome) => {
-      child.kill("SIGKILL");
+      signalAll("SIGKILL");
       child.stdout?.destroy();
       child.stderr?.destroy();
       finish(outcome);

@@ -32,7 +32,7 @@ export interface MfaCode {
 /**
  * How a source's code is treated before it is returned: `given` is returned as is, `generated`
  * is never returned twice for one 30-second step, `typed` is asked again when it repeats the
- * code AWS just accepted.
+ * code AWS just accepted or one sent without a recorded answer.
  */
 export type CodeKind = "given" | "generated" | "typed";
 

@@ -225,6 +225,12 @@ function defaultSessionName(userName: string | undefined): string {
  * Gets a code and makes the call that spends it. A wrong code typed by a person is asked for
  * again (three tries in all); a code from a flag, stdin or a program is never retried, since
  * retrying a wrong code only burns the next one.
+ *
+ * Profiles with other keys or roles but the same device hold other step locks, so the device
+ * has its own lock around getting a code and sending it: otherwise two generators print the
+ * same code and both send it. It is taken inside a step lock and never held while waiting for
+ * another lock, so the order is always step, then device: no deadlock. The code is recorded as
+ * spent before it is sent, so whoever gets the lock next (after a crash too) does not send it again.
  */
 async function withMfaCode<T>(
   plan: Plan,
@@ -243,19 +249,32 @@ async function withMfaCode<T>(
     stateDir: dir,
     notice: undefined as string | undefined,
   };
-  for (let attempt = 1; ; attempt++) {
-    const code = await mfa.getMfaCode(request);
-    try {
-      const result = await call(code.code);
-      mfa.recordCodeOutcome(request, code, true);
-      return result;
-    } catch (error) {
-      const rejected = error instanceof AppError && error.code === "mfa-rejected";
-      if (rejected) mfa.recordCodeOutcome(request, code, false);
-      if (!rejected || !code.interactive || attempt >= MFA_ATTEMPTS) throw error;
-      request.notice = `AWS did not accept that code (try ${attempt} of ${MFA_ATTEMPTS}); enter the next one.`;
+  const lockOptions = {
+    timeoutMs: LOCK_WAIT_MS,
+    staleMs: LOCK_STALE_MS,
+    what: `the MFA device ${serial}`,
+    onWait: (holder: { pid: number }) =>
+      options.notify(
+        `Waiting for awsmfa (pid ${holder.pid}), which is using MFA device ${serial} for another profile…`,
+      ),
+  };
+  return withLock(mfa.deviceLockPath(dir, serial), lockOptions, async () => {
+    for (let attempt = 1; ; attempt++) {
+      const code = await mfa.getMfaCode(request);
+      mfa.recordCodeSending(request, code);
+      try {
+        const result = await call(code.code);
+        mfa.recordCodeOutcome(request, code, true);
+        return result;
+      } catch (error) {
+        const rejected = error instanceof AppError && error.code === "mfa-rejected";
+        // Any other failure (network, throttling) leaves the code recorded as sent: AWS may have taken it.
+        if (rejected) mfa.recordCodeOutcome(request, code, false);
+        if (!rejected || !code.interactive || attempt >= MFA_ATTEMPTS) throw error;
+        request.notice = `AWS did not accept that code (try ${attempt} of ${MFA_ATTEMPTS}); enter the next one.`;
+      }
     }
-  }
+  });
 }
 
 /** The chain's properties with the selected profile's winning, as a code source reads them. */

@@ -102,3 +102,34 @@ export class FakeTerminal implements TerminalIO {
 export function fakeRuntime(overrides: Partial<Runtime> = {}): Partial<Runtime> {
   return { platform: "linux", terminal: new FakeTerminal(false), ...overrides };
 }
+
+/** Whether `pid` still runs. A zombie does not: it has ended, and only waits for a parent to reap it. */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    // "PID (comm) STATE …": comm may hold spaces and parentheses, so the last ") " ends it.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(") ") + 2, stat.lastIndexOf(") ") + 3) !== "Z";
+  } catch {
+    return true;
+  }
+}
+
+/** Polls until `pid` has ended; false if it still runs after `withinMs`. */
+export async function endsWithin(pid: number, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (isRunning(pid)) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}
+
+/** An mfa_process that starts `sleep 100` in the background, writes its pid to `pidFile`, and waits for it. */
+export function grandchildCommand(pidFile: string): string {
+  return `sleep 100 & echo $! > '${pidFile}'; wait`;
+}

@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { test } from "node:test";
 import { AppError, ExitStatus } from "../../src/errors";
 import { getMfaCode } from "../../src/mfa/index";
 import { shellCommand } from "../../src/mfa/process";
-import { fakeRuntime, makeRequest, tempDir } from "./helpers";
+import { createIsolatedEnv } from "../support/env";
+import { AWSMFA } from "../support/run-awsmfa";
+import { endsWithin, fakeRuntime, grandchildCommand, makeRequest, tempDir } from "./helpers";
 
 const PATH = process.env.PATH ?? "/usr/bin:/bin";
 
@@ -91,6 +94,70 @@ test("mfa_process that runs too long is killed and reported, without waiting for
     isAppErrorWith("mfa-process-timeout", "noCode", "profile 'dev'", "0.2 s"),
   );
   assert.equal(existsSync(marker), false);
+});
+
+test("mfa_process that runs too long is ended with everything it started", async (t) => {
+  const dir = tempDir(t);
+  const pidFile = join(dir, "grandchild.pid");
+  const request = makeRequest(dir, {
+    properties: { mfa_process: grandchildCommand(pidFile) },
+    env: { PATH },
+  });
+  await assert.rejects(
+    getMfaCode(request, fakeRuntime({ processTimeoutMs: 1500 })),
+    isAppErrorWith("mfa-process-timeout", "noCode"),
+  );
+  const grandchild = Number(readFileSync(pidFile, "utf8"));
+  t.after(() => {
+    try {
+      process.kill(grandchild, "SIGKILL");
+    } catch {
+      // ended, as it should have
+    }
+  });
+  assert.ok(await endsWithin(grandchild, 5000), `the mfa_process's child (pid ${grandchild}) still runs`);
+});
+
+test("awsmfa ended by SIGTERM while its mfa_process runs ends the mfa_process and what it started", async (t) => {
+  // Nothing is sent anywhere: the code is never printed, so no STS call is made.
+  const home = await createIsolatedEnv({ endpointUrl: "http://127.0.0.1:9" });
+  t.after(() => home.cleanup());
+  const pidFile = join(home.home, "grandchild.pid");
+  writeFileSync(
+    home.configPath,
+    `[profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/dev\nmfa_process = ${grandchildCommand(pidFile)}\n`,
+  );
+  writeFileSync(
+    home.credentialsPath,
+    "[dev]\naws_access_key_id = AKIADEVEXAMPLE000001\naws_secret_access_key = dev/secret\n",
+    {
+      mode: 0o600,
+    },
+  );
+  const awsmfa = spawn(process.execPath, [AWSMFA, "credential-process", "-p", "dev"], {
+    env: home.env,
+    stdio: "ignore",
+    detached: true,
+  });
+  const ended = new Promise<NodeJS.Signals | null>((resolve) =>
+    awsmfa.on("close", (_code, signal) => resolve(signal)),
+  );
+  const deadline = Date.now() + 20_000;
+  while (!existsSync(pidFile) || readFileSync(pidFile, "utf8").trim() === "") {
+    assert.ok(Date.now() < deadline, "the mfa_process never started");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const grandchild = Number(readFileSync(pidFile, "utf8"));
+  t.after(() => {
+    try {
+      process.kill(grandchild, "SIGKILL");
+    } catch {
+      // ended, as it should have
+    }
+  });
+  awsmfa.kill("SIGTERM");
+  assert.equal(await ended, "SIGTERM", "awsmfa still ends by the signal");
+  assert.ok(await endsWithin(grandchild, 5000), `the mfa_process's child (pid ${grandchild}) still runs`);
 });
 
 test("mfa_process printing without end is cut off at the output bound", async (t) => {

@@ -4,7 +4,13 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { AppError } from "../../src/errors";
-import { getMfaCode, type MfaCode, type Runtime, recordCodeOutcome } from "../../src/mfa/index";
+import {
+  getMfaCode,
+  type MfaCode,
+  type Runtime,
+  recordCodeOutcome,
+  recordCodeSending,
+} from "../../src/mfa/index";
 import { readStepMemory, STEP_MS, stepMemoryPath } from "../../src/mfa/step-memory";
 import {
   codeSequence,
@@ -192,9 +198,48 @@ test("a rejected typed code does not block typing it again, and a damaged memory
   assert.equal((await getMfaCode(request, fakeRuntime({ ...runtime, terminal }))).code, "111111");
 });
 
+test("a code recorded as sent with no answer (its sender died mid-call) is spent: a generator waits for the next step", async (t) => {
+  const dir = tempDir(t);
+  const { clock, runtime } = fakeClock(STEP * STEP_MS + 10_000);
+  const request = makeRequest(dir, { properties: { mfa_process: "echo 222222" }, env: { PATH } });
+  recordCodeSending(request, generatedCode("111111", STEP), runtime);
+  const code = await getMfaCode(request, fakeRuntime(runtime));
+  assert.deepEqual(clock.slept, [20_000]);
+  assert.deepEqual(code, generatedCode("222222", STEP + 1));
+});
+
+test("a typed code recorded as sent with no answer is refused with a message, and asked again", async (t) => {
+  const dir = tempDir(t);
+  const { runtime } = fakeClock(STEP * STEP_MS);
+  const request = makeRequest(dir);
+  recordCodeSending(request, { code: "111111", source: "terminal", interactive: true }, runtime);
+  const terminal = new FakeTerminal(true, ["111111", "222222"]);
+  const code = await getMfaCode(request, fakeRuntime({ ...runtime, terminal }));
+  assert.equal(code.code, "222222");
+  assert.ok(
+    terminal.asked[1]?.startsWith("That code was just used; wait for the next one.\n"),
+    terminal.asked[1],
+  );
+});
+
+test("AWS's answer replaces the record of the sending: a rejected typed code may be typed again", async (t) => {
+  const dir = tempDir(t);
+  const { runtime } = fakeClock(STEP * STEP_MS);
+  const request = makeRequest(dir);
+  const typed: MfaCode = { code: "111111", source: "terminal", interactive: true };
+  recordCodeSending(request, typed, runtime);
+  recordCodeOutcome(request, typed, false, runtime);
+  const memory = readStepMemory(dir, SERIAL);
+  assert.equal(memory.sentHash, undefined);
+  assert.equal(memory.rejectedStep, STEP);
+  const terminal = new FakeTerminal(true, ["111111"]);
+  assert.equal((await getMfaCode(request, fakeRuntime({ ...runtime, terminal }))).code, "111111");
+});
+
 test("failing to keep the memory does not fail the caller", (t) => {
   const dir = tempDir(t);
   const request = makeRequest(join(dir, "does-not-exist"));
+  assert.doesNotThrow(() => recordCodeSending(request, generatedCode("123456", STEP)));
   assert.doesNotThrow(() => recordCodeOutcome(request, generatedCode("123456", STEP), true));
 });
 

@@ -532,11 +532,15 @@ test("an injected failure of GetSessionToken does not spend the MFA code", async
   await client.send(new GetSessionTokenCommand({ SerialNumber: ALICE_SERIAL, TokenCode: code }));
 });
 
-test("latencyMs delays every answer", async (t) => {
+test("latencyMs delays every answer; `arrived` counts a call while it is delayed, `calls` once answered", async (t) => {
   const server = await serverFor(t, { latencyMs: 300 });
   const started = performance.now();
-  await sts(server, aliceKeys).send(new GetCallerIdentityCommand({}));
+  const call = sts(server, aliceKeys).send(new GetCallerIdentityCommand({}));
+  while (!server.arrived.GetCallerIdentity) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(server.calls.GetCallerIdentity, undefined);
+  await call;
   assert.ok(performance.now() - started >= 290);
+  assert.deepEqual([server.arrived.GetCallerIdentity, server.calls.GetCallerIdentity], [1, 1]);
 });
 
 test("malformed answers make the SDK call fail with a parse error on a 200, not yield credentials", async (t) => {

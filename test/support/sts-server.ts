@@ -116,6 +116,8 @@ export interface StsServer {
   readonly calls: Record<string, number>;
   /** Per action: calls that succeeded. */
   readonly accepted: Record<string, number>;
+  /** Per action: requests received, counted before the latency: a test can act while one is in flight. */
+  readonly arrived: Record<string, number>;
   /** MFA codes that were right for the device but whose time step had already been accepted. */
   readonly rejectedReuses: number;
   readonly requests: RecordedRequest[];
@@ -330,6 +332,7 @@ function delay(ms: number): Promise<void> {
 class StrictStsServer implements StsServer {
   readonly calls: Record<string, number> = {};
   readonly accepted: Record<string, number> = {};
+  readonly arrived: Record<string, number> = {};
   readonly requests: RecordedRequest[] = [];
   readonly issued: IssuedCredentials[] = [];
   readonly signinTokens: SigninTokenGrant[] = [];
@@ -420,7 +423,7 @@ class StrictStsServer implements StsServer {
     this.sessions.clear();
     this.acceptedSteps.clear();
     this.reuseCount = 0;
-    for (const record of [this.calls, this.accepted]) {
+    for (const record of [this.calls, this.accepted, this.arrived]) {
       for (const key of Object.keys(record)) delete record[key];
     }
     this.requests.length = 0;
@@ -447,6 +450,9 @@ class StrictStsServer implements StsServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
+    const query = req.method === "POST" ? body.toString("utf8") : ((req.url ?? "").split("?")[1] ?? "");
+    const arrivedAction = new URLSearchParams(query).get("Action") ?? "(no Action)";
+    this.arrived[arrivedAction] = (this.arrived[arrivedAction] ?? 0) + 1;
     if (this.behaviour.latencyMs) await delay(this.behaviour.latencyMs);
     const rawUrl = req.url ?? "/";
     const queryStart = rawUrl.indexOf("?");

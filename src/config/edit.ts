@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, realpathSync } from "node:fs";
 import { dirname } from "node:path";
-import { AppError, errnoCode } from "../errors";
+import { AppError, errnoCode, fileError } from "../errors";
 import { withLock } from "../fsio/lock";
 import { writeWhole } from "../fsio/write-whole";
 import {
@@ -109,10 +109,7 @@ export async function editProfileFile(
       const mode = existing?.mode ?? 0o600;
       writeWhole(target, edited, kind === "credentials" ? mode & 0o700 : mode);
     } catch (error) {
-      throw new AppError("config-write", `Cannot write ${target} (${errnoCode(error) ?? "unknown error"}).`, {
-        status: "config",
-        cause: error,
-      });
+      throw fileError("config-write", `Cannot write ${target}`, error, { status: "config" });
     }
     return { changed: true };
   });
@@ -261,14 +258,7 @@ function makeParentDirectory(path: string): void {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   } catch (error) {
-    throw new AppError(
-      "config-write",
-      `Cannot create ${dirname(path)} (${errnoCode(error) ?? "unknown error"}).`,
-      {
-        status: "config",
-        cause: error,
-      },
-    );
+    throw fileError("config-write", `Cannot create ${dirname(path)}`, error, { status: "config" });
   }
 }
 
@@ -312,8 +302,5 @@ function decodeUtf8(bytes: Uint8Array, path: string): string {
 }
 
 function readError(path: string, error: unknown): AppError {
-  return new AppError("config-read", `Cannot read ${path} (${errnoCode(error) ?? "unknown error"}).`, {
-    status: "config",
-    cause: error,
-  });
+  return fileError("config-read", `Cannot read ${path}`, error, { status: "config" });
 }

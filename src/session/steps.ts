@@ -64,5 +64,5 @@ export function cachedEntry(
 ): CacheEntry | undefined {
   const last = cacheableSteps(plan)?.at(-1);
   if (!last) return undefined;
-  return freshEntry(cacheDirectory(env), last.key, minTtlSeconds);
+  return freshEntry(cacheDirectory(env), last, minTtlSeconds);
 }

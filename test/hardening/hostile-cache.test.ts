@@ -226,56 +226,35 @@ describe("locks stamped by another clock", () => {
   const work = tempDir("awsmfa-locks-");
   after(() => work.remove());
 
-  function lockIn(name: string): string {
+  const A_YEAR = 365 * 86_400_000;
+  const monotonicNow = () => Number(process.hrtime.bigint() / 1_000_000n);
+
+  /** A lock held by this (live) process, as if its pid had been reused, stamped as `stamps` say. */
+  function heldLock(name: string, stamps: { startedAt: number; monotonicAt?: number }): string {
     const dir = join(work.path, name);
     mkdirSync(dir, { mode: 0o700 });
-    return join(dir, "x.json.lock");
+    const lock = join(dir, "x.json.lock");
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), ...stamps, nonce: name }));
+    return lock;
   }
 
   test("a lock of a live pid (reused) stamped a year ahead is stale, not held for ever", async () => {
-    const lock = lockIn("future-old-format");
-    writeFileSync(
-      lock,
-      JSON.stringify({
-        pid: process.pid,
-        host: hostname(),
-        startedAt: Date.now() + 365 * 86_400_000,
-        nonce: "n1",
-      }),
-    );
+    const lock = heldLock("future-old-format", { startedAt: Date.now() + A_YEAR });
     const held = await acquireLock(lock, options);
     held.release();
   });
 
   test("a lock taken before a reboot (its monotonic clock ahead of ours) is stale, whatever its wall clock says", async () => {
-    const lock = lockIn("before-reboot");
-    const monotonicNow = Number(process.hrtime.bigint() / 1_000_000n);
-    writeFileSync(
-      lock,
-      JSON.stringify({
-        pid: process.pid,
-        host: hostname(),
-        startedAt: Date.now(),
-        monotonicAt: monotonicNow + 86_400_000,
-        nonce: "n2",
-      }),
-    );
+    const lock = heldLock("before-reboot", {
+      startedAt: Date.now(),
+      monotonicAt: monotonicNow() + 86_400_000,
+    });
     const held = await acquireLock(lock, options);
     held.release();
   });
 
   test("a live holder is still waited for when the wall clock was set back under it (its monotonic age is small)", async () => {
-    const lock = lockIn("clock-set-back");
-    writeFileSync(
-      lock,
-      JSON.stringify({
-        pid: process.pid,
-        host: hostname(),
-        startedAt: Date.now() + 365 * 86_400_000,
-        monotonicAt: Number(process.hrtime.bigint() / 1_000_000n),
-        nonce: "n3",
-      }),
-    );
+    const lock = heldLock("clock-set-back", { startedAt: Date.now() + A_YEAR, monotonicAt: monotonicNow() });
     await assert.rejects(acquireLock(lock, { ...options, timeoutMs: 500 }), (error) => {
       assert.ok(error instanceof AppError && error.code === "lock-timeout", String(error));
       return true;
@@ -283,14 +262,16 @@ describe("locks stamped by another clock", () => {
   });
 
   test("an empty lock and a breaker file whose mtime lies in the future are taken over", async () => {
-    const lock = lockIn("future-mtime");
-    const future = new Date(Date.now() + 365 * 86_400_000);
+    const dir = join(work.path, "future-mtime");
+    mkdirSync(dir, { mode: 0o700 });
+    const lock = join(dir, "x.json.lock");
+    const future = new Date(Date.now() + A_YEAR);
     writeFileSync(lock, "");
     utimesSync(lock, future, future);
     writeFileSync(`${lock}.break`, "");
     utimesSync(`${lock}.break`, future, future);
     const held = await acquireLock(lock, options);
     held.release();
-    assert.deepEqual(readdirSync(join(work.path, "future-mtime")), []);
+    assert.deepEqual(readdirSync(dir), []);
   });
 });

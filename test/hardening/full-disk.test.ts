@@ -19,6 +19,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { describe, type TestContext, test } from "node:test";
+import { ExitStatus, machineStateError } from "../../src/errors";
 import { ALICE_CONFIG, KEYS, useAliceWorld } from "../support/alice-world";
 import { writeCodeScript } from "../support/code-script";
 import { type RunResult, runAwsmfa } from "../support/run-awsmfa";
@@ -100,6 +101,28 @@ function sessionsCached(dir: string): number {
       JSON.parse(readFileSync(join(dir, name), "utf8")).kind === "mfa-session",
   ).length;
 }
+
+test("an errno of the machine's state that no caller put in words is still exit 1 with the path, never 'a bug'", () => {
+  for (const [code, cause] of [
+    ["ENOSPC", "no space left on the device"],
+    ["EDQUOT", "disk quota exceeded"],
+    ["EROFS", "read-only file system"],
+    ["EIO", "input/output error"],
+    ["EMFILE", "too many open files in this process"],
+    ["ENFILE", "too many open files on the system"],
+  ]) {
+    const raw = Object.assign(new Error(`${code}: oops`), { code, syscall: "write", path: "/some/file" });
+    const error = machineStateError(raw);
+    assert.equal(error?.status, ExitStatus.failure, code);
+    assert.equal(error?.message, `Cannot write /some/file: ${cause} (${code}).`);
+    assert.ok(error?.hint, `${code} says what to do`);
+  }
+  assert.equal(
+    machineStateError(Object.assign(new Error("x"), { code: "EINVAL" })),
+    undefined,
+    "a bug stays a bug",
+  );
+});
 
 describe("a full disk", () => {
   test("credential-process with the cache on a full disk: exit 1 naming the lock, no code asked, nothing left", async (t) => {

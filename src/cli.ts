@@ -1,5 +1,5 @@
 import { writeSync } from "node:fs";
-import { ExitStatus, errnoCode, isAppError } from "./errors";
+import { ExitStatus, errnoCode, isAppError, machineStateError } from "./errors";
 import { warmCredentials } from "./warm";
 
 /**
@@ -44,7 +44,9 @@ function endOfOptions(argv: string[]): number {
   return index === -1 ? argv.length : index;
 }
 
-function report(error: unknown, debug: boolean): number {
+function report(thrown: unknown, debug: boolean): number {
+  // A full or read-only disk met where no caller put it in words is still the machine's state, not a bug.
+  const error = isAppError(thrown) ? thrown : (machineStateError(thrown) ?? thrown);
   if (isAppError(error)) {
     process.stderr.write(`awsmfa: ${error.message}\n`);
     if (error.hint) process.stderr.write(`  ${error.hint}\n`);

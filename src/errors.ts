@@ -62,3 +62,79 @@ export function errnoCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : undefined;
 }
+
+/**
+ * Errnos that report the state of the machine — a full, read-only or failing disk, a quota, no
+ * file descriptors or memory left, no permission — rather than a bug in awsmfa: what each means
+ * to a person, and what to do about it.
+ */
+const MACHINE_STATE: Record<string, { cause: string; hint: string }> = {
+  ENOSPC: {
+    cause: "no space left on the device",
+    hint: "Free some space on that file system and try again.",
+  },
+  EDQUOT: {
+    cause: "disk quota exceeded",
+    hint: "Free some space within your quota (or raise it) and try again.",
+  },
+  EFBIG: {
+    cause: "file too large for the file system",
+    hint: "Free some space or raise the file size limit (ulimit -f).",
+  },
+  EROFS: {
+    cause: "read-only file system",
+    hint: "Remount it read-write, or point awsmfa at a writable place (AWSMFA_CACHE_DIR, AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE).",
+  },
+  EIO: {
+    cause: "input/output error",
+    hint: "The device reported an error; check it (dmesg) before trying again.",
+  },
+  ESTALE: {
+    cause: "stale network file handle",
+    hint: "The network file system lost the file; remount it and try again.",
+  },
+  EMFILE: {
+    cause: "too many open files in this process",
+    hint: "Raise the limit (ulimit -n) and try again.",
+  },
+  ENFILE: { cause: "too many open files on the system", hint: "Close some programs and try again." },
+  ENOMEM: { cause: "out of memory", hint: "Close some programs and try again." },
+  EACCES: { cause: "permission denied", hint: "Check that you can write to that directory and file." },
+  EPERM: {
+    cause: "operation not permitted",
+    hint: "Check the file's attributes (lsattr) and that you own it.",
+  },
+};
+
+/**
+ * The one way an I/O failure becomes what the user reads: `what` (say, "Cannot write the cache
+ * file PATH"), then the errno and, for the machine's own state, its cause in words and what to do,
+ * exit 1. Any other errno keeps the caller's status and hint.
+ */
+export function fileError(
+  code: string,
+  what: string,
+  error: unknown,
+  options: AppErrorOptions = {},
+): AppError {
+  const errno = errnoCode(error);
+  const state = errno === undefined ? undefined : MACHINE_STATE[errno];
+  if (state)
+    return new AppError(code, `${what}: ${state.cause} (${errno}).`, { hint: state.hint, cause: error });
+  return new AppError(code, `${what} (${errno ?? "unknown error"}).`, { ...options, cause: error });
+}
+
+/** Whether `error`, or the error an AppError wraps, is the machine's state (see MACHINE_STATE). */
+export function isMachineState(error: unknown): boolean {
+  const errno = errnoCode(isAppError(error) ? error.cause : error);
+  return errno !== undefined && MACHINE_STATE[errno] !== undefined;
+}
+
+/** A file error that escaped without being put in words (a path Node names), if it is the machine's state. */
+export function machineStateError(error: unknown): AppError | undefined {
+  if (isAppError(error) || !isMachineState(error)) return undefined;
+  const { syscall, path } = error as { syscall?: unknown; path?: unknown };
+  const where = typeof path === "string" ? ` ${path}` : "";
+  const doing = typeof syscall === "string" ? `${syscall}${where}` : `use${where || " a file"}`;
+  return fileError("machine-state", `Cannot ${doing}`, error);
+}

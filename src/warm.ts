@@ -35,7 +35,7 @@ function warmEntry(
   const dir = cacheDirectory(env);
   const target = readWarmIndex(dir, profile, env);
   if (target) {
-    const entry = freshEntry(dir, target.entryKey, minTtl);
+    const entry = freshEntry(dir, target.entry, minTtl);
     return entry ? { entry, region: target.region } : undefined;
   }
   const plan = loadPlan(profile, env);

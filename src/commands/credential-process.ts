@@ -1,6 +1,6 @@
 import { credentialProcessJson } from "../output/credential-process";
 import { credentialsFor } from "./credentials";
-import { loadPlan, parseMinTtl, selectedProfile } from "./selection";
+import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
 
 export interface CredentialProcessOptions {
   profile?: string;
@@ -9,13 +9,14 @@ export interface CredentialProcessOptions {
 
 /**
  * stdout is exactly the JSON object and nothing else, whatever happens: the aws CLI and the SDKs
- * parse it. Prompts go to the terminal device; notices would be swallowed, so there are none.
+ * parse it. Prompts go to the terminal device; notices (a wait for another awsmfa, credentials
+ * that could not be cached) go to stderr, which the callers show or drop.
  */
 export async function runCredentialProcess(options: CredentialProcessOptions): Promise<void> {
   const plan = loadPlan(selectedProfile(options.profile, process.env), process.env);
   const { entry } = await credentialsFor(plan, {
     minTtlSeconds: parseMinTtl(options.minTtl),
-    notify: () => {},
+    notify: tellStderr,
   });
   process.stdout.write(`${credentialProcessJson(entry.credentials)}\n`);
 }

@@ -111,6 +111,6 @@ function names(profiles: ServedProfile[]): string {
 /** When the highest cached step that is still handed out expires. */
 function cachedUntil(dir: string, steps: CacheableStep[]): string | undefined {
   const cached = steps[firstStepToDo(dir, steps, DEFAULT_MIN_TTL_SECONDS) - 1];
-  const entry = cached && readEntry(dir, cached.key);
+  const entry = cached && readEntry(dir, cached);
   return entry ? expiryText(entry) : undefined;
 }

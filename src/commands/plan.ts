@@ -29,8 +29,9 @@ function cacheState(plan: Plan, env: NodeJS.ProcessEnv): CacheState {
   // No device known yet: the first login finds it and asks for a code.
   if (!steps) return { entries, asksForCode: plan.leaf.type === "keys" ? true : undefined };
   const dir = cacheDirectory(env);
-  for (const [index, { step, key }] of steps.entries()) {
-    const entry = readEntry(dir, key);
+  for (const [index, target] of steps.entries()) {
+    const { step } = target;
+    const entry = readEntry(dir, target);
     const wanted = index === steps.length - 1 ? DEFAULT_MIN_TTL_SECONDS : INTERMEDIATE_MIN_SECONDS;
     if (entry) entries.set(step, { entry, usable: isFresh(entry, wanted) });
   }

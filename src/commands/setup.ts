@@ -4,7 +4,7 @@ import { configFilePath, credentialsFilePath, profileFromEnv } from "../config/f
 import { isIdentifier, parseProfileFiles } from "../config/ini";
 import { keyStore } from "../config/plan";
 import type { FileKind, ProfileSet, Properties } from "../config/types";
-import { AppError, ExitStatus, errnoCode, isAppError } from "../errors";
+import { AppError, ExitStatus, errnoCode, fileError, isAppError } from "../errors";
 import { decorationsAllowed, spinWhileWaiting } from "../output/spinner";
 import type { AwsCredentials, CallerIdentity } from "../sts/credentials";
 import { userNameOf } from "../sts/credentials";
@@ -828,10 +828,7 @@ function readState(kind: FileKind, path: string): FileState {
     return { kind, path, exists: true, before: text, after: text };
   } catch (error) {
     if (errnoCode(error) === "ENOENT") return { kind, path, exists: false, before: "", after: "" };
-    throw new AppError("config-read", `Cannot read ${path} (${errnoCode(error) ?? "unknown error"}).`, {
-      status: "config",
-      cause: error,
-    });
+    throw fileError("config-read", `Cannot read ${path}`, error, { status: "config" });
   }
 }
 

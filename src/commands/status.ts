@@ -29,8 +29,9 @@ export function runStatus(options: StatusOptions): void {
     rows.push({
       profile: name,
       device: deviceSerial(plan) ?? null,
-      steps: steps.map(({ step, key }) => {
-        const entry = readEntry(dir, key);
+      steps: steps.map((target) => {
+        const { step } = target;
+        const entry = readEntry(dir, target);
         const left = entry ? secondsLeft(entry) : null;
         return {
           type: step.type,

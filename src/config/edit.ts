@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, realpathSync } from "node:fs";
 import { dirname } from "node:path";
-import { AppError, errnoCode } from "../errors";
+import { AppError, errnoCode, fileError } from "../errors";
 import { withLock } from "../fsio/lock";
 import { writeWhole } from "../fsio/write-whole";
 import {
@@ -140,10 +140,7 @@ export async function editProfileFile(
       const mode = existing?.mode ?? 0o600;
       writeWhole(target, edited, kind === "credentials" ? mode & 0o700 : mode);
     } catch (error) {
-      throw new AppError("config-write", `Cannot write ${target} (${errnoCode(error) ?? "unknown error"}).`, {
-        status: "config",
-        cause: error,
-      });
+      throw fileError("config-write", `Cannot write ${target}`, error, { status: "config" });
     }
     return { changed: true };
   });
@@ -292,14 +289,7 @@ function makeParentDirectory(path: string): void {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   } catch (error) {
-    throw new AppError(
-      "config-write",
-      `Cannot create ${dirname(path)} (${errnoCode(error) ?? "unknown error"}).`,
-      {
-        status: "config",
-        cause: error,
-      },
-    );
+    throw fileError("config-write", `Cannot create ${dirname(path)}`, error, { status: "config" });
   }
 }
 
@@ -343,8 +333,5 @@ function decodeUtf8(bytes: Uint8Array, path: string): string {
 }
 
 function readError(path: string, error: unknown): AppError {
-  return new AppError("config-read", `Cannot read ${path} (${errnoCode(error) ?? "unknown error"}).`, {
-    status: "config",
-    cause: error,
-  });
+  return fileError("config-read", `Cannot read ${path}`, error, { status: "config" });
 }

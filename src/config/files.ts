@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { posix, win32 } from "node:path";
-import { AppError, errnoCode } from "../errors";
+import { AppError, errnoCode, fileError } from "../errors";
 import { MAX_PROFILE_FILE_CHARS, parseProfileFiles, profileFileTooLarge } from "./ini";
 import type { ProfileFile, ProfileSet } from "./types";
 
@@ -100,10 +100,9 @@ function readProfileFile(path: string): ProfileFile | undefined {
     if (error instanceof AppError) throw error;
     const code = errnoCode(error);
     if (code === "ENOENT") return undefined;
-    throw new AppError("config-read", `Cannot read ${path} (${code ?? "unknown error"}).`, {
+    throw fileError("config-read", `Cannot read ${path}`, error, {
       status: "config",
       hint: "Check that it is a file you can read.",
-      cause: error,
     });
   }
 }

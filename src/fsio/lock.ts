@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, openSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
-import { AppError, errnoCode } from "../errors";
+import { AppError, errnoCode, fileError, isAppError, isMachineState } from "../errors";
 import { processIsAlive } from "./process-alive";
+import { type RegularFile, readRegularFile } from "./regular-file";
 
 /**
  * A cross-process lock: an exclusive-create file holding who holds it. Used so that one
@@ -21,12 +22,23 @@ export interface LockOptions {
   what: string;
   /** Called once if this process has to wait, e.g. to say so on the terminal. */
   onWait?: (holder: LockHolder) => void;
+  /**
+   * The work is safe without the lock (it spends nothing and may at worst be done twice): when the
+   * machine cannot hold a lock file (a full or read-only disk), it runs unlocked instead of failing.
+   */
+  optional?: boolean;
 }
 
 export interface LockHolder {
   pid: number;
   host: string;
+  /** Wall clock, ms: the only age other hosts can judge (a shared home on NFS). */
   startedAt: number;
+  /**
+   * The system's monotonic clock (ms since boot), which no clock change moves: the age this host
+   * judges by. Absent in locks of older versions.
+   */
+  monotonicAt?: number;
   nonce: string;
 }
 
@@ -69,7 +81,14 @@ export async function acquireLock(path: string, options: LockOptions): Promise<H
 }
 
 export async function withLock<T>(path: string, options: LockOptions, work: () => Promise<T>): Promise<T> {
-  const lock = await acquireLock(path, options);
+  let lock: HeldLock;
+  try {
+    lock = await acquireLock(path, options);
+  } catch (error) {
+    if (options.optional && isAppError(error) && error.code === "lock-file" && isMachineState(error))
+      return work();
+    throw error;
+  }
   try {
     return await work();
   } finally {
@@ -82,6 +101,7 @@ function tryCreate(path: string): HeldLock | undefined {
     pid: process.pid,
     host: hostname(),
     startedAt: Date.now(),
+    monotonicAt: monotonicNow(),
     nonce: randomBytes(8).toString("hex"),
   };
   let fd: number;
@@ -92,9 +112,16 @@ function tryCreate(path: string): HeldLock | undefined {
     throw lockError(path, error);
   }
   try {
-    writeSync(fd, JSON.stringify(holder));
-  } finally {
-    closeSync(fd);
+    try {
+      writeSync(fd, JSON.stringify(holder));
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    // A full disk takes the file but not its content: an empty lock left behind would hold up
+    // the next call for nothing.
+    unlinkQuietly(path);
+    throw lockError(path, error);
   }
   let released = false;
   return {
@@ -111,15 +138,21 @@ function tryCreate(path: string): HeldLock | undefined {
 type HolderState = LockHolder | "gone" | "unreadable";
 
 function readHolder(path: string): HolderState {
-  let text: string;
+  let file: RegularFile;
   try {
-    text = readFileSync(path, "utf8");
+    file = readRegularFile(path);
   } catch (error) {
-    if (errnoCode(error) === "ENOENT") return "gone";
     throw lockError(path, error);
   }
+  if ("missing" in file) return "gone";
+  if ("notRegular" in file) {
+    // Not awsmfa's: reading a FIFO would hang, and removing it could destroy someone's file.
+    throw new AppError("lock-file", `The lock file ${path} is ${file.notRegular}, not a file awsmfa made.`, {
+      hint: `Remove it (\`rm ${path}\`) and try again.`,
+    });
+  }
   try {
-    const parsed = JSON.parse(text) as LockHolder;
+    const parsed = JSON.parse(file.text) as LockHolder;
     if (typeof parsed.pid === "number" && typeof parsed.nonce === "string") return parsed;
   } catch {
     // written but not yet complete, or damaged: judged by the file's age below
@@ -130,16 +163,34 @@ function readHolder(path: string): HolderState {
 /** How long a lock file may stay empty or unparsable before its writer is taken for dead. */
 const UNREADABLE_GRACE_MS = 1000;
 
+/**
+ * A lock is stale when its holder is gone or has held it too long. "Too long" is measured so that
+ * no clock change can freeze it: on this host by the monotonic clock (a holder's reading above
+ * ours means a reboot since, so the holder is gone); elsewhere, and for locks of older versions,
+ * by the wall clock in either direction, so that a lock stamped in the future (the clock was set
+ * back) ages too instead of being held forever.
+ */
 function isStale(path: string, holder: LockHolder | "unreadable", staleMs: number): boolean {
   if (holder === "unreadable") {
     try {
-      return Date.now() - statSync(path).mtimeMs > UNREADABLE_GRACE_MS;
+      return Math.abs(Date.now() - statSync(path).mtimeMs) > UNREADABLE_GRACE_MS;
     } catch {
       return false;
     }
   }
-  if (Date.now() - holder.startedAt > staleMs) return true;
-  return holder.host === hostname() && !processIsAlive(holder.pid);
+  if (holder.host === hostname()) {
+    if (!processIsAlive(holder.pid)) return true;
+    if (typeof holder.monotonicAt === "number") {
+      const age = monotonicNow() - holder.monotonicAt;
+      return age < 0 || age > staleMs;
+    }
+  }
+  return Math.abs(Date.now() - holder.startedAt) > staleMs;
+}
+
+/** The system-wide monotonic clock (CLOCK_MONOTONIC, mach_absolute_time, QueryPerformanceCounter), in ms. */
+function monotonicNow(): number {
+  return Number(process.hrtime.bigint() / 1_000_000n);
 }
 
 /**
@@ -153,9 +204,10 @@ function breakLock(path: string, stale: LockHolder | "unreadable"): boolean {
     fd = openSync(breaker, "wx", 0o600);
   } catch (error) {
     if (errnoCode(error) !== "EEXIST") throw lockError(breaker, error);
-    // A breaker that died mid-break leaves this file; it only ever lives for microseconds.
+    // A breaker that died mid-break leaves this file; it only ever lives for microseconds (an
+    // mtime in the future counts too: the clock was set back since).
     try {
-      if (Date.now() - statSync(breaker).mtimeMs > 2000) unlinkQuietly(breaker);
+      if (Math.abs(Date.now() - statSync(breaker).mtimeMs) > 2000) unlinkQuietly(breaker);
     } catch {
       // gone already
     }
@@ -173,17 +225,11 @@ function breakLock(path: string, stale: LockHolder | "unreadable"): boolean {
   return true;
 }
 
-/** A lock file that cannot be made or read (read-only or foreign directory): the user's problem to fix, not a bug. */
+/** A lock file that cannot be made or read (full or read-only disk, foreign directory): the user's problem to fix, not a bug. */
 function lockError(path: string, error: unknown): AppError {
-  return new AppError(
-    "lock-file",
-    `Cannot use the lock file ${path} (${errnoCode(error) ?? "unknown error"}).`,
-    {
-      status: "failure",
-      hint: `Check that ${dirname(path)} is a directory you can write to.`,
-      cause: error,
-    },
-  );
+  return fileError("lock-file", `Cannot use the lock file ${path}`, error, {
+    hint: `Check that ${dirname(path)} is a directory you can write to.`,
+  });
 }
 
 function unlinkQuietly(path: string): void {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { readRegularFile } from "../fsio/regular-file";
 import { writeWhole } from "../fsio/write-whole";
 
 /**
@@ -48,7 +48,9 @@ export function deviceLockPath(stateDir: string, serial: string): string {
 export function readStepMemory(stateDir: string, serial: string): StepMemory {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(stepMemoryPath(stateDir, serial), "utf8"));
+    // A FIFO or a device in its place remembers nothing too, rather than hang the read.
+    const file = readRegularFile(stepMemoryPath(stateDir, serial));
+    parsed = "text" in file ? JSON.parse(file.text) : undefined;
   } catch {
     return {};
   }

@@ -141,7 +141,7 @@ export class CredentialsKeeper {
   private readCodeEntry(): CacheEntry | undefined {
     if (!this.codeStep) return undefined;
     try {
-      return readEntry(cacheDirectory(this.options.env), this.codeStep.key);
+      return readEntry(cacheDirectory(this.options.env), this.codeStep);
     } catch {
       return undefined; // an unsafe cache file: the renewal reports it
     }

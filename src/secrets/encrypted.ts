@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { homeDirectory } from "../config/files";
-import { AppError, errnoCode } from "../errors";
+import { AppError, errnoCode, fileError } from "../errors";
 import { withLock } from "../fsio/lock";
 import { privacyProblem } from "../fsio/private-file";
 import { writeWhole } from "../fsio/write-whole";
@@ -85,10 +85,7 @@ async function update(
     try {
       writeWhole(path, sealed, 0o600);
     } catch (error) {
-      throw new AppError("secrets-write", `Cannot write ${path} (${errnoCode(error) ?? "unknown error"}).`, {
-        status: "config",
-        cause: error,
-      });
+      throw fileError("secrets-write", `Cannot write ${path}`, error, { status: "config" });
     }
     return true;
   });
@@ -198,10 +195,7 @@ function readSecretsFile(path: string): Buffer | undefined {
   } catch (error) {
     const code = errnoCode(error);
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-    throw new AppError("secrets-read", `Cannot read ${path} (${code ?? "unknown error"}).`, {
-      status: "config",
-      cause: error,
-    });
+    throw fileError("secrets-read", `Cannot read ${path}`, error, { status: "config" });
   }
   try {
     checkPrivate(path, fstatSync(fd));
@@ -232,10 +226,9 @@ function makeDirectory(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
-    throw new AppError("secrets-dir", `Cannot create ${dir} (${errnoCode(error) ?? "unknown error"}).`, {
+    throw fileError("secrets-dir", `Cannot create ${dir}`, error, {
       status: "config",
       hint: "Set AWSMFA_SECRETS_FILE to a path in a directory you own.",
-      cause: error,
     });
   }
 }

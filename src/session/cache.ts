@@ -1,17 +1,9 @@
-import {
-  closeSync,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  unlinkSync,
-} from "node:fs";
+import { mkdirSync, readdirSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { homeDirectory } from "../config/files";
-import { AppError, errnoCode } from "../errors";
+import { AppError, errnoCode, fileError, isAppError } from "../errors";
 import { privacyProblem } from "../fsio/private-file";
+import { readRegularFile } from "../fsio/regular-file";
 import { writeWhole } from "../fsio/write-whole";
 import type { CallerIdentity, SessionCredentials } from "../sts/credentials";
 
@@ -57,20 +49,30 @@ export function ensureCacheDirectory(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
-    throw new AppError(
-      "cache-dir",
-      `Cannot create the cache directory ${dir}: ${(error as Error).message}.`,
-      {
-        status: "unsafeFile",
-        hint: "Set AWSMFA_CACHE_DIR to a directory you own.",
-      },
-    );
+    throw fileError("cache-dir", `Cannot create the cache directory ${dir}`, error, {
+      status: "unsafeFile",
+      hint: "Set AWSMFA_CACHE_DIR to a directory you own.",
+    });
   }
   checkOwnership(dir, statSync(dir), "directory");
 }
 
-export function readEntry(dir: string, key: string): CacheEntry | undefined {
-  return validEntry(readJsonFile(entryPath(dir, key)));
+/**
+ * The plan step an entry is read for: its key, and the kind and device or role the entry must
+ * say it was made for (a CacheableStep of session/steps.ts is one).
+ */
+export interface EntryTarget {
+  key: string;
+  step: { type: CacheEntry["kind"]; serial?: string; roleArn?: string };
+}
+
+/** As stored: the entry and the key it was written under, so that one copied or moved to another step's file is a miss. */
+type StoredEntry = CacheEntry & { key: string };
+
+/** The entry of `target` if it is there, whole, made for that step, and its expiry possible; else undefined (a miss). */
+export function readEntry(dir: string, target: EntryTarget): CacheEntry | undefined {
+  const entry = validEntry(readJsonFile(entryPath(dir, target.key)));
+  return entry && madeFor(entry, target) && plausibleExpiry(entry) ? entry : undefined;
 }
 
 /**
@@ -88,22 +90,12 @@ export function readJsonFile(path: string): unknown {
     throw error;
   }
   checkOwnership(dir, dirStat, "directory");
-  let fd: number;
+  // A FIFO, a directory or a device in place of the file is a miss, never a hang or an error.
+  const file = readRegularFile(path);
+  if (!("text" in file)) return undefined;
+  checkOwnership(path, file.stat, "file");
   try {
-    fd = openSync(path, "r");
-  } catch (error) {
-    if (errnoCode(error) === "ENOENT" || errnoCode(error) === "ENOTDIR") return undefined;
-    throw error;
-  }
-  let text: string;
-  try {
-    checkOwnership(path, fstatSync(fd), "file");
-    text = readFileSync(fd, "utf8");
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    return JSON.parse(text);
+    return JSON.parse(file.text);
   } catch {
     return undefined;
   }
@@ -112,17 +104,32 @@ export function readJsonFile(path: string): unknown {
 export function writeEntry(dir: string, key: string, entry: CacheEntry): void {
   ensureCacheDirectory(dir);
   const path = entryPath(dir, key);
+  const stored: StoredEntry = { ...entry, key };
   try {
-    writeWhole(path, `${JSON.stringify(entry)}\n`, 0o600);
+    writeWhole(path, `${JSON.stringify(stored)}\n`, 0o600);
   } catch (error) {
-    // A full disk or a read-only directory is the user's to fix, not a bug (exit 70).
-    throw new AppError(
-      "cache-write",
-      `Cannot write the cache file ${path} (${errnoCode(error) ?? "unknown error"}).`,
-      {
-        hint: "Check the free space and that you can write to the directory, or set AWSMFA_CACHE_DIR to one you can.",
-        cause: error,
-      },
+    throw fileError("cache-write", `Cannot write the cache file ${path}`, error, {
+      hint: "Check that you can write to the directory, or set AWSMFA_CACHE_DIR to one you can.",
+    });
+  }
+}
+
+/**
+ * Stores credentials just obtained, or says on `warn` why it could not: a full or read-only disk
+ * must not cost the credentials in hand, nor the MFA code that made them.
+ */
+export function keepEntry(
+  dir: string,
+  key: string,
+  entry: CacheEntry,
+  warn: (message: string) => void,
+): void {
+  try {
+    writeEntry(dir, key, entry);
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    warn(
+      `The credentials work but are not cached, so the next call gets new ones. ${error.message} ${error.hint ?? ""}`.trimEnd(),
     );
   }
 }
@@ -173,22 +180,51 @@ export function isFresh(entry: CacheEntry, minTtlSeconds: number, now = Date.now
   return secondsLeft(entry, now) >= Math.min(minTtlSeconds, lifetimeSeconds(entry) / 2);
 }
 
-/** The entry at `key` if it is there, readable and fresh (see isFresh). */
-export function freshEntry(dir: string, key: string, minTtlSeconds: number): CacheEntry | undefined {
-  const entry = readEntry(dir, key);
+/** The entry of `target` if it is there, good (see readEntry) and fresh (see isFresh). */
+export function freshEntry(dir: string, target: EntryTarget, minTtlSeconds: number): CacheEntry | undefined {
+  const entry = readEntry(dir, target);
   return entry && isFresh(entry, minTtlSeconds) ? entry : undefined;
 }
 
-function validEntry(value: unknown): CacheEntry | undefined {
-  const entry = value as CacheEntry | undefined;
+function validEntry(value: unknown): StoredEntry | undefined {
+  const entry = value as StoredEntry | undefined;
   const c = entry?.credentials;
   const valid =
     entry?.version === 1 &&
+    typeof entry.key === "string" &&
     typeof c?.accessKeyId === "string" &&
     typeof c.secretAccessKey === "string" &&
     typeof c.sessionToken === "string" &&
-    !Number.isNaN(Date.parse(c.expiration));
+    !Number.isNaN(Date.parse(c.expiration)) &&
+    !Number.isNaN(Date.parse(entry.createdAt));
   return valid ? entry : undefined;
+}
+
+/**
+ * Made for this step: written under its key (which covers the keys, device and role settings
+ * below it), of its kind, for its device or role. The profile that made it is not compared: the
+ * profiles on the same keys and device share one MFA session by design.
+ */
+function madeFor(entry: StoredEntry, target: EntryTarget): boolean {
+  if (entry.key !== target.key || entry.kind !== target.step.type) return false;
+  return entry.kind === "mfa-session"
+    ? entry.serial === target.step.serial
+    : entry.roleArn === target.step.roleArn;
+}
+
+/** The longest credentials AWS issues: GetSessionToken for an IAM user 36 h, AssumeRole 12 h. */
+const LONGEST_SECONDS: Record<CacheEntry["kind"], number> = { "mfa-session": 129_600, "assume-role": 43_200 };
+/** For a clock set back a little since the entry was made. */
+const CLOCK_MARGIN_SECONDS = 300;
+
+/**
+ * An expiry further from its creation, or from now, than AWS ever grants was not written by
+ * awsmfa from an STS answer: the entry is damaged, or hand-made.
+ */
+function plausibleExpiry(entry: StoredEntry, now = Date.now()): boolean {
+  const longest = (LONGEST_SECONDS[entry.kind] + CLOCK_MARGIN_SECONDS) * 1000;
+  const expires = Date.parse(entry.credentials.expiration);
+  return expires - Date.parse(entry.createdAt) <= longest && expires - now <= longest;
 }
 
 interface Ownership {

@@ -16,8 +16,8 @@ import {
   ensureCacheDirectory,
   entryPath,
   freshEntry,
+  keepEntry,
   readEntry,
-  writeEntry,
 } from "./cache";
 import { discoverDevice } from "./discover";
 import {
@@ -74,18 +74,17 @@ export async function obtainCredentials(selectedPlan: Plan, options: ObtainOptio
   if (start === steps.length) {
     return {
       plan,
-      entry: readEntry(dir, (steps.at(-1) as CacheableStep).key) as CacheEntry,
+      entry: readEntry(dir, steps.at(-1) as CacheableStep) as CacheEntry,
       fromCache: true,
     };
   }
   // Undefined: the long-term keys, whose secret may still be in a store (read only if a call needs it).
   let below: Below | undefined =
-    start === 0
-      ? undefined
-      : belowFrom(readEntry(dir, (steps[start - 1] as CacheableStep).key) as CacheEntry);
+    start === 0 ? undefined : belowFrom(readEntry(dir, steps[start - 1] as CacheableStep) as CacheEntry);
   let entry: CacheEntry | undefined;
   for (let index = start; index < steps.length; index++) {
-    const { step, key } = steps[index] as CacheableStep;
+    const target = steps[index] as CacheableStep;
+    const { step, key } = target;
     const wanted = index === steps.length - 1 ? options.minTtlSeconds : INTERMEDIATE_MIN_SECONDS;
     const base = below;
     entry = await withLock(
@@ -94,12 +93,14 @@ export async function obtainCredentials(selectedPlan: Plan, options: ObtainOptio
         timeoutMs: LOCK_WAIT_MS,
         staleMs: LOCK_STALE_MS,
         what: `the ${step.type} for profile '${plan.profile}'`,
+        // A role without a code costs nothing to assume twice: on a full disk, what is in hand goes on.
+        optional: step.type === "assume-role" && step.mfaSerial === undefined,
         onWait: (holder) =>
           options.notify(`Waiting for awsmfa (pid ${holder.pid}), which is getting this session already…`),
       },
       async () => {
         if (!options.force) {
-          const done = freshEntry(dir, key, wanted);
+          const done = freshEntry(dir, target, wanted);
           if (done) return done;
         }
         const from = base ?? { credentials: await longTermKeys(leaf, options.env), userName: undefined };
@@ -107,7 +108,7 @@ export async function obtainCredentials(selectedPlan: Plan, options: ObtainOptio
           step.type === "mfa-session"
             ? await startSession(step, from, plan, options, dir)
             : await assume(step, from, plan, options, dir);
-        writeEntry(dir, key, made);
+        keepEntry(dir, key, made, options.notify);
         return made;
       },
     );

@@ -48,7 +48,7 @@ export const INTERMEDIATE_MIN_SECONDS = 60;
 export function firstStepToDo(dir: string, steps: CacheableStep[], minTtlSeconds: number): number {
   for (let index = steps.length - 1; index >= 0; index--) {
     const wanted = index === steps.length - 1 ? minTtlSeconds : INTERMEDIATE_MIN_SECONDS;
-    if (freshEntry(dir, (steps[index] as CacheableStep).key, wanted)) return index + 1;
+    if (freshEntry(dir, steps[index] as CacheableStep, wanted)) return index + 1;
   }
   return 0;
 }
@@ -85,5 +85,5 @@ export function cachedEntry(
 ): CacheEntry | undefined {
   const last = cacheableSteps(plan)?.at(-1);
   if (!last) return undefined;
-  return freshEntry(cacheDirectory(env), last.key, minTtlSeconds);
+  return freshEntry(cacheDirectory(env), last, minTtlSeconds);
 }

@@ -4,7 +4,7 @@ import { configFilePath, credentialsFilePath } from "../config/files";
 import type { Plan } from "../config/plan";
 import { errnoCode } from "../errors";
 import { writeWhole } from "../fsio/write-whole";
-import { ensureCacheDirectory, readJsonFile } from "./cache";
+import { type EntryTarget, ensureCacheDirectory, readJsonFile } from "./cache";
 import { cacheableSteps, chainRegion } from "./steps";
 
 /**
@@ -25,12 +25,14 @@ interface WarmIndex {
   profile: string;
   files: FileStamp[];
   entryKey: string;
+  /** What the entry must have been made for (cache.ts readEntry checks it, as on the full path). */
+  step: EntryTarget["step"];
   /** The region of the profile chain, for `env` (the environment's wins at use). */
   region: string | null;
 }
 
 export interface WarmTarget {
-  entryKey: string;
+  entry: EntryTarget;
   region: string | undefined;
 }
 
@@ -46,14 +48,26 @@ export function readWarmIndex(dir: string, profile: string, env: NodeJS.ProcessE
     !Array.isArray(index.files) ||
     index.files.length !== files.length ||
     typeof index.entryKey !== "string" ||
-    !ENTRY_KEY.test(index.entryKey)
+    !ENTRY_KEY.test(index.entryKey) ||
+    !isStepOfEntry(index.step)
   )
     return undefined;
   for (const [position, path] of files.entries()) {
     const recorded = index.files[position];
     if (recorded?.path !== path || recorded.stamp !== stampOf(path)) return undefined;
   }
-  return { entryKey: index.entryKey, region: typeof index.region === "string" ? index.region : undefined };
+  return {
+    entry: { key: index.entryKey, step: index.step },
+    region: typeof index.region === "string" ? index.region : undefined,
+  };
+}
+
+/** An index of an older version has none: a miss, and the full path writes a new one. */
+function isStepOfEntry(step: unknown): step is EntryTarget["step"] {
+  const { type, serial, roleArn } = (step ?? {}) as Record<string, unknown>;
+  return type === "mfa-session"
+    ? typeof serial === "string"
+    : type === "assume-role" && typeof roleArn === "string";
 }
 
 /** The profile files' stamps taken just before each plan was read from them. */
@@ -80,6 +94,10 @@ export function writeWarmIndex(dir: string, plan: Plan, env: NodeJS.ProcessEnv):
     profile: plan.profile,
     files: stamps,
     entryKey: last.key,
+    step:
+      last.step.type === "mfa-session"
+        ? { type: last.step.type, serial: last.step.serial }
+        : { type: last.step.type, roleArn: last.step.roleArn },
     region: chainRegion(plan) ?? null,
   };
   try {

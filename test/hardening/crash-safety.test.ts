@@ -175,10 +175,10 @@ function sessionEntry(tag: string, tokenLength: number): CacheEntry {
       accessKeyId: `ASIA${tag}`,
       secretAccessKey: `${tag}/secret`.repeat(4),
       sessionToken: tag.repeat(Math.ceil(tokenLength / tag.length)).slice(0, tokenLength),
-      expiration: "2099-01-01T00:00:00Z",
+      expiration: new Date(Date.now() + 12 * 3600_000).toISOString(),
     },
     serial: "arn:aws:iam::123456789012:mfa/dev",
-    createdAt: "2024-01-01T00:00:00.000Z",
+    createdAt: new Date().toISOString(),
   };
 }
 
@@ -204,8 +204,11 @@ describe("SIGKILL at random moments", () => {
 
   test(`writeEntry (the session cache): ${TRIALS} kills, the entry always whole, temp files never read as entries`, async (t) => {
     const entries: [CacheEntry, CacheEntry] = [sessionEntry("OLDOLD", 700), sessionEntry("NEWNEWNEW", 2400)];
-    const texts: [string, string] = [`${JSON.stringify(entries[0])}\n`, `${JSON.stringify(entries[1])}\n`];
     const key = "0123456789abcdef0123456789abcdef";
+    // As stored: with the key it was written under.
+    const stored = entries.map((entry) => ({ ...entry, key }));
+    const texts: [string, string] = [`${JSON.stringify(stored[0])}\n`, `${JSON.stringify(stored[1])}\n`];
+    const target = { key, step: { type: "mfa-session" as const, serial: entries[0].serial } };
     const tally = await runTrials(
       (dir) => {
         mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -215,7 +218,7 @@ describe("SIGKILL at random moments", () => {
       (dir) => {
         const path = entryPath(dir, key);
         const which = whichOf(readFileSync(path, "utf8"), texts, "the cache entry");
-        assert.deepEqual(readEntry(dir, key), entries[which === "old" ? 0 : 1]);
+        assert.deepEqual(readEntry(dir, target), stored[which === "old" ? 0 : 1]);
         assert.deepEqual(listCacheFiles(dir), [path], "only the entry counts as a cache file");
         assert.equal(statSync(path).mode & 0o777, 0o600);
         return { which, ...leftovers(dir, [basename(path)]) };
@@ -363,7 +366,10 @@ describe("faults around the lock and the cache", () => {
       await home.cleanup();
     }
     assert.equal(result.status, 1, result.stderr);
-    assert.match(result.stderr, /Cannot use the lock file .*\.aws\/credentials\.lock \(EPERM\)/);
+    assert.match(
+      result.stderr,
+      /Cannot use the lock file .*\.aws\/credentials\.lock: operation not permitted \(EPERM\)/,
+    );
     assert.doesNotMatch(result.stderr, /bug in awsmfa/);
   });
 });

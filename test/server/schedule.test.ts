@@ -94,6 +94,10 @@ function entry(
       sessionToken: "t",
       expiration: new Date(expiresAt).toISOString(),
     },
+    // What the entry was made for, as obtain() records it (a cache entry of another step is a miss).
+    ...(kind === "mfa-session"
+      ? { serial: ROLE_PLAN.mfa?.serial }
+      : { roleArn: ROLE_PLAN.roles[0]?.roleArn }),
     createdAt: new Date(expiresAt - lifetimeSeconds * 1000).toISOString(),
   };
 }

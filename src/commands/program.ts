@@ -86,9 +86,12 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
 
   program
     .command("exec")
-    .description("run a command with the session in its environment; exits with its status")
-    .usage("[options] -- <command> [args...]")
-    .argument("<command...>", "the command and its arguments")
+    .description(
+      "run a command with the session in its environment; exits with its status (127: not found, 126: cannot run). " +
+        "Without a command, starts $SHELL (else /bin/sh) with the session; leave it with exit or Ctrl-D",
+    )
+    .usage("[options] [-- <command> [args...]]")
+    .argument("[command...]", "the command and its arguments (default: $SHELL)")
     .option("-p, --profile <name>", PROFILE_HELP)
     .option("--force", "run even inside another `awsmfa exec`")
     .option("--min-ttl <duration>", MIN_TTL_HELP)

@@ -87,6 +87,7 @@ async function rotate(
   const { entry } = await credentialsFor(userPlan, {
     minTtlSeconds: 5 * 60,
     tokenCode: options.tokenCode,
+    takesTokenCode: true,
     notify,
   });
   const session = entry.credentials;

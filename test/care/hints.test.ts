@@ -1,0 +1,154 @@
+// Advice that can be followed: every hint that suggests an awsmfa command line is triggered here
+// as a user meets it (no terminal: detached, stdin a pipe), the command line it suggests is taken
+// from the message and run as it is (a valid code for 123456), and it must not be a usage error.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { ALICE_CONFIG, KEYS, useAliceWorld } from "../support/alice-world";
+import { AWSMFA, type RunResult, runAwsmfa } from "../support/run-awsmfa";
+import { randomBase32Seed } from "../support/sts-server";
+
+const SEED = randomBase32Seed();
+const CREDENTIALS = `[alice]\naws_access_key_id = ${KEYS.accessKeyId}\naws_secret_access_key = ${KEYS.secretAccessKey}\n`;
+const USAGE = 2;
+const DRIVE = join(__dirname, "../mfa/fixtures/pty_drive.py");
+
+const world = useAliceWorld({ seed: SEED, config: ALICE_CONFIG, credentials: CREDENTIALS });
+
+const COMMANDS =
+  "plan|login|credential-process|env|exec|serve|status|logout|setup|rotate|console|completion|keys|totp";
+
+/**
+ * The awsmfa command lines a message suggests: `awsmfa …` in backquotes, after "Try:", or a hint
+ * line that starts with one (the ways to give a code, each followed by two spaces and what it does).
+ */
+export function suggestedCommands(message: string): string[] {
+  const found = new Set<string>();
+  for (const match of message.matchAll(/`(awsmfa [^`]+)`/g)) found.add(match[1] as string);
+  const line = new RegExp(`^\\s+(awsmfa (?:${COMMANDS})\\b.*?)(?: {2,}|$)`, "gm");
+  for (const match of message.matchAll(line)) found.add((match[1] as string).trim());
+  return [...found];
+}
+
+/**
+ * Runs a suggested command line: 123456 stands for a valid code, `--token-code -` gets one on
+ * stdin. `totp add` asks for the seed with echo off, as it should: it runs on a terminal of its own.
+ */
+async function follow(commandLine: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  const code = world.server.totp(SEED);
+  const [program, ...args] = commandLine.split(/\s+/).map((word) => (word === "123456" ? code : word));
+  assert.equal(program, "awsmfa");
+  if (args[0] === "totp" && args[1] === "add") {
+    const steps = [["TOTP secret key", `${SEED}\r`]];
+    const run = spawnSync("python3", [DRIVE, JSON.stringify(steps), process.execPath, AWSMFA, ...args], {
+      env: { ...env, AWSMFA_PASSPHRASE: "correct horse battery staple" },
+      encoding: "utf8",
+    });
+    return { status: run.status, signal: run.signal, stdout: "", stderr: run.stdout };
+  }
+  const fromStdin = args.join(" ").includes("--token-code -");
+  return runAwsmfa(args, { env, input: fromStdin ? `${code}\n` : "" });
+}
+
+function assertNotUsage(result: RunResult, commandLine: string): void {
+  assert.notEqual(result.status, USAGE, `\`${commandLine}\` is a usage error:\n${result.stderr}`);
+  assert.doesNotMatch(result.stderr, /unknown option|too many arguments|missing required/i, commandLine);
+}
+
+/** No code source here: the hint names a login that takes the code; it works, then so does the command. */
+async function codeHintFor(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const first = await runAwsmfa(args, { env });
+  assert.equal(first.status, 4, first.stderr);
+  const suggested = suggestedCommands(first.stderr);
+  assert.deepEqual(suggested, [
+    "awsmfa login -p alice --token-code 123456",
+    "awsmfa login -p alice --token-code -",
+    "awsmfa totp add -p alice",
+  ]);
+  assert.doesNotMatch(first.stderr, /^\s+--token-code/m, "no flag this command rejects");
+  for (const commandLine of suggested) {
+    const result = await follow(commandLine, env);
+    assertNotUsage(result, commandLine);
+    assert.equal(result.status, 0, `${commandLine}: ${result.stderr}`);
+  }
+  const again = await runAwsmfa(args, { env });
+  assert.equal(again.status, 0, `then the command again: ${again.stderr}`);
+}
+
+describe("the ways to give an MFA code, from a command without --token-code", () => {
+  for (const args of [
+    ["credential-process", "-p", "alice"],
+    ["env", "-p", "alice"],
+    ["exec", "-p", "alice", "--", "true"],
+  ]) {
+    test(args.join(" "), () => codeHintFor(args, world.home.env));
+  }
+
+  test("exec with AWS_PROFILE only: the hint names the profile", () =>
+    codeHintFor(["exec", "--", "true"], { ...world.home.env, AWS_PROFILE: "alice" }));
+
+  test("serve", async () => {
+    const result = await runAwsmfa(["serve", "-p", "alice"], { env: world.home.env });
+    assert.equal(result.status, 4, result.stderr);
+    assert.deepEqual(suggestedCommands(result.stderr).slice(0, 2), [
+      "awsmfa login -p alice --token-code 123456",
+      "awsmfa login -p alice --token-code -",
+    ]);
+  });
+});
+
+describe("the ways to give an MFA code, from a command with --token-code", () => {
+  for (const args of [
+    ["login", "-p", "alice"],
+    ["console", "-p", "admin", "--print"],
+  ]) {
+    test(args.join(" "), async () => {
+      const env = { ...world.home.env, AWSMFA_FEDERATION_URL: `${world.server.url}/federation` };
+      const first = await runAwsmfa(args, { env });
+      assert.equal(first.status, 4, first.stderr);
+      const profile = args[2];
+      const suggested = suggestedCommands(first.stderr);
+      assert.deepEqual(suggested, [`awsmfa totp add -p ${profile}`]);
+      assert.match(first.stderr, /^\s+--token-code 123456 +the code on the command line$/m);
+      const result = await runAwsmfa([...args, "--token-code", world.server.totp(SEED)], { env });
+      assert.equal(result.status, 0, result.stderr);
+      const totp = await follow(suggested[0] as string, env);
+      assert.equal(totp.status, 0, totp.stderr);
+    });
+  }
+});
+
+describe("other hints that name an awsmfa command line", () => {
+  test("AWS says the cached session expired: `awsmfa login -p P --force`", async () => {
+    const env = world.home.env;
+    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", world.server.totp(SEED)], { env });
+    assert.equal(login.status, 0, login.stderr);
+    world.server.setOption({
+      failures: [{ action: "AssumeRole", count: 1, status: 400, code: "ExpiredToken" }],
+    });
+    const role = await runAwsmfa(["credential-process", "-p", "admin"], { env });
+    assert.equal(role.status, 6, role.stderr);
+    const suggested = suggestedCommands(role.stderr);
+    assert.deepEqual(suggested, ["awsmfa login -p admin --force"]);
+    const result = await follow(suggested[0] as string, env);
+    assertNotUsage(result, suggested[0] as string);
+  });
+
+  test("the federation endpoint refuses the sign-in: `awsmfa login -p P --force` names the profile", async () => {
+    world.server.setOption({
+      failures: [{ action: "getSigninToken", count: 1, status: 400, code: "FederationError", message: "no" }],
+    });
+    const env = { ...world.home.env, AWSMFA_FEDERATION_URL: `${world.server.url}/federation` };
+    const console = await runAwsmfa(
+      ["console", "-p", "admin", "--print", "--token-code", world.server.totp(SEED)],
+      {
+        env,
+      },
+    );
+    assert.equal(console.status, 6, console.stderr);
+    const suggested = suggestedCommands(console.stderr);
+    assert.deepEqual(suggested, ["awsmfa login -p admin --force"]);
+    assertNotUsage(await follow(suggested[0] as string, env), suggested[0] as string);
+  });
+});

@@ -37,6 +37,8 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const HEADER_BYTES = MAGIC.length + 3 + SALT_BYTES + CHECK_BYTES + NONCE_BYTES;
 const CHECK_TEXT = "awsmfa passphrase check";
+const RESTORE_HINT =
+  "Restore it from a backup, or remove it and store the secrets again (`awsmfa keys move -p PROFILE --to encrypted`, `awsmfa totp add -p PROFILE`).";
 
 export interface KdfParams {
   log2N: number;
@@ -102,7 +104,7 @@ export function open(bytes: Buffer, passphrase: string, what: string): Buffer {
       `${capitalised(what)} has been altered or damaged: its contents fail authentication, so none of it is used.`,
       {
         status: "config",
-        hint: "Restore it from a backup, or remove it and store the secrets again (`awsmfa keys move`, `awsmfa totp add`).",
+        hint: RESTORE_HINT,
         cause: error,
       },
     );
@@ -148,7 +150,7 @@ function parseHeader(bytes: Buffer, what: string): Header {
 function damaged(what: string, why: string): AppError {
   return new AppError("secrets-damaged", `${capitalised(what)} cannot be read: ${why}.`, {
     status: "config",
-    hint: "Restore it from a backup, or remove it and store the secrets again (`awsmfa keys move`, `awsmfa totp add`).",
+    hint: RESTORE_HINT,
   });
 }
 

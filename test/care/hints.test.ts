@@ -8,6 +8,7 @@ import { describe, test } from "node:test";
 import { ALICE_CONFIG, KEYS, useAliceWorld } from "../support/alice-world";
 import { AWSMFA, type RunResult, runAwsmfa } from "../support/run-awsmfa";
 import { randomBase32Seed } from "../support/sts-server";
+import { suggestedCommands } from "../support/suggested-commands";
 
 const SEED = randomBase32Seed();
 const CREDENTIALS = `[alice]\naws_access_key_id = ${KEYS.accessKeyId}\naws_secret_access_key = ${KEYS.secretAccessKey}\n`;
@@ -15,21 +16,6 @@ const USAGE = 2;
 const DRIVE = join(__dirname, "../mfa/fixtures/pty_drive.py");
 
 const world = useAliceWorld({ seed: SEED, config: ALICE_CONFIG, credentials: CREDENTIALS });
-
-const COMMANDS =
-  "plan|login|credential-process|env|exec|serve|status|logout|setup|rotate|console|completion|keys|totp";
-
-/**
- * The awsmfa command lines a message suggests: `awsmfa …` in backquotes, after "Try:", or a hint
- * line that starts with one (the ways to give a code, each followed by two spaces and what it does).
- */
-export function suggestedCommands(message: string): string[] {
-  const found = new Set<string>();
-  for (const match of message.matchAll(/`(awsmfa [^`]+)`/g)) found.add(match[1] as string);
-  const line = new RegExp(`^\\s+(awsmfa (?:${COMMANDS})\\b.*?)(?: {2,}|$)`, "gm");
-  for (const match of message.matchAll(line)) found.add((match[1] as string).trim());
-  return [...found];
-}
 
 /**
  * Runs a suggested command line: 123456 stands for a valid code, `--token-code -` gets one on

@@ -20,6 +20,10 @@ declare const AWSMFA_VERSION: string;
 const PROFILE_HELP = "profile to use (default: $AWS_PROFILE, else 'default')";
 const SHELL_CHOICES = ["bash", "zsh", "fish", "powershell", "pwsh"] as const;
 const MIN_TTL_HELP = "hand out credentials only with at least this much left (default 15m)";
+/** For the commands without --token-code: where the code goes when there is no terminal to ask on. */
+const CODE_ELSEWHERE_HELP =
+  "\nNo --token-code here: a code is asked for on the terminal, or comes from mfa_process or a stored TOTP seed.\n" +
+  "Without those, log in first (awsmfa login -p P --token-code CODE), then run this command.";
 
 /** The command definitions: help, completion and parsing all come from here. */
 export function buildProgram(setExitStatus: (status: number) => void): Command {
@@ -72,6 +76,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .description("print credentials as JSON for `credential_process` in ~/.aws/config")
     .option("-p, --profile <name>", PROFILE_HELP)
     .option("--min-ttl <duration>", MIN_TTL_HELP)
+    .addHelpText("after", CODE_ELSEWHERE_HELP)
     .action((options) => runCredentialProcess(options));
 
   program
@@ -82,6 +87,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
       new Option("--shell <shell>", "shell syntax (default from $SHELL)").choices([...SHELL_CHOICES]),
     )
     .option("--min-ttl <duration>", MIN_TTL_HELP)
+    .addHelpText("after", CODE_ELSEWHERE_HELP)
     .action((options) => runEnv(options));
 
   program
@@ -97,6 +103,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .option("--min-ttl <duration>", MIN_TTL_HELP)
     .option("--server", "serve the credentials to the command from 127.0.0.1, renewed for as long as it runs")
     .passThroughOptions()
+    .addHelpText("after", CODE_ELSEWHERE_HELP)
     .action(async (command: string[], options) => setExitStatus(await runExec(command, options)));
 
   program
@@ -109,6 +116,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
       new Option("--shell <shell>", "shell syntax (default from $SHELL)").choices([...SHELL_CHOICES]),
     )
     .option("--min-ttl <duration>", MIN_TTL_HELP)
+    .addHelpText("after", CODE_ELSEWHERE_HELP)
     .action((options) => runServe(options));
 
   program

@@ -3,9 +3,10 @@
 // from the message and run as it is (a valid code for 123456), and it must not be a usage error.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { ALICE_CONFIG, KEYS, useAliceWorld } from "../support/alice-world";
+import { ALICE_CONFIG, KEYS, SERIAL, useAliceWorld } from "../support/alice-world";
 import { AWSMFA, type RunResult, runAwsmfa } from "../support/run-awsmfa";
 import { randomBase32Seed } from "../support/sts-server";
 import { suggestedCommands } from "../support/suggested-commands";
@@ -13,6 +14,7 @@ import { suggestedCommands } from "../support/suggested-commands";
 const SEED = randomBase32Seed();
 const CREDENTIALS = `[alice]\naws_access_key_id = ${KEYS.accessKeyId}\naws_secret_access_key = ${KEYS.secretAccessKey}\n`;
 const USAGE = 2;
+const PASSPHRASE = "correct horse battery staple";
 const DRIVE = join(__dirname, "../mfa/fixtures/pty_drive.py");
 
 const world = useAliceWorld({ seed: SEED, config: ALICE_CONFIG, credentials: CREDENTIALS });
@@ -21,20 +23,32 @@ const world = useAliceWorld({ seed: SEED, config: ALICE_CONFIG, credentials: CRE
  * Runs a suggested command line: 123456 stands for a valid code, `--token-code -` gets one on
  * stdin. `totp add` asks for the seed with echo off, as it should: it runs on a terminal of its own.
  */
-async function follow(commandLine: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
-  const code = world.server.totp(SEED);
+async function follow(
+  commandLine: string,
+  env: NodeJS.ProcessEnv,
+  code = world.server.totp(SEED),
+): Promise<RunResult> {
   const [program, ...args] = commandLine.split(/\s+/).map((word) => (word === "123456" ? code : word));
   assert.equal(program, "awsmfa");
   if (args[0] === "totp" && args[1] === "add") {
     const steps = [["TOTP secret key", `${SEED}\r`]];
     const run = spawnSync("python3", [DRIVE, JSON.stringify(steps), process.execPath, AWSMFA, ...args], {
-      env: { ...env, AWSMFA_PASSPHRASE: "correct horse battery staple" },
+      env: { ...env, AWSMFA_PASSPHRASE: PASSPHRASE },
       encoding: "utf8",
     });
     return { status: run.status, signal: run.signal, stdout: "", stderr: run.stdout };
   }
   const fromStdin = args.join(" ").includes("--token-code -");
   return runAwsmfa(args, { env, input: fromStdin ? `${code}\n` : "" });
+}
+
+/** A suggested command that takes --token-code, run as written (no code here: not a usage error), then with a code. */
+async function followWithCode(commandLine: string, env: NodeJS.ProcessEnv): Promise<void> {
+  assertNotUsage(await follow(commandLine, env), commandLine);
+  // A code of the next 30-second step: the one of this step may have been spent already.
+  const next = world.server.totp(SEED, world.server.now() + 30_000);
+  const withCode = await follow(`${commandLine} --token-code 123456`, env, next);
+  assert.equal(withCode.status, 0, `${commandLine} --token-code: ${withCode.stderr}`);
 }
 
 function assertNotUsage(result: RunResult, commandLine: string): void {
@@ -117,8 +131,7 @@ describe("other hints that name an awsmfa command line", () => {
     assert.equal(role.status, 6, role.stderr);
     const suggested = suggestedCommands(role.stderr);
     assert.deepEqual(suggested, ["awsmfa login -p admin --force"]);
-    const result = await follow(suggested[0] as string, env);
-    assertNotUsage(result, suggested[0] as string);
+    await followWithCode(suggested[0] as string, env);
   });
 
   test("the federation endpoint refuses the sign-in: `awsmfa login -p P --force` names the profile", async () => {
@@ -135,6 +148,54 @@ describe("other hints that name an awsmfa command line", () => {
     assert.equal(console.status, 6, console.stderr);
     const suggested = suggestedCommands(console.stderr);
     assert.deepEqual(suggested, ["awsmfa login -p admin --force"]);
-    assertNotUsage(await follow(suggested[0] as string, env), suggested[0] as string);
+    await followWithCode(suggested[0] as string, env);
+  });
+
+  test("a device AWS does not know for the user: `awsmfa login -p P` once mfa_serial is removed", async () => {
+    const wrong = ALICE_CONFIG.replace(SERIAL, SERIAL.replace("alice", "mallory"));
+    writeFileSync(world.home.configPath, wrong);
+    const env = world.home.env;
+    const login = await runAwsmfa(["login", "-p", "admin", "--token-code", world.server.totp(SEED)], { env });
+    assert.equal(login.status, 5, login.stderr);
+    const suggested = suggestedCommands(login.stderr);
+    assert.deepEqual(suggested, ["awsmfa login -p admin"]);
+    writeFileSync(world.home.configPath, wrong.replace(/^mfa_serial = .*\n/m, ""));
+    await followWithCode(suggested[0] as string, env);
+  });
+
+  test("keys missing from their store: put them back, then `awsmfa keys move -p P --to STORE`", async () => {
+    const inStore = ALICE_CONFIG.replace(
+      "[profile alice]\n",
+      `[profile alice]\nawsmfa_keys = encrypted\nawsmfa_access_key_id = ${KEYS.accessKeyId}\n`,
+    );
+    writeFileSync(world.home.configPath, inStore);
+    writeFileSync(world.home.credentialsPath, "");
+    const env = { ...world.home.env, AWSMFA_PASSPHRASE: PASSPHRASE };
+    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", world.server.totp(SEED)], { env });
+    assert.equal(login.status, 3, login.stderr);
+    const suggested = suggestedCommands(login.stderr);
+    assert.deepEqual(suggested, ["awsmfa keys move -p alice --to encrypted"]);
+    writeFileSync(world.home.configPath, ALICE_CONFIG);
+    writeFileSync(world.home.credentialsPath, CREDENTIALS);
+    const move = await follow(suggested[0] as string, env);
+    assert.equal(move.status, 0, move.stderr);
+    const again = await runAwsmfa(["login", "-p", "alice", "--token-code", world.server.totp(SEED)], { env });
+    assert.equal(again.status, 0, again.stderr);
+  });
+
+  test("a stored TOTP seed that is not there: `awsmfa totp add -p P`, then codes come from it", async () => {
+    writeFileSync(
+      world.home.configPath,
+      ALICE_CONFIG.replace("[profile alice]\n", "[profile alice]\nawsmfa_totp = encrypted\n"),
+    );
+    const env = { ...world.home.env, AWSMFA_PASSPHRASE: PASSPHRASE };
+    const first = await runAwsmfa(["credential-process", "-p", "admin"], { env });
+    assert.equal(first.status, 4, first.stderr);
+    const suggested = suggestedCommands(first.stderr);
+    assert.deepEqual(suggested, ["awsmfa totp add -p admin"]);
+    const add = await follow(suggested[0] as string, env);
+    assert.equal(add.status, 0, add.stderr);
+    const again = await runAwsmfa(["credential-process", "-p", "admin"], { env });
+    assert.equal(again.status, 0, again.stderr);
   });
 });

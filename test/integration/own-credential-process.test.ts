@@ -91,4 +91,14 @@ describe("AWS_PROFILE=dev-cli (credential_process = awsmfa credential-process -p
     assert.equal(exec.status, 3, exec.stderr);
     assert.match(exec.stderr, /'loop-a' leads back into awsmfa itself: loop-a → loop-b → loop-a/);
   });
+
+  test("awsmfa's credential_process without a profile cannot be followed: it says to name one", async () => {
+    const env = await world(
+      `${readmeConfig()}\n[profile bare]\ncredential_process = awsmfa credential-process\n`,
+    );
+    const exec = await runAwsmfa(["exec", "-p", "bare", "--", "true"], { env });
+    assert.equal(exec.status, 3, exec.stderr);
+    assert.match(exec.stderr, /'bare' gets its credentials from awsmfa .* without naming a profile/);
+    assert.match(exec.stderr, /credential_process = awsmfa credential-process -p <that profile>/);
+  });
 });

@@ -28,8 +28,12 @@ async function follow(
   env: NodeJS.ProcessEnv,
   code = world.server.totp(SEED),
 ): Promise<RunResult> {
-  const [program, ...args] = commandLine.split(/\s+/).map((word) => (word === "123456" ? code : word));
+  // The one redirect hints use: a file that holds the TOTP seed.
+  const [line = "", redirect] = commandLine.split(" < ");
+  if (redirect !== undefined) assert.equal(redirect, "seed.txt");
+  const [program, ...args] = line.split(/\s+/).map((word) => (word === "123456" ? code : word));
   assert.equal(program, "awsmfa");
+  if (redirect !== undefined) return runAwsmfa(args, { env, input: `${SEED}\n` });
   if (args[0] === "totp" && args[1] === "add") {
     const steps = [["TOTP secret key", `${SEED}\r`]];
     const run = spawnSync("python3", [DRIVE, JSON.stringify(steps), process.execPath, AWSMFA, ...args], {
@@ -196,6 +200,28 @@ describe("other hints that name an awsmfa command line", () => {
     const add = await follow(suggested[0] as string, env);
     assert.equal(add.status, 0, add.stderr);
     const again = await runAwsmfa(["credential-process", "-p", "admin"], { env });
+    assert.equal(again.status, 0, again.stderr);
+  });
+
+  test("totp add with no terminal: `awsmfa totp add -p P --stdin < seed.txt`", async () => {
+    const env = { ...world.home.env, AWSMFA_PASSPHRASE: PASSPHRASE };
+    const add = await runAwsmfa(["totp", "add", "-p", "alice"], { env });
+    assert.equal(add.status, 2, add.stderr);
+    const suggested = suggestedCommands(add.stderr);
+    assert.deepEqual(suggested, ["awsmfa totp add -p alice --stdin < seed.txt"]);
+    const result = await follow(suggested[0] as string, env);
+    assert.equal(result.status, 0, result.stderr);
+  });
+
+  test("totp add before the device is known: `awsmfa login -p P` finds it", async () => {
+    writeFileSync(world.home.configPath, ALICE_CONFIG.replace(/^mfa_serial = .*\n/m, ""));
+    const env = { ...world.home.env, AWSMFA_PASSPHRASE: PASSPHRASE };
+    const add = await runAwsmfa(["totp", "add", "-p", "alice", "--stdin"], { env, input: `${SEED}\n` });
+    assert.equal(add.status, 3, add.stderr);
+    const suggested = suggestedCommands(add.stderr);
+    assert.deepEqual(suggested, ["awsmfa login -p alice"]);
+    await followWithCode(suggested[0] as string, env);
+    const again = await runAwsmfa(["totp", "add", "-p", "alice", "--stdin"], { env, input: `${SEED}\n` });
     assert.equal(again.status, 0, again.stderr);
   });
 });

@@ -117,7 +117,8 @@ export function runChild(file: string, args: string[], env: NodeJS.ProcessEnv): 
       stop();
       // As a shell reports it: 127 for a command that is not there, 126 for one that cannot run.
       const missing = errnoCode(error) === "ENOENT";
-      tellStderr(missing ? `${file}: command not found` : `${file}: cannot run it (${errorReason(error)})`);
+      const notFound = /[\\/]/.test(file) ? "no such file" : "command not found";
+      tellStderr(missing ? `${file}: ${notFound}` : `${file}: cannot run it (${errorReason(error)})`);
       resolve(missing ? COMMAND_NOT_FOUND : COMMAND_NOT_RUNNABLE);
     });
     child.on("exit", (code, signal) => {

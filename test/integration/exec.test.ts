@@ -104,6 +104,10 @@ describe("exec", () => {
     });
     assert.equal(result.status, 127, result.stderr);
     assert.equal(result.stderr, "awsmfa: no-such-command-awsmfa: command not found\n");
+    const path = join(world.home.home, "no-such-script");
+    const byPath = await runAwsmfa(["exec", "-p", "alice", "--", path], { env: world.home.env });
+    assert.equal(byPath.status, 127, byPath.stderr);
+    assert.equal(byPath.stderr, `awsmfa: ${path}: no such file\n`);
   });
 
   test("a command that cannot be run (not executable): 126 and one line naming it", async () => {

@@ -1,16 +1,19 @@
 // `awsmfa exec` as users of similar tools expect it: no command starts the user's shell with the
 // credentials; a command that is not there exits 127, one that cannot run 126, as shells do.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { ALICE_CONFIG, KEYS, useAliceWorld } from "../support/alice-world";
-import { runAwsmfa } from "../support/run-awsmfa";
+import { AWSMFA, runAwsmfa } from "../support/run-awsmfa";
 import { randomBase32Seed } from "../support/sts-server";
 
 const SEED = randomBase32Seed();
 const CREDENTIALS = `[alice]\naws_access_key_id = ${KEYS.accessKeyId}\naws_secret_access_key = ${KEYS.secretAccessKey}\n`;
 
+const DRIVE = join(__dirname, "../mfa/fixtures/pty_drive.py");
+const hasPty = spawnSync("python3", ["-c", "import pty"]).status === 0 && process.platform !== "win32";
 const world = useAliceWorld({ seed: SEED, config: ALICE_CONFIG, credentials: CREDENTIALS });
 
 const VARIABLES = [
@@ -82,6 +85,27 @@ describe("exec", () => {
       expectedPresence(["AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWSMFA_EXEC_PROFILE"]),
     );
     assert.match(result.stderr, /Starting .* with a credentials endpoint of profile 'alice'.*Ctrl-D/);
+  });
+
+  test("no command, on a terminal: an interactive $SHELL that Ctrl-D leaves", {
+    skip: !hasPty && "needs python3 with pty",
+  }, async () => {
+    await loggedIn();
+    const steps = [
+      ["Ctrl-D.", `echo "token=\${AWS_SESSION_TOKEN:+set} nested=$AWSMFA_EXEC_PROFILE"\r`],
+      ["nested=alice", "\x04"],
+    ];
+    // The session is cached: no STS call, so blocking this process (and its STS server) is harmless.
+    const run = spawnSync(
+      "python3",
+      [DRIVE, JSON.stringify(steps), process.execPath, AWSMFA, "exec", "-p", "alice"],
+      {
+        env: { ...world.home.env, SHELL: "/bin/sh", PS1: "$ " },
+        encoding: "utf8",
+      },
+    );
+    assert.equal(run.status, 0, run.stdout);
+    assert.match(run.stdout, /token=set nested=alice/);
   });
 
   test("no command and no $SHELL: /bin/sh, which reads its commands from stdin here", async () => {

@@ -58,6 +58,7 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
     const { entry } = await credentialsFor(plan, {
       minTtlSeconds,
       tokenCode: options.tokenCode,
+      takesTokenCode: true,
       notify: (message) => {
         spinner.clear();
         tellStderr(message);

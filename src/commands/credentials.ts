@@ -39,15 +39,25 @@ export async function credentialsFor(plan: Plan, request: CredentialsRequest): P
 
 function refuseLoop(plan: Plan): void {
   const resolving = (process.env[RESOLVING] ?? "").split(",");
-  const viaItself =
-    plan.leaf.type === "credential-process" && /\bawsmfa\b/.test(plan.leaf.detail.credential_process ?? "");
-  if (resolving.includes(plan.profile) || viaItself) {
+  if (resolving.includes(plan.profile)) {
     throw new AppError(
       "credential-loop",
-      `Profile '${plan.profile}' leads back into awsmfa itself (credential_process or a code source calling awsmfa for the same profile).`,
+      `Profile '${plan.profile}' leads back into awsmfa itself (a code source or credential_process calling awsmfa for the same profile).`,
       {
         status: "config",
         hint: "Keep the keys and mfa_serial in one profile (say 'dev-user') and point `credential_process = awsmfa credential-process -p dev-user` from another.",
+      },
+    );
+  }
+  // awsmfa's own credential_process naming a profile was followed by the plan; this one names none.
+  const command = plan.leaf.type === "credential-process" ? plan.leaf.detail.credential_process : undefined;
+  if (command !== undefined && /\bawsmfa\b/.test(command)) {
+    throw new AppError(
+      "credential-loop",
+      `Profile '${plan.leaf.profile}' gets its credentials from awsmfa (credential_process = ${command}) without naming a profile for it.`,
+      {
+        status: "config",
+        hint: `Name the profile that holds the keys and mfa_serial: credential_process = awsmfa credential-process -p <that profile>.`,
       },
     );
   }

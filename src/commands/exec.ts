@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import type { Plan } from "../config/plan";
-import { AppError } from "../errors";
+import { AppError, errnoCode } from "../errors";
 import { containerVariables } from "../output/server";
 import { credentialVariables, type Variables } from "../output/shell";
 import { regionOf } from "../session/steps";
@@ -21,13 +21,6 @@ export interface ExecOptions {
 const EXEC_MARK = "AWSMFA_EXEC_PROFILE";
 
 export async function runExec(command: string[], options: ExecOptions): Promise<number> {
-  const [file, ...args] = command;
-  if (!file) {
-    throw new AppError("no-command", "exec needs a command to run.", {
-      status: "usage",
-      hint: "awsmfa exec -p PROFILE -- aws s3 ls",
-    });
-  }
   const outer = process.env[EXEC_MARK];
   if (outer && !options.force) {
     throw new AppError("nested-exec", `Already inside \`awsmfa exec\` for profile '${outer}'.`, {
@@ -37,7 +30,10 @@ export async function runExec(command: string[], options: ExecOptions): Promise<
   }
   const profile = selectedProfile(options.profile, process.env);
   const plan = loadPlan(profile, process.env);
-  if (options.server) return runWithServer(file, args, plan, parseMinTtl(options.minTtl));
+  const file = command[0] ?? interactiveShell(process.env);
+  const args = command.slice(1);
+  const shellNotice = command[0] === undefined ? shellStarted(file, profile, options.server) : undefined;
+  if (options.server) return runWithServer(file, args, plan, parseMinTtl(options.minTtl), shellNotice);
   const { entry } = await credentialsFor(plan, {
     minTtlSeconds: parseMinTtl(options.minTtl),
     notify: tellStderr,
@@ -46,7 +42,18 @@ export async function runExec(command: string[], options: ExecOptions): Promise<
     ...credentialVariables(entry.credentials, regionOf(plan, process.env)),
     [EXEC_MARK]: profile,
   };
+  if (shellNotice) tellStderr(shellNotice);
   return runChild(file, args, childEnvironment(process.env, variables));
+}
+
+/** With no command, exec starts the user's shell, as aws-vault and similar tools do. */
+function interactiveShell(env: NodeJS.ProcessEnv): string {
+  return env.SHELL || "/bin/sh";
+}
+
+function shellStarted(shell: string, profile: string, server: boolean | undefined): string {
+  const what = server ? "a credentials endpoint" : "the credentials";
+  return `Starting ${shell} with ${what} of profile '${profile}' in its environment; leave it with \`exit\` or Ctrl-D.`;
 }
 
 /** The child gets the server's URI and token, and no keys or profile that the SDKs would prefer to them. */
@@ -55,11 +62,13 @@ async function runWithServer(
   args: string[],
   plan: Plan,
   minTtlSeconds: number,
+  shellNotice: string | undefined,
 ): Promise<number> {
   const running = await startProfileServer(plan, { minTtlSeconds, port: 0 });
   try {
     const region = regionOf(plan, process.env);
     const variables = { ...containerVariables(running.server, { region }), [EXEC_MARK]: plan.profile };
+    if (shellNotice) tellStderr(shellNotice);
     return await runChild(file, args, childEnvironment(process.env, variables));
   } finally {
     await running.close();
@@ -77,6 +86,13 @@ export function childEnvironment(base: NodeJS.ProcessEnv, variables: Variables):
   return env;
 }
 
+const COMMAND_NOT_FOUND = 127;
+const COMMAND_NOT_RUNNABLE = 126;
+
+function errorReason(error: Error): string {
+  return errnoCode(error) === "EACCES" ? "permission denied" : error.message;
+}
+
 const FORWARDED: NodeJS.Signals[] = ["SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"];
 
 /**
@@ -86,7 +102,7 @@ const FORWARDED: NodeJS.Signals[] = ["SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", 
  * when it cannot have come from there (no terminal), or a child would see it twice.
  */
 export function runChild(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const child = spawn(file, args, { stdio: "inherit", env });
     const signals: NodeJS.Signals[] = [...FORWARDED, "SIGINT"];
     const forward = (signal: NodeJS.Signals) => {
@@ -99,16 +115,11 @@ export function runChild(file: string, args: string[], env: NodeJS.ProcessEnv): 
     };
     child.on("error", (error) => {
       stop();
-      const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
-      reject(
-        new AppError(
-          "exec-failed",
-          missing ? `Command not found: ${file}` : `Could not run ${file}: ${error.message}`,
-          {
-            status: "failure",
-          },
-        ),
-      );
+      // As a shell reports it: 127 for a command that is not there, 126 for one that cannot run.
+      const missing = errnoCode(error) === "ENOENT";
+      const notFound = /[\\/]/.test(file) ? "no such file" : "command not found";
+      tellStderr(missing ? `${file}: ${notFound}` : `${file}: cannot run it (${errorReason(error)})`);
+      resolve(missing ? COMMAND_NOT_FOUND : COMMAND_NOT_RUNNABLE);
     });
     child.on("exit", (code, signal) => {
       stop();

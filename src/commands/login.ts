@@ -31,6 +31,7 @@ export async function runLogin(options: LoginOptions): Promise<void> {
       minTtlSeconds,
       force: options.force,
       tokenCode: options.tokenCode,
+      takesTokenCode: true,
       sessionDurationSeconds,
       notify: (message) => {
         spinner.clear();

@@ -20,6 +20,10 @@ declare const AWSMFA_VERSION: string;
 const PROFILE_HELP = "profile to use (default: $AWS_PROFILE, else 'default')";
 const SHELL_CHOICES = ["bash", "zsh", "fish", "powershell", "pwsh"] as const;
 const MIN_TTL_HELP = "hand out credentials only with at least this much left (default 15m)";
+/** For the commands without --token-code: where the code goes when there is no terminal to ask on. */
+const CODE_ELSEWHERE_HELP =
+  "\nNo --token-code here: a code is asked for on the terminal, or comes from mfa_process or a stored TOTP seed.\n" +
+  "Without those, log in first (awsmfa login -p P --token-code CODE), then run this command.";
 
 /** The command definitions: help, completion and parsing all come from here. */
 export function buildProgram(setExitStatus: (status: number) => void): Command {
@@ -42,9 +46,11 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
         "  credential_process = awsmfa credential-process -p dev    in ~/.aws/config, for the aws CLI and SDKs\n" +
         '  eval "$(awsmfa env -p dev)"               export the session into this shell\n' +
         "  awsmfa exec -p prod-admin -- terraform plan\n" +
+        "  awsmfa exec -p dev                        a shell with the session; exit or Ctrl-D leaves it\n" +
         "  awsmfa exec --server -p dev-admin -- ./nightly-job   keys renewed for as long as it runs\n" +
         "\nExit status: 0 ok, 1 failure, 2 usage, 3 config, 4 no way to get a code, 5 MFA code rejected,\n" +
-        "6 AWS refused, 7 network, 8 lock wait timed out, 9 unsafe file permissions, 130 interrupted (Ctrl-C).",
+        "6 AWS refused, 7 network, 8 lock wait timed out, 9 unsafe file permissions, 130 interrupted (Ctrl-C).\n" +
+        "exec: the command's own (126 it cannot be run, 127 not found, 128+N ended by signal N).",
     );
 
   program
@@ -75,6 +81,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .description("print credentials as JSON for `credential_process` in ~/.aws/config")
     .option("-p, --profile <name>", PROFILE_HELP)
     .option("--min-ttl <duration>", MIN_TTL_HELP)
+    .addHelpText("after", CODE_ELSEWHERE_HELP)
     .action((options) => runCredentialProcess(options));
 
   program
@@ -85,18 +92,23 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
       new Option("--shell <shell>", "shell syntax (default from $SHELL)").choices([...SHELL_CHOICES]),
     )
     .option("--min-ttl <duration>", MIN_TTL_HELP)
+    .addHelpText("after", CODE_ELSEWHERE_HELP)
     .action((options) => runEnv(options));
 
   program
     .command("exec")
-    .description("run a command with the session in its environment; exits with its status")
-    .usage("[options] -- <command> [args...]")
-    .argument("<command...>", "the command and its arguments")
+    .description(
+      "run a command with the session in its environment; exits with its status (127: not found, 126: cannot run). " +
+        "Without a command, starts $SHELL (else /bin/sh) with the session; leave it with exit or Ctrl-D",
+    )
+    .usage("[options] [-- <command> [args...]]")
+    .argument("[command...]", "the command and its arguments (default: $SHELL)")
     .option("-p, --profile <name>", PROFILE_HELP)
     .option("--force", "run even inside another `awsmfa exec`")
     .option("--min-ttl <duration>", MIN_TTL_HELP)
     .option("--server", "serve the credentials to the command from 127.0.0.1, renewed for as long as it runs")
     .passThroughOptions()
+    .addHelpText("after", CODE_ELSEWHERE_HELP)
     .action(async (command: string[], options) => setExitStatus(await runExec(command, options)));
 
   program
@@ -120,7 +132,8 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .option("--min-ttl <duration>", MIN_TTL_HELP)
     .addHelpText(
       "after",
-      '\nIn the background: eval "$(awsmfa serve -p dev-admin --detach)" returns once the server listens\n' +
+      CODE_ELSEWHERE_HELP +
+        '\nIn the background: eval "$(awsmfa serve -p dev-admin --detach)" returns once the server listens\n' +
         '(asking for a code first if needed) and sets AWSMFA_SERVE_PID; kill "$AWSMFA_SERVE_PID" stops it.',
     )
     .action(async (options) => setExitStatus(await runServe(options)));

@@ -87,6 +87,7 @@ async function rotate(
   const { entry } = await credentialsFor(userPlan, {
     minTtlSeconds: 5 * 60,
     tokenCode: options.tokenCode,
+    takesTokenCode: true,
     notify,
   });
   const session = entry.credentials;
@@ -122,7 +123,7 @@ async function rotate(
       `IAM user ${userName} has ${keys.length} access keys already (${keys.map((key) => key.accessKeyId).join(", ")}), the most IAM allows, so there is no room for a new one.`,
       {
         status: "aws",
-        hint: `Delete the one profile '${profile}' does not use, if nothing else needs it: aws iam delete-access-key --user-name ${userName} --access-key-id ${others[0]}. Then run awsmfa rotate again.`,
+        hint: `Delete the one profile '${profile}' does not use, if nothing else needs it: aws iam delete-access-key --user-name ${userName} --access-key-id ${others[0]}. Then run \`awsmfa rotate -p ${profile}\` again.`,
       },
     );
   }

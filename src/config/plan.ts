@@ -1,4 +1,5 @@
 import { AppError } from "../errors";
+import { awsmfaCredentialProcessProfile } from "./own-command";
 import type { ProfileSet, Properties } from "./types";
 
 /**
@@ -135,22 +136,27 @@ function resolveChain(set: ProfileSet, selected: string): Chain {
   }
   const visited: string[] = [];
   const roles: AssumeRoleStep[] = [];
+  // The selected profile, and those an awsmfa credential_process names: each is resolved as if selected.
+  const entered = new Set([selected]);
   let name = selected;
   for (;;) {
     const properties = set.profiles[name];
-    if (properties === undefined) throw missingProfile(set, name, visited.at(-1));
-    if (visited.includes(name)) {
-      throw configError("profile-loop", `Profiles form a loop: ${[...visited, name].join(" → ")}.`, {
-        hint: "Change one source_profile so that the chain ends at a profile with keys.",
-      });
-    }
+    if (properties === undefined) throw missingProfile(set, name, visited.at(-1), entered.has(name));
+    if (visited.includes(name)) throw loopError([...visited, name], set);
     visited.push(name);
     // Compatibility rule: below the selected profile, static keys win over a role of that profile.
-    if (visited.length > 1 && hasBothKeys(properties)) {
+    if (!entered.has(name) && hasBothKeys(properties)) {
       return { leaf: staticKeys(name, properties), roles: roles.reverse(), visited };
     }
     const hop = roleHop(name, properties);
-    if (hop === undefined) return { leaf: baseLeaf(set, name, properties), roles: roles.reverse(), visited };
+    if (hop === undefined) {
+      const leaf = baseLeaf(set, name, properties);
+      const next = ownCredentialProcessProfile(leaf);
+      if (next === undefined) return { leaf, roles: roles.reverse(), visited };
+      entered.add(next);
+      name = next;
+      continue;
+    }
     roles.push(hop.step);
     if (hop.next.type !== "profile") return { leaf: hop.next, roles: roles.reverse(), visited };
     // A profile that names itself as its source uses its own keys, then assumes its role.
@@ -158,6 +164,31 @@ function resolveChain(set: ProfileSet, selected: string): Chain {
       return { leaf: baseLeaf(set, name, properties), roles: roles.reverse(), visited };
     name = hop.next.name;
   }
+}
+
+/** The profile named by a credential_process that runs awsmfa itself: its credentials are that profile's. */
+function ownCredentialProcessProfile(leaf: LeafStep): string | undefined {
+  if (leaf.type !== "credential-process") return undefined;
+  return awsmfaCredentialProcessProfile(leaf.detail.credential_process ?? "");
+}
+
+function loopError(path: string[], set: ProfileSet): AppError {
+  const throughAwsmfa = path.some((name) => {
+    const command = set.profiles[name]?.credential_process;
+    return command !== undefined && awsmfaCredentialProcessProfile(command) !== undefined;
+  });
+  if (throughAwsmfa) {
+    return configError(
+      "credential-loop",
+      `Profile '${path[0]}' leads back into awsmfa itself: ${path.join(" → ")} (through credential_process = awsmfa credential-process).`,
+      {
+        hint: "Point credential_process at the profile that holds the keys and mfa_serial, or at a role profile on top of it.",
+      },
+    );
+  }
+  return configError("profile-loop", `Profiles form a loop: ${path.join(" → ")}.`, {
+    hint: "Change one source_profile so that the chain ends at a profile with keys.",
+  });
 }
 
 type NextProfile = { type: "profile"; name: string } | ForeignLeafStep;
@@ -336,14 +367,20 @@ function pick(properties: Properties, keys: string[]): Properties {
   return picked;
 }
 
-function missingProfile(set: ProfileSet, name: string, referrer: string | undefined): AppError {
+function missingProfile(
+  set: ProfileSet,
+  name: string,
+  referrer: string | undefined,
+  namedByAwsmfa: boolean,
+): AppError {
   const known = Object.keys(set.profiles).sort();
   const list =
     known.length > 20 ? `${known.slice(0, 20).join(", ")}, … (${known.length} in all)` : known.join(", ");
+  const how = namedByAwsmfa ? "named by the awsmfa credential_process of" : "source_profile of";
   const message =
     referrer === undefined
       ? `Profile '${name}' is not defined.`
-      : `Profile '${name}' (source_profile of '${referrer}') is not defined.`;
+      : `Profile '${name}' (${how} '${referrer}') is not defined.`;
   return configError("unknown-profile", message, { hint: `Known profiles: ${list}.` });
 }
 

@@ -1,8 +1,8 @@
-import { registerSource } from "./registry";
+import { registerSource, tokenCodeHint } from "./registry";
 
 registerSource({
   rank: 10,
-  describe: () => "--token-code 123456        the code on the command line",
+  describe: (request) => tokenCodeHint(request, "123456", "the code on the command line"),
   select(request) {
     const code = request.tokenCode;
     if (code === undefined || code === "-") return undefined;

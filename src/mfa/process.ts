@@ -21,7 +21,7 @@ export function shellCommand(
 
 registerSource({
   rank: 30,
-  describe: () => "mfa_process = COMMAND      in the profile: a command that prints the code",
+  describe: () => ({ how: "mfa_process = COMMAND", what: "in the profile: a command that prints the code" }),
   select(request, runtime) {
     const command = request.properties.mfa_process?.trim();
     if (!command) return undefined;

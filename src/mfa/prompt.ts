@@ -6,8 +6,10 @@ const AUTO = "auto";
 
 registerSource({
   rank: 50,
-  describe: () =>
-    `awsmfa_prompt = NAME       in the profile, or AWSMFA_PROMPT: ${[...promptMethods().map((method) => method.name), AUTO].join(", ")} (default: terminal, when there is one)`,
+  describe: () => ({
+    how: "awsmfa_prompt = NAME",
+    what: `in the profile, or AWSMFA_PROMPT: ${[...promptMethods().map((method) => method.name), AUTO].join(", ")} (default: terminal, when there is one)`,
+  }),
   select(request, runtime) {
     const chosen = chosenPrompt(request);
     if (chosen === undefined) {

@@ -21,10 +21,16 @@ export interface Producer {
   produce(request: CodeRequest): Promise<string>;
 }
 
+/** One line of describeCodeSources(): what to type or set, and what it does. */
+export interface SourceHint {
+  how: string;
+  what: string;
+}
+
 export interface CodeSource {
   rank: number;
-  /** One line for describeCodeSources(): how a user turns this source on. */
-  describe(): string;
+  /** How a user turns this source on for this request: a command line they can run as it is, or a setting. */
+  describe(request: CodeRequest): SourceHint;
   /** A producer when this source applies; may throw an AppError when it applies but cannot work. */
   select(request: CodeRequest, runtime: Runtime): Producer | undefined;
 }
@@ -62,10 +68,23 @@ export function promptMethods(): readonly PromptMethod[] {
   return prompts;
 }
 
-export function describeCodeSources(): string {
-  return ["Give the MFA code one of these ways:", ...sources.map((source) => `  ${source.describe()}`)].join(
-    "\n",
-  );
+export function describeCodeSources(request: CodeRequest): string {
+  const hints = sources.map((source) => source.describe(request));
+  const width = Math.max(...hints.map((hint) => hint.how.length));
+  const lines = hints.map((hint) => `    ${hint.how.padEnd(width)}   ${hint.what}`);
+  return ["Give the MFA code one of these ways:", ...lines].join("\n");
+}
+
+/**
+ * How --token-code is given: on the running command when it has the flag, else on `awsmfa login`
+ * first (the command then finds the session in the cache).
+ */
+export function tokenCodeHint(request: CodeRequest, value: string, what: string): SourceHint {
+  if (request.takesTokenCode) return { how: `--token-code ${value}`, what };
+  return {
+    how: `awsmfa login -p ${request.profile} --token-code ${value}`,
+    what: `${what}; then run this command again`,
+  };
 }
 
 /** The failure for "nothing here can give a code": immediate, never a wait. */
@@ -75,7 +94,7 @@ export function noCodeSource(request: CodeRequest, reason: string): AppError {
     `No way to get an MFA code for profile '${request.profile}': ${reason}.`,
     {
       status: "noCode",
-      hint: describeCodeSources(),
+      hint: describeCodeSources(request),
     },
   );
 }

@@ -1,13 +1,13 @@
 import type { Readable } from "node:stream";
 import { AppError } from "../errors";
-import { registerSource } from "./registry";
+import { registerSource, tokenCodeHint } from "./registry";
 
 /** A line longer than this is not a code; stop reading rather than buffer whatever is piped in. */
 const MAX_LINE = 1024;
 
 registerSource({
   rank: 20,
-  describe: () => "--token-code -             the code as one line on standard input",
+  describe: (request) => tokenCodeHint(request, "-", "the code as one line on standard input"),
   select(request, runtime) {
     if (request.tokenCode !== "-") return undefined;
     return {

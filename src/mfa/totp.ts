@@ -17,8 +17,10 @@ const MIN_SEED_BYTES = 10;
 
 registerSource({
   rank: 40,
-  describe: () =>
-    "awsmfa totp add -p PROFILE  keeps the device's TOTP seed (keyring or encrypted file) to make codes",
+  describe: (request) => ({
+    how: `awsmfa totp add -p ${request.profile}`,
+    what: "keeps the device's TOTP seed (keyring or encrypted file) to make codes",
+  }),
   select(request, runtime) {
     const where = request.properties.awsmfa_totp?.trim();
     if (!where) return undefined;

@@ -13,6 +13,8 @@ export interface CodeRequest {
   env: NodeJS.ProcessEnv;
   /** From --token-code; "-" means one line from stdin. */
   tokenCode?: string;
+  /** The running command has --token-code; when not, hints name `awsmfa login -p PROFILE --token-code …` instead. */
+  takesTokenCode?: boolean;
   /** Directory (0700, exists) where step memory may be kept. */
   stateDir: string;
   /** Shown before asking again, e.g. "That code was not accepted." */

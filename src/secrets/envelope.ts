@@ -51,7 +51,7 @@ const DIGEST_BYTES = 32;
 const HEADER_BYTES = MAGIC.length + 3 + SALT_BYTES + CHECK_BYTES + NONCE_BYTES;
 const CHECK_TEXT = "awsmfa passphrase check";
 const RESTORE =
-  "Restore it from a backup, or remove it and store the secrets again (`awsmfa keys move`, `awsmfa totp add`).";
+  "Restore it from a backup, or remove it and store the secrets again (`awsmfa keys move -p PROFILE --to encrypted`, `awsmfa totp add -p PROFILE`).";
 
 export interface KdfParams {
   log2N: number;

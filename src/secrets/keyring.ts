@@ -45,7 +45,7 @@ async function entryFor(ref: SecretRef): Promise<Entry> {
     throw new AppError(
       "keyring-unavailable",
       `The OS keyring cannot be used here: its module did not load (${(error as Error).message}).`,
-      { status: "config", hint: ENCRYPTED_HINT, cause: error },
+      { status: "config", hint: encryptedHint(ref), cause: error },
     );
   }
   return attempt(
@@ -55,8 +55,14 @@ async function entryFor(ref: SecretRef): Promise<Entry> {
   );
 }
 
-const ENCRYPTED_HINT =
-  "Keep the secrets in a passphrase-protected file instead: `--to encrypted` (or `--store encrypted` for a TOTP seed).";
+/** The same secret in the passphrase-protected file instead, as a command line that puts it there. */
+function encryptedHint(ref: SecretRef): string {
+  const command =
+    ref.kind === "secret_access_key"
+      ? `awsmfa keys move -p ${ref.profile} --to encrypted`
+      : "awsmfa totp add -p PROFILE --store encrypted";
+  return `Keep the secret in a passphrase-protected file instead: \`${command}\`.`;
+}
 
 function attempt<T>(ref: SecretRef, what: string, work: () => T): T {
   try {
@@ -75,14 +81,14 @@ function keyringError(ref: SecretRef, what: string, error: unknown): AppError {
       `No keyring service is running here to ${what} ${describeRef(ref)}${process.platform === "linux" ? " (no Secret Service on the session D-Bus)" : ""}.`,
       {
         status: "config",
-        hint: `${process.platform === "linux" ? "Start one (GNOME Keyring, KWallet or KeePassXC with Secret Service) in your desktop session, or k" : "K"}${ENCRYPTED_HINT.slice(1)}`,
+        hint: `${process.platform === "linux" ? "Start one (GNOME Keyring, KWallet or KeePassXC with Secret Service) in your desktop session, or k" : "K"}${encryptedHint(ref).slice(1)}`,
         cause: error,
       },
     );
   }
   return new AppError("keyring-failed", `The OS keyring refused to ${what} ${describeRef(ref)}: ${detail}`, {
     status: "config",
-    hint: "Unlock the keyring and try again, or use the encrypted file instead (`--to encrypted`).",
+    hint: `Unlock the keyring and try again. ${encryptedHint(ref)}`,
     cause: error,
   });
 }

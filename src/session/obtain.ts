@@ -42,6 +42,8 @@ export interface ObtainOptions {
   force?: boolean;
   /** From --token-code; "-" reads stdin. */
   tokenCode?: string;
+  /** The running command has --token-code (login, rotate, console); others send the user to `awsmfa login` for it. */
+  takesTokenCode?: boolean;
   /** From --duration: overrides the plan's MFA session duration. */
   sessionDurationSeconds?: number;
   /** Tells a person something (never stdout). */
@@ -247,6 +249,7 @@ async function withMfaCode<T>(
     properties: mergedProperties(plan.chain),
     env: options.env,
     tokenCode: options.tokenCode,
+    takesTokenCode: options.takesTokenCode,
     stateDir: dir,
     notice: undefined as string | undefined,
   };

@@ -236,7 +236,7 @@ export async function getSigninToken(
       `The AWS sign-in endpoint ${endpoint} refused a console sign-in for profile '${context.profile}': ${message}.`,
       {
         status: "aws",
-        hint: "The console takes role sessions only. Get a fresh one with `awsmfa login -p <profile> --force` and try again.",
+        hint: `The console takes role sessions only. Get a fresh one with \`awsmfa login -p ${context.profile} --force\` and try again.`,
         cause,
       },
     );
@@ -244,7 +244,8 @@ export async function getSigninToken(
   try {
     answer = await httpGet(url, where.env);
   } catch (error) {
-    throw toAppError(error, { ...context, action: "getSigninToken" }, where.env);
+    const called = { url: endpoint, variable: "AWSMFA_FEDERATION_URL" };
+    throw toAppError(error, { ...context, action: "getSigninToken", endpoint: called }, where.env);
   }
   if (answer.status !== 200) {
     const detail = answer.body.replace(/\s+/g, " ").trim().slice(0, 200);

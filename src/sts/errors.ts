@@ -10,6 +10,8 @@ export interface CallContext {
   serial?: string;
   roleArn?: string;
   accessKeyId?: string;
+  /** A call to an endpoint that is not the service's own (the console's federation endpoint): its URL and the variable that sets it. */
+  endpoint?: { url: string; variable: string };
 }
 
 interface SdkError {
@@ -36,6 +38,7 @@ export function toAppError(error: unknown, context: CallContext, env: NodeJS.Pro
   const profile = `profile '${context.profile}'`;
   const action = context.action ?? "the AWS call";
   const service = context.service ?? "STS";
+  const endpointVariable = context.endpoint?.variable ?? `AWS_ENDPOINT_URL_${service}`;
   const status = e.$metadata?.httpStatusCode;
   const attempts = e.$metadata?.attempts;
   const afterAttempts = attempts && attempts > 1 ? `, still after ${attempts} attempts` : "";
@@ -57,7 +60,7 @@ export function toAppError(error: unknown, context: CallContext, env: NodeJS.Pro
       "bad-response",
       `${service} answered ${context.action ?? "a request"} for ${profile} with something that is not a valid AWS response${status ? ` (HTTP ${status})` : ""}.`,
       "network",
-      `A proxy, firewall or captive portal may be rewriting traffic: check HTTPS_PROXY and AWS_ENDPOINT_URL_${service}, then ${tryAgain(context)}.`,
+      `A proxy, firewall or captive portal may be rewriting traffic: check HTTPS_PROXY and ${endpointVariable}, then ${tryAgain(context)}.`,
     );
   }
 
@@ -153,7 +156,7 @@ export function toAppError(error: unknown, context: CallContext, env: NodeJS.Pro
   }
   const network = networkProblem(e, message);
   if (network) {
-    const where = endpointOverride(env, service) ?? `the ${service} endpoint`;
+    const where = context.endpoint?.url ?? endpointOverride(env, service) ?? `the ${service} endpoint`;
     // A refused connection never carried the code; a request that got no answer may have spent it.
     const then =
       network === "connection refused" || network === "host name not found" ? "try again" : tryAgain(context);
@@ -161,7 +164,7 @@ export function toAppError(error: unknown, context: CallContext, env: NodeJS.Pro
       "network",
       `Could not reach ${where} for ${profile}: ${network}${attempts && attempts > 1 ? ` (${attempts} attempts)` : ""}.`,
       "network",
-      `Check the network connection, and HTTPS_PROXY / AWS_ENDPOINT_URL_${service} if you set them; then ${then}.`,
+      `Check the network connection, and HTTPS_PROXY / ${endpointVariable} if you set them; then ${then}.`,
     );
   }
   if (status !== undefined && status >= 500) {

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
+import { freeLoopbackPort } from "../support/moto";
 import { runAwsmfa } from "../support/run-awsmfa";
 import { randomBase32Seed, type StsServer, startStsServer } from "../support/sts-server";
 
@@ -130,6 +131,21 @@ describe("console", () => {
       assert.ok(!result.stderr.includes(issued.sessionToken));
       assert.ok(!result.stderr.includes(issued.secretAccessKey));
     }
+  });
+
+  test("an unreachable federation endpoint is named, with AWSMFA_FEDERATION_URL, not STS's", async () => {
+    const federation = `http://127.0.0.1:${await freeLoopbackPort()}/federation`;
+    const result = await runAwsmfa(["console", "-p", "admin", "--print", "--token-code", server.totp(SEED)], {
+      env: { ...env, AWSMFA_FEDERATION_URL: federation },
+    });
+    assert.equal(result.status, 7, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(`Could not reach ${federation} for profile 'admin': connection refused`),
+    );
+    assert.match(result.stderr, /AWSMFA_FEDERATION_URL/);
+    assert.ok(!result.stderr.includes(server.url), "the STS endpoint, which answered, is not blamed");
+    assert.doesNotMatch(result.stderr, /AWS_ENDPOINT_URL/);
   });
 
   test("without --print the URL goes to the browser opener, not to stdout", async () => {

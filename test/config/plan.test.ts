@@ -164,3 +164,105 @@ describe("the MFA session step", () => {
     );
   });
 });
+
+describe("a credential_process that runs awsmfa itself is followed to the profile it names", () => {
+  const user: Properties = {
+    aws_access_key_id: "AKIAUSER",
+    aws_secret_access_key: "secret",
+    mfa_serial: "arn:aws:iam::111111111111:mfa/alice",
+    region: "eu-central-1",
+  };
+  const admin: Properties = { role_arn: "arn:aws:iam::222222222222:role/Admin", source_profile: "dev" };
+  const viaAwsmfa = (command: string, extra: Properties = {}) =>
+    profileSet({ dev: user, "dev-admin": admin, "dev-cli": { credential_process: command, ...extra } });
+  const stepsOf = (plan: Plan) => planSteps(plan).map((step) => `${step.type}:${step.profile}`);
+
+  for (const command of [
+    "awsmfa credential-process -p dev-admin",
+    "/usr/local/bin/awsmfa credential-process --profile dev-admin",
+    "awsmfa credential-process --profile=dev-admin --min-ttl 30m",
+    "awsmfa --debug credential-process -p dev-admin",
+    "npx awsmfa credential-process -p dev-admin",
+    "npx --yes awsmfa credential-process -p dev-admin",
+    `"/opt/node 22/bin/node" '/home/a b/awsmfa/dist/awsmfa.cjs' credential-process -p "dev-admin"`,
+  ]) {
+    test(command, () => {
+      const plan = resolvePlan(viaAwsmfa(command), "dev-cli");
+      assert.equal(plan.profile, "dev-cli");
+      assert.deepEqual(stepsOf(plan), ["keys:dev", "mfa-session:dev", "assume-role:dev-admin"]);
+    });
+  }
+
+  test("the region: the selected profile's own wins, else the one of the profile it names", () => {
+    assert.equal(
+      resolvePlan(viaAwsmfa("awsmfa credential-process -p dev-admin"), "dev-cli").chain.find((p) => p.region)
+        ?.region,
+      "eu-central-1",
+    );
+    const own = resolvePlan(
+      viaAwsmfa("awsmfa credential-process -p dev-admin", { region: "us-west-2" }),
+      "dev-cli",
+    );
+    assert.equal(own.chain.find((p) => p.region)?.region, "us-west-2");
+  });
+
+  test("a role on top of the awsmfa profile runs on the same MFA session", () => {
+    const set = profileSet({
+      dev: user,
+      "dev-cli": { credential_process: "awsmfa credential-process -p dev" },
+      deploy: { role_arn: "arn:aws:iam::333333333333:role/Deploy", source_profile: "dev-cli" },
+    });
+    assert.deepEqual(stepsOf(resolvePlan(set, "deploy")), [
+      "keys:dev",
+      "mfa-session:dev",
+      "assume-role:deploy",
+    ]);
+  });
+
+  test("the profile it names is resolved as if selected: its role wins over keys beside it", () => {
+    const set = profileSet({
+      dev: user,
+      both: { ...admin, aws_access_key_id: "AKIABOTH", aws_secret_access_key: "s" },
+      "dev-cli": { credential_process: "awsmfa credential-process -p both" },
+    });
+    assert.deepEqual(stepsOf(resolvePlan(set, "dev-cli")), [
+      "keys:dev",
+      "mfa-session:dev",
+      "assume-role:both",
+    ]);
+  });
+
+  test("other programs, and awsmfa without a profile, stay credential_process leaves", () => {
+    for (const command of [
+      "aws-vault export --format=json dev",
+      "awsmfa-helper credential-process -p dev",
+      "awsmfa env -p dev",
+      "awsmfa credential-process",
+      "awsmfa credential-process -p dev; rm -rf /",
+    ]) {
+      const plan = resolvePlan(viaAwsmfa(command), "dev-cli");
+      assert.equal(plan.leaf.type, "credential-process", command);
+    }
+  });
+
+  test("only a real loop is one, named as leading back into awsmfa", () => {
+    const loop = profileSet({
+      a: { credential_process: "awsmfa credential-process -p b" },
+      b: { credential_process: "awsmfa credential-process -p a" },
+    });
+    assert.throws(
+      () => resolvePlan(loop, "a"),
+      (e: AppError) =>
+        e.code === "credential-loop" && /'a' leads back into awsmfa itself: a → b → a/.test(e.message),
+    );
+    const self = profileSet({ self: { credential_process: "awsmfa credential-process -p self" } });
+    assert.throws(() => resolvePlan(self, "self"), /self → self/);
+  });
+
+  test("a profile it names that does not exist is named with where it came from", () => {
+    assert.throws(
+      () => resolvePlan(viaAwsmfa("awsmfa credential-process -p nope"), "dev-cli"),
+      /Profile 'nope' \(named by the awsmfa credential_process of 'dev-cli'\) is not defined/,
+    );
+  });
+});

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { useAliceWorld } from "../support/alice-world";
 import { AWSMFA, type RunResult, runAwsmfa, runProcess } from "../support/run-awsmfa";
+import { suggestedCommands } from "../support/suggested-commands";
 import { assertNowhere, CONFIG, CREDENTIALS, CREDENTIALS_WITHOUT_ALICE_KEYS, KEYS, newSeed } from "./helpers";
 
 // The keyring store against a real Secret Service: each awsmfa runs in its own D-Bus session
@@ -109,7 +110,13 @@ test("without a Secret Service, keyring says so and suggests the encrypted file"
   const move = await runAwsmfa(["keys", "move", "-p", "alice", "--to", "keyring"], { env });
   assert.equal(move.status, 3, move.stderr);
   assert.match(move.stderr, /No keyring service is running here/);
-  assert.match(move.stderr, /--to encrypted/);
   assert.equal(readFileSync(world.home.credentialsPath, "utf8"), CREDENTIALS, "nothing moved");
   assert.equal(readFileSync(world.home.configPath, "utf8"), CONFIG);
+  // The suggestion is a whole command line, and it works as written.
+  const suggested = suggestedCommands(move.stderr);
+  assert.deepEqual(suggested, ["awsmfa keys move -p alice --to encrypted"]);
+  const encrypted = await runAwsmfa(suggested[0]?.split(" ").slice(1) ?? [], {
+    env: { ...env, AWSMFA_PASSPHRASE: "correct horse battery staple" },
+  });
+  assert.equal(encrypted.status, 0, encrypted.stderr);
 });

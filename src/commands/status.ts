@@ -1,6 +1,13 @@
 import { loadProfileSet } from "../config/files";
 import { deviceSerial, type Plan, resolvePlan } from "../config/plan";
-import { cacheDirectory, readEntry, secondsLeft } from "../session/cache";
+import {
+  type CacheEntry,
+  cacheDirectory,
+  entryPath,
+  listCacheFiles,
+  readEntry,
+  secondsLeft,
+} from "../session/cache";
 import { cacheableSteps } from "../session/steps";
 import { humanDuration } from "./login";
 
@@ -26,6 +33,15 @@ export function runStatus(options: StatusOptions): void {
   const set = loadProfileSet(process.env);
   const dir = cacheDirectory(process.env);
   const rows: ProfileStatus[] = [];
+  // One listing instead of a failed open per uncached step, and every role on one user shares
+  // that user's MFA session: each entry is read once, not once per role.
+  const cached = new Set(listCacheFiles(dir));
+  const entries = new Map<string, CacheEntry | undefined>();
+  const entryOf = (key: string) => {
+    if (!cached.has(entryPath(dir, key))) return undefined;
+    if (!entries.has(key)) entries.set(key, readEntry(dir, key));
+    return entries.get(key);
+  };
   for (const name of Object.keys(set.profiles).sort()) {
     let plan: Plan;
     try {
@@ -39,7 +55,7 @@ export function runStatus(options: StatusOptions): void {
       profile: name,
       device: deviceSerial(plan) ?? null,
       steps: steps.map(({ step, key }) => {
-        const entry = readEntry(dir, key);
+        const entry = entryOf(key);
         const left = entry ? secondsLeft(entry) : null;
         return {
           type: step.type,

@@ -1,5 +1,6 @@
 import { AppError } from "../errors";
 import type { FileKind, ProfileFile, ProfileSet, Properties } from "./types";
+import { countParse } from "./work";
 
 /**
  * The AWS shared config and credentials file format, read by the rules the SDKs share (the
@@ -61,6 +62,7 @@ export const MAX_PROFILE_FILE_LINES = 500_000;
 /** One file, line by line; throws AppError "config-parse" naming the file and line. */
 export function parseSections(file: ProfileFile, kind: FileKind): ParsedFile {
   refuseOversized(file);
+  countParse(file.path);
   const lines = splitLines(file.text);
   const headers: string[] = [];
   const sections: ParsedSection[] = [];

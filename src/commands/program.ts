@@ -1,19 +1,6 @@
 import { Argument, Command, Option } from "commander";
 import { storeNames } from "../secrets";
-import { COMPLETION_SHELLS, runCompletion } from "./completion";
-import { runConsole } from "./console";
-import { runCredentialProcess } from "./credential-process";
-import { runEnv } from "./env";
-import { runExec } from "./exec";
-import { runKeysMove } from "./keys";
-import { runLogin } from "./login";
-import { runLogout } from "./logout";
-import { runPlan } from "./plan";
-import { runRotate } from "./rotate";
-import { runServe } from "./serve";
-import { runSetup } from "./setup";
-import { runStatus } from "./status";
-import { runTotpAdd, runTotpRemove } from "./totp";
+import { COMPLETION_SHELLS } from "./completion";
 
 declare const AWSMFA_VERSION: string;
 
@@ -21,7 +8,10 @@ const PROFILE_HELP = "profile to use (default: $AWS_PROFILE, else 'default')";
 const SHELL_CHOICES = ["bash", "zsh", "fish", "powershell", "pwsh"] as const;
 const MIN_TTL_HELP = "hand out credentials only with at least this much left (default 15m)";
 
-/** The command definitions: help, completion and parsing all come from here. */
+/**
+ * The command definitions: help, completion and parsing all come from here. Each command's module
+ * is loaded by its action only, so that a command pays for no other command's code or modules.
+ */
 export function buildProgram(setExitStatus: (status: number) => void): Command {
   const program = new Command("awsmfa")
     .description(
@@ -51,7 +41,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .description("show how a profile resolves: keys, MFA session, roles (no AWS calls)")
     .option("-p, --profile <name>", PROFILE_HELP)
     .option("--json", "machine-readable output")
-    .action((options) => runPlan(options));
+    .action(async (options) => (await import("./plan")).runPlan(options));
 
   program
     .command("login")
@@ -65,14 +55,14 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .option("--force", "ignore cached sessions and start a new one")
     .option("--min-ttl <duration>", MIN_TTL_HELP)
     .option("--write-profile <name>", "also write the session to [name] in the credentials file")
-    .action((options) => runLogin(options));
+    .action(async (options) => (await import("./login")).runLogin(options));
 
   program
     .command("credential-process")
     .description("print credentials as JSON for `credential_process` in ~/.aws/config")
     .option("-p, --profile <name>", PROFILE_HELP)
     .option("--min-ttl <duration>", MIN_TTL_HELP)
-    .action((options) => runCredentialProcess(options));
+    .action(async (options) => (await import("./credential-process")).runCredentialProcess(options));
 
   program
     .command("env")
@@ -82,7 +72,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
       new Option("--shell <shell>", "shell syntax (default from $SHELL)").choices([...SHELL_CHOICES]),
     )
     .option("--min-ttl <duration>", MIN_TTL_HELP)
-    .action((options) => runEnv(options));
+    .action(async (options) => (await import("./env")).runEnv(options));
 
   program
     .command("exec")
@@ -94,7 +84,9 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .option("--min-ttl <duration>", MIN_TTL_HELP)
     .option("--server", "serve the credentials to the command from 127.0.0.1, renewed for as long as it runs")
     .passThroughOptions()
-    .action(async (command: string[], options) => setExitStatus(await runExec(command, options)));
+    .action(async (command: string[], options) =>
+      setExitStatus(await (await import("./exec")).runExec(command, options)),
+    );
 
   program
     .command("serve")
@@ -106,13 +98,13 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
       new Option("--shell <shell>", "shell syntax (default from $SHELL)").choices([...SHELL_CHOICES]),
     )
     .option("--min-ttl <duration>", MIN_TTL_HELP)
-    .action((options) => runServe(options));
+    .action(async (options) => (await import("./serve")).runServe(options));
 
   program
     .command("status")
     .description("list profiles with MFA, their device and the time left on each cached step")
     .option("--json", "machine-readable output")
-    .action((options) => runStatus(options));
+    .action(async (options) => (await import("./status")).runStatus(options));
 
   program
     .command("logout")
@@ -120,7 +112,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .option("-p, --profile <name>", PROFILE_HELP)
     .option("--all", "forget every cached session and remove every profile written with --write-profile")
     .option("--write-profile <name>", "also remove [name] that login --write-profile wrote")
-    .action((options) => runLogout(options));
+    .action(async (options) => (await import("./logout")).runLogout(options));
 
   program
     .command("setup")
@@ -152,7 +144,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .option("--yes", "ask nothing: write without confirmation; unanswered questions take their defaults")
     .option("--dry-run", "show the change to the files and stop")
     .option("--token-code <code>", "the MFA code for the final login, or - for the next line of stdin")
-    .action((options) => runSetup(options));
+    .action(async (options) => (await import("./setup")).runSetup(options));
 
   program
     .command("rotate")
@@ -165,7 +157,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
       "the six-digit MFA code (if a new MFA session is needed), or - to read it from stdin",
     )
     .option("--json", "also print the old and new access key IDs as JSON on stdout")
-    .action((options) => runRotate(options));
+    .action(async (options) => (await import("./rotate")).runRotate(options));
 
   program
     .command("console")
@@ -178,7 +170,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     )
     .option("--token-code <code>", "the six-digit MFA code if one is needed, or - to read it from stdin")
     .option("--min-ttl <duration>", MIN_TTL_HELP)
-    .action((options) => runConsole(options));
+    .action(async (options) => (await import("./console")).runConsole(options));
 
   program
     .command("completion")
@@ -187,7 +179,9 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .addOption(
       new Option("--list-profiles", "print the profile names, one a line (for the scripts)").hideHelp(),
     )
-    .action((shell: string | undefined, options) => runCompletion(program, shell, options));
+    .action(async (shell: string | undefined, options) =>
+      (await import("./completion")).runCompletion(program, shell, options),
+    );
 
   const keys = program
     .command("keys")
@@ -203,7 +197,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
         .choices(storeNames())
         .makeOptionMandatory(),
     )
-    .action((options) => runKeysMove(options));
+    .action(async (options) => (await import("./keys")).runKeysMove(options));
 
   const totp = program
     .command("totp")
@@ -218,7 +212,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
         storeNames().filter((name) => name !== "file"),
       ),
     )
-    .action((options) => runTotpAdd(options));
+    .action(async (options) => (await import("./totp")).runTotpAdd(options));
   totp
     .command("remove")
     .description("forget the stored TOTP seed of the profile's MFA device; codes are asked for again")
@@ -228,7 +222,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
         storeNames().filter((name) => name !== "file"),
       ),
     )
-    .action((options) => runTotpRemove(options));
+    .action(async (options) => (await import("./totp")).runTotpRemove(options));
 
   for (const command of program.commands) {
     command.showHelpAfterError(`Usage: awsmfa ${command.name()} ${command.usage()}\n(add --help for more)`);

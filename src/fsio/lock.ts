@@ -1,9 +1,10 @@
-import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { AppError, errnoCode } from "../errors";
 import { processIsAlive } from "./process-alive";
+
+// node:os and node:crypto when a lock is taken: most commands that import this module never do.
+const hostName = () => process.getBuiltinModule("node:os").hostname();
 
 /**
  * A cross-process lock: an exclusive-create file holding who holds it. Used so that one
@@ -80,9 +81,9 @@ export async function withLock<T>(path: string, options: LockOptions, work: () =
 function tryCreate(path: string): HeldLock | undefined {
   const holder: LockHolder = {
     pid: process.pid,
-    host: hostname(),
+    host: hostName(),
     startedAt: Date.now(),
-    nonce: randomBytes(8).toString("hex"),
+    nonce: process.getBuiltinModule("node:crypto").randomBytes(8).toString("hex"),
   };
   let fd: number;
   try {
@@ -139,7 +140,7 @@ function isStale(path: string, holder: LockHolder | "unreadable", staleMs: numbe
     }
   }
   if (Date.now() - holder.startedAt > staleMs) return true;
-  return holder.host === hostname() && !processIsAlive(holder.pid);
+  return holder.host === hostName() && !processIsAlive(holder.pid);
 }
 
 /**

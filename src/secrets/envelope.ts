@@ -1,13 +1,7 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createHmac,
-  randomBytes,
-  scryptSync,
-  timingSafeEqual,
-} from "node:crypto";
 import { AppError } from "../errors";
+
+/** node:crypto when it is used: every command registers the encrypted store, few open it. */
+const crypto = () => process.getBuiltinModule("node:crypto");
 
 /**
  * The bytes of the encrypted secrets file. Binary, all lengths fixed but the ciphertext's:
@@ -61,7 +55,7 @@ interface Header {
 export function seal(
   plaintext: Buffer,
   passphrase: string,
-  keep: { salt: Buffer; kdf: KdfParams } = { salt: randomBytes(SALT_BYTES), kdf: DEFAULT_KDF },
+  keep: { salt: Buffer; kdf: KdfParams } = { salt: crypto().randomBytes(SALT_BYTES), kdf: DEFAULT_KDF },
 ): Buffer {
   const { encryptionKey, checkKey } = deriveKeys(passphrase, keep.salt, keep.kdf);
   const header = Buffer.concat([
@@ -69,9 +63,13 @@ export function seal(
     Buffer.from([keep.kdf.log2N, keep.kdf.r, keep.kdf.p]),
     keep.salt,
     checkOf(checkKey),
-    randomBytes(NONCE_BYTES),
+    crypto().randomBytes(NONCE_BYTES),
   ]);
-  const cipher = createCipheriv("aes-256-gcm", encryptionKey, header.subarray(HEADER_BYTES - NONCE_BYTES));
+  const cipher = crypto().createCipheriv(
+    "aes-256-gcm",
+    encryptionKey,
+    header.subarray(HEADER_BYTES - NONCE_BYTES),
+  );
   cipher.setAAD(header);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return Buffer.concat([header, body, cipher.getAuthTag()]);
@@ -87,8 +85,8 @@ export function keyParameters(bytes: Buffer, what: string): { salt: Buffer; kdf:
 export function open(bytes: Buffer, passphrase: string, what: string): Buffer {
   const header = parseHeader(bytes, what);
   const { encryptionKey, checkKey } = deriveKeys(passphrase, header.salt, header.kdf);
-  if (!timingSafeEqual(checkOf(checkKey), header.check)) throw wrongPassphrase(what);
-  const decipher = createDecipheriv("aes-256-gcm", encryptionKey, header.nonce);
+  if (!crypto().timingSafeEqual(checkOf(checkKey), header.check)) throw wrongPassphrase(what);
+  const decipher = crypto().createDecipheriv("aes-256-gcm", encryptionKey, header.nonce);
   decipher.setAAD(bytes.subarray(0, HEADER_BYTES));
   decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
   try {
@@ -161,20 +159,26 @@ function deriveKeys(
   kdf: KdfParams,
 ): { encryptionKey: Buffer; checkKey: Buffer } {
   const normalised = passphrase.normalize("NFC");
-  const memo = createHash("sha256")
+  const memo = crypto()
+    .createHash("sha256")
     .update(JSON.stringify([kdf.log2N, kdf.r, kdf.p, salt.toString("hex"), normalised]))
     .digest("hex");
   let keys = derived.get(memo);
   if (keys === undefined) {
     const N = 2 ** kdf.log2N;
-    keys = scryptSync(normalised, salt, 64, { N, r: kdf.r, p: kdf.p, maxmem: 256 * N * kdf.r + 1024 * 1024 });
+    keys = crypto().scryptSync(normalised, salt, 64, {
+      N,
+      r: kdf.r,
+      p: kdf.p,
+      maxmem: 256 * N * kdf.r + 1024 * 1024,
+    });
     derived.set(memo, keys);
   }
   return { encryptionKey: keys.subarray(0, 32), checkKey: keys.subarray(32) };
 }
 
 function checkOf(checkKey: Buffer): Buffer {
-  return createHmac("sha256", checkKey).update(CHECK_TEXT).digest().subarray(0, CHECK_BYTES);
+  return crypto().createHmac("sha256", checkKey).update(CHECK_TEXT).digest().subarray(0, CHECK_BYTES);
 }
 
 function capitalised(text: string): string {

@@ -194,6 +194,7 @@ function mergeFile(set: ProfileSet, file: ProfileFile, kind: FileKind): void {
 function plainSections(file: ProfileFile, kind: FileKind): SectionValues[] | undefined {
   refuseOversized(file);
   const text = file.text;
+  if (!commentsOnWholeLines(text, "#") || !commentsOnWholeLines(text, ";")) return undefined;
   const headers: string[] = [];
   const sections: SectionValues[] = [];
   let properties: { key: string; value: string }[] | undefined;
@@ -214,12 +215,6 @@ function plainSections(file: ProfileFile, kind: FileKind): SectionValues[] | und
     while (to > from && isBlankCode(text.charCodeAt(to - 1))) to -= 1;
     if (from === to) continue;
     if (from !== lineStart) return undefined;
-    let equals = -1;
-    for (let at = from; at < to; at += 1) {
-      const code = text.charCodeAt(at);
-      if (code === HASH || code === SEMICOLON) return undefined;
-      if (code === EQUALS && equals < 0) equals = at;
-    }
     if (first === OPEN_BRACKET) {
       if (text.charCodeAt(to - 1) !== CLOSE_BRACKET) return undefined;
       headers.push(text.slice(from + 1, to - 1));
@@ -227,7 +222,8 @@ function plainSections(file: ProfileFile, kind: FileKind): SectionValues[] | und
       sections.push({ line: lineNumber, properties, role: { type: "ignored" } });
       continue;
     }
-    if (properties === undefined || equals < 0) return undefined;
+    const equals = text.indexOf("=", from);
+    if (properties === undefined || equals < 0 || equals >= to) return undefined;
     let keyEnd = equals;
     while (keyEnd > from && isBlankCode(text.charCodeAt(keyEnd - 1))) keyEnd -= 1;
     let valueStart = equals + 1;
@@ -248,7 +244,15 @@ function plainSections(file: ProfileFile, kind: FileKind): SectionValues[] | und
   return sections;
 }
 
-const [CR, HASH, SEMICOLON, EQUALS, OPEN_BRACKET, CLOSE_BRACKET] = [13, 35, 59, 61, 91, 93];
+const [CR, HASH, SEMICOLON, OPEN_BRACKET, CLOSE_BRACKET] = [13, 35, 59, 91, 93];
+
+/** Whether every `mark` in the text starts its line: one after text is a comment only parseSections cuts right. */
+function commentsOnWholeLines(text: string, mark: "#" | ";"): boolean {
+  for (let at = text.indexOf(mark); at >= 0; at = text.indexOf(mark, at + 1)) {
+    if (at > 0 && text.charCodeAt(at - 1) !== 10) return false;
+  }
+  return true;
+}
 
 function isBlankCode(code: number): boolean {
   return code === 32 || code === 9;

@@ -1,8 +1,5 @@
-import { statSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { writeSync } from "node:fs";
 import { ExitStatus, errnoCode, isAppError } from "./errors";
-import { privacyProblem } from "./fsio/private-file";
-import { cacheDirectory } from "./session/cache";
 import { warmCredentials, warmExec } from "./warm";
 
 /**
@@ -21,32 +18,12 @@ async function main(argv: string[]): Promise<number> {
     }
     const childStatus = await warmExec(args);
     if (childStatus !== undefined) return childStatus;
-    enableCompileCache(process.env);
     // require, not import(): import() of a CommonJS file runs it through the ES module loader,
     // which first scans the whole full bundle for its export names (about 30 ms).
     const { runCommand } = require("./commands/run") as typeof import("./commands/run");
     return await runCommand(args);
   } catch (error) {
     return report(error, debug);
-  }
-}
-
-/**
- * V8's compile cache for the full bundle and the packages it loads (Node ≥ 22.1; Node 20 has none
- * and pays nothing). Kept in awsmfa's own cache directory once that exists and is private, never
- * in the shared temporary directory Node would pick, where another user could plant code.
- */
-function enableCompileCache(env: NodeJS.ProcessEnv): void {
-  const { enableCompileCache: enable } = require("node:module") as {
-    enableCompileCache?: (dir: string) => unknown;
-  };
-  if (typeof enable !== "function" || env.NODE_COMPILE_CACHE) return;
-  try {
-    const dir = cacheDirectory(env);
-    const stat = statSync(dir);
-    if (stat.isDirectory() && privacyProblem(stat) === undefined) enable(join(dir, "v8-compile-cache"));
-  } catch {
-    // No cache directory yet (or no home): compiled from source, as on Node 20.
   }
 }
 

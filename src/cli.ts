@@ -1,9 +1,9 @@
 import { writeSync } from "node:fs";
 import { ExitStatus, errnoCode, isAppError, machineStateError } from "./errors";
-import { warmCredentials } from "./warm";
+import { warmCredentials, warmExec } from "./warm";
 
 /**
- * Entry point. The warm path (credential-process or env with a valid cache) runs first and
+ * Entry point. The warm path (credential-process, env or exec with a valid cache) runs first and
  * touches only the config files and one cache entry; everything else, commander included, is
  * loaded only when that path cannot answer.
  */
@@ -16,7 +16,11 @@ async function main(argv: string[]): Promise<number> {
       writeStdout(answered);
       return ExitStatus.ok;
     }
-    const { runCommand } = await import("./commands/run");
+    const childStatus = await warmExec(args);
+    if (childStatus !== undefined) return childStatus;
+    // require, not import(): import() of a CommonJS file runs it through the ES module loader,
+    // which first scans the whole full bundle for its export names (about 30 ms).
+    const { runCommand } = require("./commands/run") as typeof import("./commands/run");
     return await runCommand(args);
   } catch (error) {
     return report(error, debug);

@@ -1,3 +1,4 @@
+import { childEnvironment, EXEC_MARK, spawnChild } from "./commands/child";
 import { loadPlan, parseMinTtl, selectedProfile } from "./commands/selection";
 import { credentialProcessJson } from "./output/credential-process";
 import { credentialVariables, parseShell, shellFromEnv, shellLines } from "./output/shell";
@@ -25,6 +26,44 @@ export function warmCredentials(argv: string[]): string | undefined {
   if (command === "credential-process") return `${credentialProcessJson(found.entry.credentials)}\n`;
   const shell = options["--shell"] ? parseShell(options["--shell"]) : shellFromEnv(env);
   return shellLines(credentialVariables(found.entry.credentials, regionFrom(env, found.region)), shell);
+}
+
+/**
+ * `exec [-p P] [--min-ttl T] [--] CMD ARGS…` with valid cached credentials: runs CMD with them
+ * as the full `exec` does (commands/child.ts), and returns its status. Undefined for any other
+ * form, inside another exec, on a cache miss, or when CMD cannot be started: the full command
+ * then runs, and says why.
+ */
+export async function warmExec(argv: string[]): Promise<number | undefined> {
+  const [command, ...rest] = argv;
+  if (command !== "exec") return undefined;
+  const split = execCommandAt(rest);
+  if (split === undefined) return undefined;
+  const options = simpleOptions(rest.slice(0, split.options), []);
+  const [file, ...args] = rest.slice(split.command);
+  if (!options || file === undefined || args.includes("--")) return undefined;
+  const env = process.env;
+  if ((env.AWSMFA_RESOLVING ?? "") !== "" || (env[EXEC_MARK] ?? "") !== "") return undefined;
+  const profile = selectedProfile(options["--profile"], env);
+  const found = warmEntry(profile, env, parseMinTtl(options["--min-ttl"]));
+  if (!found) return undefined;
+  const variables = {
+    ...credentialVariables(found.entry.credentials, regionFrom(env, found.region)),
+    [EXEC_MARK]: profile,
+  };
+  const outcome = await spawnChild(file, args, childEnvironment(env, variables));
+  return "status" in outcome ? outcome.status : undefined;
+}
+
+/** Where exec's options end and its command starts: after `--`, or at the first argument that is not an option. */
+function execCommandAt(args: string[]): { options: number; command: number } | undefined {
+  for (let index = 0; index < args.length; ) {
+    const arg = args[index] as string;
+    if (arg === "--") return { options: index, command: index + 1 };
+    if (!arg.startsWith("-")) return { options: index, command: index };
+    index += arg.startsWith("--") && arg.includes("=") ? 1 : 2;
+  }
+  return undefined;
 }
 
 function warmEntry(

@@ -1,10 +1,9 @@
-import { spawn } from "node:child_process";
-import { constants } from "node:os";
 import type { Plan } from "../config/plan";
 import { AppError, errnoCode } from "../errors";
 import { containerVariables } from "../output/server";
-import { credentialVariables, type Variables } from "../output/shell";
+import { credentialVariables } from "../output/shell";
 import { regionOf } from "../session/steps";
+import { childEnvironment, EXEC_MARK, spawnChild } from "./child";
 import { credentialsFor } from "./credentials";
 import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
 import { startProfileServer } from "./serve";
@@ -16,9 +15,6 @@ export interface ExecOptions {
   /** Serve the credentials from 127.0.0.1 for the child's lifetime instead of putting keys in its environment. */
   server?: boolean;
 }
-
-/** Set in the child, so that an `awsmfa exec` inside it notices it is nested. */
-const EXEC_MARK = "AWSMFA_EXEC_PROFILE";
 
 export async function runExec(command: string[], options: ExecOptions): Promise<number> {
   const outer = process.env[EXEC_MARK];
@@ -75,56 +71,20 @@ async function runWithServer(
   }
 }
 
-/** The child of `exec` gets credentials, never the passphrase of awsmfa's own key store. */
-export function childEnvironment(base: NodeJS.ProcessEnv, variables: Variables): NodeJS.ProcessEnv {
-  const env = { ...base };
-  delete env.AWSMFA_PASSPHRASE;
-  for (const [name, value] of Object.entries(variables)) {
-    if (value === undefined) delete env[name];
-    else env[name] = value;
-  }
-  return env;
-}
-
 const COMMAND_NOT_FOUND = 127;
 const COMMAND_NOT_RUNNABLE = 126;
 
-function errorReason(error: Error): string {
-  return errnoCode(error) === "EACCES" ? "permission denied" : error.message;
-}
-
-const FORWARDED: NodeJS.Signals[] = ["SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"];
-
 /**
- * Runs the child with our stdio and returns the status to exit with: the child's, or 128 + the
- * signal that ended it, as a shell reports it. Signals sent to awsmfa are passed on; Ctrl-C on a
- * terminal already reaches the child through the process group, so SIGINT is passed on only
- * when it cannot have come from there (no terminal), or a child would see it twice.
+ * Runs the child (child.ts) and returns the status to exit with. One that cannot be started is
+ * reported as a shell reports it: 127 for a command that is not there, 126 for one that cannot run.
  */
-export function runChild(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(file, args, { stdio: "inherit", env });
-    const signals: NodeJS.Signals[] = [...FORWARDED, "SIGINT"];
-    const forward = (signal: NodeJS.Signals) => {
-      if (signal === "SIGINT" && process.stdin.isTTY) return;
-      child.kill(signal);
-    };
-    for (const signal of signals) process.on(signal, forward);
-    const stop = () => {
-      for (const signal of signals) process.off(signal, forward);
-    };
-    child.on("error", (error) => {
-      stop();
-      // As a shell reports it: 127 for a command that is not there, 126 for one that cannot run.
-      const missing = errnoCode(error) === "ENOENT";
-      const notFound = /[\\/]/.test(file) ? "no such file" : "command not found";
-      tellStderr(missing ? `${file}: ${notFound}` : `${file}: cannot run it (${errorReason(error)})`);
-      resolve(missing ? COMMAND_NOT_FOUND : COMMAND_NOT_RUNNABLE);
-    });
-    child.on("exit", (code, signal) => {
-      stop();
-      if (signal) resolve(128 + (constants.signals[signal] ?? 0));
-      else resolve(code ?? 1);
-    });
-  });
+async function runChild(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const outcome = await spawnChild(file, args, env);
+  if ("status" in outcome) return outcome.status;
+  const error = outcome.notStarted;
+  const missing = errnoCode(error) === "ENOENT";
+  const notFound = /[/]/.test(file) ? "no such file" : "command not found";
+  const reason = errnoCode(error) === "EACCES" ? "permission denied" : error.message;
+  tellStderr(missing ? `${file}: ${notFound}` : `${file}: cannot run it (${reason})`);
+  return missing ? COMMAND_NOT_FOUND : COMMAND_NOT_RUNNABLE;
 }

@@ -1,19 +1,6 @@
 import { Argument, Command, Option } from "commander";
 import { storeNames } from "../secrets";
-import { COMPLETION_SHELLS, runCompletion } from "./completion";
-import { runConsole } from "./console";
-import { runCredentialProcess } from "./credential-process";
-import { runEnv } from "./env";
-import { runExec } from "./exec";
-import { runKeysMove } from "./keys";
-import { runLogin } from "./login";
-import { runLogout } from "./logout";
-import { runPlan } from "./plan";
-import { runRotate } from "./rotate";
-import { runServe } from "./serve";
-import { runSetup } from "./setup";
-import { runStatus } from "./status";
-import { runTotpAdd, runTotpRemove } from "./totp";
+import { COMPLETION_SHELLS } from "./completion";
 
 declare const AWSMFA_VERSION: string;
 
@@ -25,7 +12,10 @@ const CODE_ELSEWHERE_HELP =
   "\nNo --token-code here: a code is asked for on the terminal, or comes from mfa_process or a stored TOTP seed.\n" +
   "Without those, log in first (awsmfa login -p P --token-code CODE), then run this command.";
 
-/** The command definitions: help, completion and parsing all come from here. */
+/**
+ * The command definitions: help, completion and parsing all come from here. Each command's module
+ * is loaded by its action only, so that a command pays for no other command's code or modules.
+ */
 export function buildProgram(setExitStatus: (status: number) => void): Command {
   const program = new Command("awsmfa")
     .description(
@@ -60,7 +50,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     )
     .option("-p, --profile <name>", PROFILE_HELP)
     .option("--json", "machine-readable output")
-    .action((options) => runPlan(options));
+    .action(async (options) => (await import("./plan")).runPlan(options));
 
   program
     .command("login")
@@ -74,7 +64,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .option("--force", "ignore cached sessions and start a new one")
     .option("--min-ttl <duration>", MIN_TTL_HELP)
     .option("--write-profile <name>", "also write the session to [name] in the credentials file")
-    .action((options) => runLogin(options));
+    .action(async (options) => (await import("./login")).runLogin(options));
 
   program
     .command("credential-process")
@@ -82,7 +72,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .option("-p, --profile <name>", PROFILE_HELP)
     .option("--min-ttl <duration>", MIN_TTL_HELP)
     .addHelpText("after", CODE_ELSEWHERE_HELP)
-    .action((options) => runCredentialProcess(options));
+    .action(async (options) => (await import("./credential-process")).runCredentialProcess(options));
 
   program
     .command("env")
@@ -93,7 +83,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     )
     .option("--min-ttl <duration>", MIN_TTL_HELP)
     .addHelpText("after", CODE_ELSEWHERE_HELP)
-    .action((options) => runEnv(options));
+    .action(async (options) => (await import("./env")).runEnv(options));
 
   program
     .command("exec")
@@ -109,7 +99,9 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .option("--server", "serve the credentials to the command from 127.0.0.1, renewed for as long as it runs")
     .passThroughOptions()
     .addHelpText("after", CODE_ELSEWHERE_HELP)
-    .action(async (command: string[], options) => setExitStatus(await runExec(command, options)));
+    .action(async (command: string[], options) =>
+      setExitStatus(await (await import("./exec")).runExec(command, options)),
+    );
 
   program
     .command("serve")
@@ -136,13 +128,13 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
         '\nIn the background: eval "$(awsmfa serve -p dev-admin --detach)" returns once the server listens\n' +
         '(asking for a code first if needed) and sets AWSMFA_SERVE_PID; kill "$AWSMFA_SERVE_PID" stops it.',
     )
-    .action(async (options) => setExitStatus(await runServe(options)));
+    .action(async (options) => setExitStatus(await (await import("./serve")).runServe(options)));
 
   program
     .command("status")
     .description("list profiles with MFA, their device and the time left on each cached step")
     .option("--json", "machine-readable output")
-    .action((options) => runStatus(options));
+    .action(async (options) => (await import("./status")).runStatus(options));
 
   program
     .command("logout")
@@ -156,7 +148,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     )
     .option("--all", "forget every cached session and remove every profile written with --write-profile")
     .option("--write-profile <name>", "also remove [name] that login --write-profile wrote")
-    .action((options) => runLogout(options));
+    .action(async (options) => (await import("./logout")).runLogout(options));
 
   program
     .command("setup")
@@ -188,7 +180,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .option("--yes", "ask nothing: write without confirmation; unanswered questions take their defaults")
     .option("--dry-run", "show the change to the files and stop")
     .option("--token-code <code>", "the MFA code for the final login, or - for the next line of stdin")
-    .action((options) => runSetup(options));
+    .action(async (options) => (await import("./setup")).runSetup(options));
 
   program
     .command("rotate")
@@ -201,7 +193,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
       "the six-digit MFA code (if a new MFA session is needed), or - to read it from stdin",
     )
     .option("--json", "also print the old and new access key IDs as JSON on stdout")
-    .action((options) => runRotate(options));
+    .action(async (options) => (await import("./rotate")).runRotate(options));
 
   program
     .command("console")
@@ -214,7 +206,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     )
     .option("--token-code <code>", "the six-digit MFA code if one is needed, or - to read it from stdin")
     .option("--min-ttl <duration>", MIN_TTL_HELP)
-    .action((options) => runConsole(options));
+    .action(async (options) => (await import("./console")).runConsole(options));
 
   program
     .command("completion")
@@ -223,7 +215,9 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .addOption(
       new Option("--list-profiles", "print the profile names, one a line (for the scripts)").hideHelp(),
     )
-    .action((shell: string | undefined, options) => runCompletion(program, shell, options));
+    .action(async (shell: string | undefined, options) =>
+      (await import("./completion")).runCompletion(program, shell, options),
+    );
 
   const keys = program
     .command("keys")
@@ -239,7 +233,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
         .choices(storeNames())
         .makeOptionMandatory(),
     )
-    .action((options) => runKeysMove(options));
+    .action(async (options) => (await import("./keys")).runKeysMove(options));
 
   const totp = program
     .command("totp")
@@ -254,7 +248,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
         storeNames().filter((name) => name !== "file"),
       ),
     )
-    .action((options) => runTotpAdd(options));
+    .action(async (options) => (await import("./totp")).runTotpAdd(options));
   totp
     .command("remove")
     .description("forget the stored TOTP seed of the profile's MFA device; codes are asked for again")
@@ -264,7 +258,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
         storeNames().filter((name) => name !== "file"),
       ),
     )
-    .action((options) => runTotpRemove(options));
+    .action(async (options) => (await import("./totp")).runTotpRemove(options));
 
   for (const command of program.commands) {
     command.showHelpAfterError(`Usage: awsmfa ${command.name()} ${command.usage()}\n(add --help for more)`);

@@ -1,6 +1,14 @@
 import { loadProfileSet } from "../config/files";
 import { deviceSerial } from "../config/plan";
-import { cacheDirectory, readEntry, secondsLeft } from "../session/cache";
+import {
+  type CacheEntry,
+  cacheDirectory,
+  entryPath,
+  listCacheFiles,
+  readEntry,
+  secondsLeft,
+} from "../session/cache";
+import type { CacheableStep } from "../session/steps";
 import { humanDuration } from "./login";
 import { servedProfiles } from "./selection";
 
@@ -25,13 +33,22 @@ interface ProfileStatus {
 export function runStatus(options: StatusOptions): void {
   const dir = cacheDirectory(process.env);
   const rows: ProfileStatus[] = [];
+  // One listing instead of a failed open per uncached step, and every role on one user shares
+  // that user's MFA session: each entry is read once, not once per role.
+  const cached = new Set(listCacheFiles(dir));
+  const entries = new Map<string, CacheEntry | undefined>();
+  const entryOf = (target: CacheableStep) => {
+    if (!cached.has(entryPath(dir, target.key))) return undefined;
+    if (!entries.has(target.key)) entries.set(target.key, readEntry(dir, target));
+    return entries.get(target.key);
+  };
   for (const { profile: name, plan, steps } of servedProfiles(process.env)) {
     rows.push({
       profile: name,
       device: deviceSerial(plan) ?? null,
       steps: steps.map((target) => {
         const { step } = target;
-        const entry = readEntry(dir, target);
+        const entry = entryOf(target);
         const left = entry ? secondsLeft(entry) : null;
         return {
           type: step.type,

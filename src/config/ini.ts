@@ -1,5 +1,6 @@
 import { AppError } from "../errors";
 import type { FileKind, ProfileFile, ProfileSet, Properties } from "./types";
+import { countParse } from "./work";
 
 /**
  * The AWS shared config and credentials file format, read by the rules the SDKs share (the
@@ -61,6 +62,7 @@ export const MAX_PROFILE_FILE_LINES = 500_000;
 /** One file, line by line; throws AppError "config-parse" naming the file and line. */
 export function parseSections(file: ProfileFile, kind: FileKind): ParsedFile {
   refuseOversized(file);
+  countParse(file.path);
   const lines = splitLines(file.text);
   const headers: string[] = [];
   const sections: ParsedSection[] = [];
@@ -158,9 +160,17 @@ export function isIdentifier(name: string): boolean {
   return /^[A-Za-z0-9_\-/.%@:+]+$/.test(name);
 }
 
+/** What merging needs of a section: its role, its header's line, its keys and values. */
+interface SectionValues {
+  role: SectionRole;
+  line: number;
+  properties: readonly { key: string; value: string }[];
+}
+
 function mergeFile(set: ProfileSet, file: ProfileFile, kind: FileKind): void {
   const named = new Set<string>();
-  for (const { role, line, properties } of parseSections(file, kind).sections) {
+  const sections: readonly SectionValues[] = plainSections(file, kind) ?? parseSections(file, kind).sections;
+  for (const { role, line, properties } of sections) {
     if (role.type === "profile" && !role.shadowed) {
       mergeProperties(entryOf(set.profiles, role.name), properties);
       if (named.has(role.name)) continue;
@@ -173,7 +183,82 @@ function mergeFile(set: ProfileSet, file: ProfileFile, kind: FileKind): void {
   }
 }
 
-function mergeProperties(target: Properties, properties: readonly ParsedProperty[]): void {
+/**
+ * The sections of a file written the plain way — headers, `key = value` lines, blank lines and
+ * whole-line comments, nothing else — read without what editing needs (every line's text, each
+ * value's columns), at a fraction of parseSections' cost: `status` and `plan` over 10,000
+ * profiles read 60,000 lines. Undefined at the first line of any other kind (a continuation, a
+ * `#` or `;` after text, an error): parseSections then reads the file, and decides. On the
+ * lines it accepts, the result is parseSections' own: the same trims, the same header roles.
+ */
+function plainSections(file: ProfileFile, kind: FileKind): SectionValues[] | undefined {
+  refuseOversized(file);
+  const text = file.text;
+  if (!commentsOnWholeLines(text, "#") || !commentsOnWholeLines(text, ";")) return undefined;
+  const headers: string[] = [];
+  const sections: SectionValues[] = [];
+  let properties: { key: string; value: string }[] | undefined;
+  let lineNumber = 0;
+  // By index into the text, slicing only names and values: a file of 10,000 profiles is 60,000 lines.
+  for (let start = 0; start < text.length; ) {
+    const newline = text.indexOf("\n", start);
+    let end = newline < 0 ? text.length : newline;
+    if (newline > start && text.charCodeAt(newline - 1) === CR) end -= 1;
+    const lineStart = start;
+    start = newline < 0 ? text.length : newline + 1;
+    lineNumber += 1;
+    const first = text.charCodeAt(lineStart);
+    if (lineStart === end || first === HASH || first === SEMICOLON) continue;
+    let from = lineStart;
+    let to = end;
+    while (from < to && isBlankCode(text.charCodeAt(from))) from += 1;
+    while (to > from && isBlankCode(text.charCodeAt(to - 1))) to -= 1;
+    if (from === to) continue;
+    if (from !== lineStart) return undefined;
+    if (first === OPEN_BRACKET) {
+      if (text.charCodeAt(to - 1) !== CLOSE_BRACKET) return undefined;
+      headers.push(text.slice(from + 1, to - 1));
+      properties = [];
+      sections.push({ line: lineNumber, properties, role: { type: "ignored" } });
+      continue;
+    }
+    const equals = text.indexOf("=", from);
+    if (properties === undefined || equals < 0 || equals >= to) return undefined;
+    let keyEnd = equals;
+    while (keyEnd > from && isBlankCode(text.charCodeAt(keyEnd - 1))) keyEnd -= 1;
+    let valueStart = equals + 1;
+    while (valueStart < to && isBlankCode(text.charCodeAt(valueStart))) valueStart += 1;
+    // An empty value starts sub-properties: parseSections' business.
+    if (keyEnd === from || valueStart === to) return undefined;
+    const key = text.slice(from, keyEnd);
+    properties.push({
+      key: /[A-Z]/.test(key) ? key.replace(/[A-Z]/g, (letter) => letter.toLowerCase()) : key,
+      value: text.slice(valueStart, to),
+    });
+  }
+  countParse(file.path);
+  const roles = sectionRoles(headers, kind);
+  sections.forEach((section, index) => {
+    section.role = roles[index] ?? { type: "ignored" };
+  });
+  return sections;
+}
+
+const [CR, HASH, SEMICOLON, OPEN_BRACKET, CLOSE_BRACKET] = [13, 35, 59, 91, 93];
+
+/** Whether every `mark` in the text starts its line: one after text is a comment only parseSections cuts right. */
+function commentsOnWholeLines(text: string, mark: "#" | ";"): boolean {
+  for (let at = text.indexOf(mark); at >= 0; at = text.indexOf(mark, at + 1)) {
+    if (at > 0 && text.charCodeAt(at - 1) !== 10) return false;
+  }
+  return true;
+}
+
+function isBlankCode(code: number): boolean {
+  return code === 32 || code === 9;
+}
+
+function mergeProperties(target: Properties, properties: readonly { key: string; value: string }[]): void {
   for (const { key, value } of properties) if (isIdentifier(key)) target[key] = value;
 }
 
@@ -281,7 +366,11 @@ function trimBlanks(text: string): string {
 }
 
 function isWhitespace(char: string | undefined): boolean {
-  return char !== undefined && /\p{White_Space}/u.test(char);
+  if (char === undefined) return false;
+  const code = char.charCodeAt(0);
+  // ASCII answered without the Unicode regex: every header's name is trimmed with this.
+  if (code < 128) return code === 32 || (code >= 9 && code <= 13);
+  return /\p{White_Space}/u.test(char);
 }
 
 /** Section names are trimmed of all Unicode whitespace, as the reference does. */

@@ -1,6 +1,7 @@
 import { AppError } from "../errors";
 import { awsmfaCredentialProcessProfile } from "./own-command";
 import type { ProfileSet, Properties } from "./types";
+import { configWork } from "./work";
 
 /**
  * profile → Plan: what it takes to get credentials for a profile, from the config files alone.
@@ -69,6 +70,7 @@ export function deviceSerial(plan: Plan): string | undefined {
 }
 
 export function resolvePlan(set: ProfileSet, selected: string): Plan {
+  configWork.resolutions += 1;
   const { leaf, roles, visited } = resolveChain(set, selected);
   const chain = visited.map((name) => set.profiles[name] ?? {});
   const serial = nearest(chain, "mfa_serial");
@@ -128,12 +130,8 @@ interface Chain {
   visited: string[];
 }
 
+/** Costs the length of the chain, never the number of profiles: `status` resolves every one. */
 function resolveChain(set: ProfileSet, selected: string): Chain {
-  if (Object.keys(set.profiles).length === 0) {
-    throw configError("no-profiles", "No profiles are defined in the AWS config or credentials file.", {
-      hint: "Run `awsmfa setup` or `aws configure` to create one.",
-    });
-  }
   const visited: string[] = [];
   const roles: AssumeRoleStep[] = [];
   // The selected profile, and those an awsmfa credential_process names: each is resolved as if selected.
@@ -374,6 +372,11 @@ function missingProfile(
   namedByAwsmfa: boolean,
 ): AppError {
   const known = Object.keys(set.profiles).sort();
+  if (known.length === 0) {
+    return configError("no-profiles", "No profiles are defined in the AWS config or credentials file.", {
+      hint: "Run `awsmfa setup` or `aws configure` to create one.",
+    });
+  }
   const list =
     known.length > 20 ? `${known.slice(0, 20).join(", ")}, … (${known.length} in all)` : known.join(", ");
   const how = namedByAwsmfa ? "named by the awsmfa credential_process of" : "source_profile of";

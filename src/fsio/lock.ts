@@ -1,10 +1,11 @@
-import { randomBytes } from "node:crypto";
 import { closeSync, openSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { AppError, errnoCode, fileError, isAppError, isMachineState } from "../errors";
 import { processIsAlive } from "./process-alive";
 import { type RegularFile, readRegularFile } from "./regular-file";
+
+// node:os and node:crypto when a lock is taken: most commands that import this module never do.
+const hostName = () => process.getBuiltinModule("node:os").hostname();
 
 /**
  * A cross-process lock: an exclusive-create file holding who holds it. Used so that one
@@ -99,10 +100,10 @@ export async function withLock<T>(path: string, options: LockOptions, work: () =
 function tryCreate(path: string): HeldLock | undefined {
   const holder: LockHolder = {
     pid: process.pid,
-    host: hostname(),
+    host: hostName(),
     startedAt: Date.now(),
     monotonicAt: monotonicNow(),
-    nonce: randomBytes(8).toString("hex"),
+    nonce: process.getBuiltinModule("node:crypto").randomBytes(8).toString("hex"),
   };
   let fd: number;
   try {
@@ -178,7 +179,7 @@ function isStale(path: string, holder: LockHolder | "unreadable", staleMs: numbe
       return false;
     }
   }
-  if (holder.host === hostname()) {
+  if (holder.host === hostName()) {
     if (!processIsAlive(holder.pid)) return true;
     if (typeof holder.monotonicAt === "number") {
       const age = monotonicNow() - holder.monotonicAt;

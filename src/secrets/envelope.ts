@@ -1,13 +1,7 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createHmac,
-  randomBytes,
-  scryptSync,
-  timingSafeEqual,
-} from "node:crypto";
 import { AppError } from "../errors";
+
+/** node:crypto when it is used: every command registers the encrypted store, few open it. */
+const crypto = () => process.getBuiltinModule("node:crypto");
 
 /**
  * The bytes of the encrypted secrets file. Binary, all lengths fixed but the ciphertext's:
@@ -81,7 +75,7 @@ interface Parsed {
 export function seal(
   plaintext: Buffer,
   passphrase: string,
-  keep: { salt: Buffer; kdf: KdfParams } = { salt: randomBytes(SALT_BYTES), kdf: DEFAULT_KDF },
+  keep: { salt: Buffer; kdf: KdfParams } = { salt: crypto().randomBytes(SALT_BYTES), kdf: DEFAULT_KDF },
 ): Buffer {
   const { encryptionKey, checkKey } = deriveKeys(passphrase, keep.salt, keep.kdf);
   const header = Buffer.concat([
@@ -89,13 +83,17 @@ export function seal(
     Buffer.from([keep.kdf.log2N, keep.kdf.r, keep.kdf.p]),
     keep.salt,
     checkOf(checkKey),
-    randomBytes(NONCE_BYTES),
+    crypto().randomBytes(NONCE_BYTES),
   ]);
-  const cipher = createCipheriv("aes-256-gcm", encryptionKey, header.subarray(HEADER_BYTES - NONCE_BYTES));
+  const cipher = crypto().createCipheriv(
+    "aes-256-gcm",
+    encryptionKey,
+    header.subarray(HEADER_BYTES - NONCE_BYTES),
+  );
   cipher.setAAD(header);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   const sealed = Buffer.concat([header, body, cipher.getAuthTag()]);
-  return Buffer.concat([sealed, createHash("sha256").update(sealed).digest()]);
+  return Buffer.concat([sealed, crypto().createHash("sha256").update(sealed).digest()]);
 }
 
 /** The salt and scrypt parameters of a sealed file, to write it again under the same key. */
@@ -113,8 +111,8 @@ export function assertReadable(bytes: Buffer, what: string): void {
 export function open(bytes: Buffer, passphrase: string, what: string): Buffer {
   const sealed = parse(bytes, what);
   const { encryptionKey, checkKey } = deriveKeys(passphrase, sealed.salt, sealed.kdf);
-  if (!timingSafeEqual(checkOf(checkKey), sealed.check)) throw wrongPassphrase(what, sealed.version);
-  const decipher = createDecipheriv("aes-256-gcm", encryptionKey, sealed.nonce);
+  if (!crypto().timingSafeEqual(checkOf(checkKey), sealed.check)) throw wrongPassphrase(what, sealed.version);
+  const decipher = crypto().createDecipheriv("aes-256-gcm", encryptionKey, sealed.nonce);
   decipher.setAAD(sealed.header);
   decipher.setAuthTag(sealed.tag);
   try {
@@ -205,13 +203,19 @@ function deriveKeys(
   kdf: KdfParams,
 ): { encryptionKey: Buffer; checkKey: Buffer } {
   const normalised = passphrase.normalize("NFC");
-  const memo = createHash("sha256")
+  const memo = crypto()
+    .createHash("sha256")
     .update(JSON.stringify([kdf.log2N, kdf.r, kdf.p, salt.toString("hex"), normalised]))
     .digest("hex");
   let keys = derived.get(memo);
   if (keys === undefined) {
     const N = 2 ** kdf.log2N;
-    keys = scryptSync(normalised, salt, 64, { N, r: kdf.r, p: kdf.p, maxmem: 256 * N * kdf.r + 1024 * 1024 });
+    keys = crypto().scryptSync(normalised, salt, 64, {
+      N,
+      r: kdf.r,
+      p: kdf.p,
+      maxmem: 256 * N * kdf.r + 1024 * 1024,
+    });
     derived.set(memo, keys);
   }
   return { encryptionKey: keys.subarray(0, 32), checkKey: keys.subarray(32) };
@@ -226,12 +230,16 @@ function deriveKeys(
 function hasDigest(bytes: Buffer, marker: Buffer): boolean {
   if (bytes.length < HEADER_BYTES + TAG_BYTES + DIGEST_BYTES) return false;
   const end = bytes.length - DIGEST_BYTES;
-  const digest = createHash("sha256").update(marker).update(bytes.subarray(marker.length, end)).digest();
-  return timingSafeEqual(digest, bytes.subarray(end));
+  const digest = crypto()
+    .createHash("sha256")
+    .update(marker)
+    .update(bytes.subarray(marker.length, end))
+    .digest();
+  return crypto().timingSafeEqual(digest, bytes.subarray(end));
 }
 
 function checkOf(checkKey: Buffer): Buffer {
-  return createHmac("sha256", checkKey).update(CHECK_TEXT).digest().subarray(0, CHECK_BYTES);
+  return crypto().createHmac("sha256", checkKey).update(CHECK_TEXT).digest().subarray(0, CHECK_BYTES);
 }
 
 function capitalised(text: string): string {

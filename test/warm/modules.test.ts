@@ -1,6 +1,6 @@
 // The warm path (credential-process or env with a valid cache) runs on every aws CLI call, so it
 // must load nothing heavy: no SDK, no prompt or TOTP library, no commander, no full bundle, no
-// child processes or HTTP. The built CLI runs in a child process with a preload that records
+// child processes or HTTP. A warm exec loads child_process to start its command, and nothing else. The built CLI runs in a child process with a preload that records
 // every module it loads; the cold run is the counter-check that the recording sees them at all.
 import assert from "node:assert/strict";
 import { readFileSync, utimesSync } from "node:fs";
@@ -135,6 +135,29 @@ describe("the warm path loads nothing heavy", () => {
     assertLight(modules);
   });
 
+  test("exec -- CMD from the warm index: the child gets the session, and no SDK, commander or full bundle loads", async () => {
+    const script =
+      "process.stdout.write(JSON.stringify([process.env.AWS_SESSION_TOKEN ? 'token' : 'none', process.env.AWSMFA_EXEC_PROFILE, process.env.AWS_REGION])); process.exit(7)";
+    const { result, modules } = await recorded(
+      warm,
+      ["exec", "-p", "reader", "--", process.execPath, "-e", script],
+      "exec",
+    );
+    assert.equal(result.status, 7, `the child's own status: ${result.stderr}`);
+    assert.deepEqual(JSON.parse(result.stdout), ["token", "reader", "us-east-1"]);
+    assert.deepEqual(loadedPackages(modules), [], "no heavy package");
+    assert.equal(loadedFullBundle(modules), false, "the full bundle stays unloaded");
+    assert.deepEqual(loadedBuiltins(modules, ["readline", "http", "https"]), [], "no prompt or HTTP module");
+  });
+
+  test("exec of a command that cannot be started falls through to the full exec, which says why", async () => {
+    const missing = join(warm.home, "no-such-command");
+    const { result, modules } = await recorded(warm, ["exec", "-p", "reader", "--", missing], "exec-missing");
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /no-such-command/);
+    assert.equal(loadedFullBundle(modules), true, "the full exec reported it");
+  });
+
   test("credential-process after a config change (index miss, config parsed): still no heavy module", async () => {
     const later = new Date(Date.now() + 5_000);
     utimesSync(warm.configPath, later, later);
@@ -143,6 +166,12 @@ describe("the warm path loads nothing heavy", () => {
     assertLight(modules);
     assert.equal(server.calls.GetSessionToken, 1, "answered from the cache");
     assert.equal(server.calls.AssumeRole, 1, "answered from the cache");
+  });
+
+  test("counter-check: a cold exec (empty cache) loads the full bundle and commander", async () => {
+    const { modules } = await recorded(cold, ["exec", "-p", "reader", "--", "true"], "cold-exec");
+    assert.equal(loadedFullBundle(modules), true, "the full bundle is loaded on a miss");
+    assert.ok(loadedPackages(modules).includes("commander"), "the recorder sees packages");
   });
 
   test("counter-check: a cold credential-process (empty cache) loads the full bundle and commander", async () => {

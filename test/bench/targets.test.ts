@@ -1,0 +1,71 @@
+// The benchmark's targets (bench/targets.ts) judged on made-up medians: what counts as met.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { caseId, FULL_COMMANDS, judgeTargets, SIZES } from "../../bench/targets";
+
+/** Medians where every target is met with room: node -e 0 at 25 ms, true at 1 ms. */
+function passing(): Map<string, number> {
+  const medians = new Map<string, number>([
+    ["node-e-0", 25],
+    ["true", 1],
+  ]);
+  for (const size of SIZES) {
+    for (const command of ["warm-cp", "warm-env"]) medians.set(caseId(command, size), 26);
+    medians.set(caseId("warm-exec", size), 30);
+    for (const command of [...FULL_COMMANDS, "status"])
+      medians.set(caseId(command, size), size === 10_000 ? 60 : 45);
+  }
+  return medians;
+}
+
+function missed(medians: Map<string, number>): string[] {
+  return judgeTargets(medians)
+    .filter((target) => !target.met)
+    .map((target) => target.text);
+}
+
+describe("benchmark targets", () => {
+  test("all met when every figure is within its bound", () => {
+    assert.deepEqual(missed(passing()), []);
+  });
+
+  test("warm credential-process: 1.10× at 2,000 profiles, 1.15× at 10,000", () => {
+    const medians = passing();
+    medians.set("warm-cp-2000", 27.6); // 1.104×
+    medians.set("warm-cp-10000", 28.7); // 1.148×: met
+    assert.deepEqual(missed(medians), ["warm `credential-process`, 2,000 profiles ≤ 1.10× `node -e 0`"]);
+  });
+
+  test("warm exec is judged against node -e 0 plus true alone", () => {
+    const medians = passing();
+    medians.set("warm-exec-10000", 32.5); // 1.25 × 26: met
+    medians.set("warm-exec-2000", 32.6);
+    assert.deepEqual(missed(medians), ["warm `exec -- true`, 2,000 profiles ≤ 1.25× (`node -e 0` + `true`)"]);
+  });
+
+  test("a full command at 10,000 profiles against its own time at 10", () => {
+    const medians = passing();
+    medians.set("plan-10000", 45 * 1.5 + 0.1);
+    assert.deepEqual(missed(medians), ["`plan`, 10,000 profiles ≤ 1.5× its time at 10"]);
+  });
+
+  test("status at 10 profiles: 2× node -e 0", () => {
+    const medians = passing();
+    medians.set("status-10", 50.1);
+    assert.deepEqual(missed(medians), ["`status`, 10 profiles ≤ 2× `node -e 0`"]);
+  });
+
+  test("status at 10,000 profiles: under 500 ms, however slow the floor", () => {
+    const medians = passing();
+    medians.set("node-e-0", 300);
+    medians.set("status-10", 400);
+    medians.set("status-10000", 500);
+    assert.deepEqual(missed(medians), ["`status`, 10,000 profiles < 500 ms"]);
+  });
+
+  test("a case without a median is an error, not a pass", () => {
+    const medians = passing();
+    medians.delete("plan-10");
+    assert.throws(() => judgeTargets(medians), /no median for case plan-10/);
+  });
+});

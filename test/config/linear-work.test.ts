@@ -1,0 +1,103 @@
+// Every command is linear in the number of profiles and parses each profile file at most once.
+// Counted, not timed: each command runs over a 10,000-profile config (role profiles on one user,
+// as the benchmark builds them) in a child that counts what it did (fixtures/count-work.ts):
+// parses per file, plan resolutions, and keys listed by Object.keys/entries/values, where a scan
+// of all profiles per profile (status resolving every profile, each listing them all) shows as N².
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { BenchWorld, type Home } from "../../bench/fixture";
+import { runProcess } from "../support/run-awsmfa";
+import type { CountedWork } from "./fixtures/count-work";
+
+const ROLES = 10_000;
+/** [default], the user's profile, and the roles. */
+const PROFILES = ROLES + 2;
+const COUNTER = join(__dirname, "fixtures", "count-work.ts");
+
+let world: BenchWorld;
+let home: Home;
+
+before(async () => {
+  world = await BenchWorld.start(1, [ROLES]);
+  home = await world.home(ROLES);
+  await world.login(home);
+});
+after(async () => {
+  await home?.iso.cleanup();
+  await world?.close();
+});
+
+async function counted(command: string): Promise<CountedWork> {
+  const out = join(home.iso.home, `work-${command}.json`);
+  const args = { profile: home.profile, user: home.user.name, serial: home.user.serial };
+  const env: NodeJS.ProcessEnv = { ...home.iso.env };
+  delete env.NODE_OPTIONS;
+  const result = await runProcess(
+    process.execPath,
+    ["--import", "tsx", COUNTER, command, out, JSON.stringify(args)],
+    { env, timeoutMs: 120_000 },
+  );
+  assert.equal(result.status, 0, result.stderr);
+  return JSON.parse(readFileSync(out, "utf8")) as CountedWork;
+}
+
+/**
+ * Each profile file parsed at most once, at most `resolutions` plan resolutions, and at most
+ * `perProfile` keys listed per profile.
+ */
+function assertLinear(work: CountedWork, resolutions: number, perProfile = 10): void {
+  for (const path of [home.iso.configPath, home.iso.credentialsPath]) {
+    assert.ok((work.parses[path] ?? 0) <= 1, `${path} parsed ${work.parses[path]} times`);
+  }
+  assert.ok(
+    work.resolutions <= resolutions,
+    `${work.resolutions} plan resolutions, at most ${resolutions} expected`,
+  );
+  assert.ok(
+    work.keysListed <= perProfile * PROFILES,
+    `${work.keysListed} keys listed for ${PROFILES} profiles: a scan of all profiles per profile?`,
+  );
+}
+
+describe(`every command is linear in the profiles (${PROFILES} of them)`, () => {
+  test("status: one parse of each file, one resolution per profile", async () => {
+    const work = await counted("status");
+    assertLinear(work, PROFILES);
+    const { profiles } = JSON.parse(work.stdout) as { profiles: unknown[] };
+    assert.equal(profiles.length, ROLES + 1, "every role and the user");
+    assert.equal(work.parses[home.iso.configPath], 1);
+  });
+
+  test("plan: one parse of each file, one resolution", async () => {
+    const work = await counted("plan");
+    assertLinear(work, 1);
+    assert.match(work.stdout, new RegExp(`Profile '${home.profile}'`));
+  });
+
+  test("completion's profile list: one parse of each file, no resolution", async () => {
+    const work = await counted("completion");
+    assertLinear(work, 0);
+    assert.equal(work.stdout.split("\n").filter(Boolean).length, PROFILES);
+  });
+
+  test("setup --dry-run: one parse of each file, no resolution", async () => {
+    const work = await counted("setup-dry-run");
+    assert.match(work.stdout, /^$/, "the diff goes to stderr");
+    // The SDK's client reads ~/.aws/config for its own settings: about 40 keys per profile, once.
+    assertLinear(work, 0, 50);
+  });
+
+  test("login on a valid cache: one parse of each file, one resolution, no AWS call", async () => {
+    const calls = { ...world.server.calls };
+    const work = await counted("login");
+    assertLinear(work, 1);
+    assert.deepEqual(world.server.calls, calls, "answered from the cache");
+  });
+
+  test("logout --all: at most one parse of each file, no resolution", async () => {
+    const work = await counted("logout-all");
+    assertLinear(work, 0);
+  });
+});

@@ -15,6 +15,7 @@ import {
   validationError,
 } from "./aws-fault";
 import { el, errorDocument, successDocument, type XmlElement } from "./aws-xml";
+import { type SendJson, SigninService } from "./signin-server";
 import {
   checkCredentialScope,
   checkRequestTime,
@@ -80,7 +81,8 @@ export interface StsServerOptions extends StsServerBehaviour {
   users: UserSpec[];
 }
 
-export type CredentialKind = "GetSessionToken" | "AssumeRole";
+/** CreateOAuth2Token: an `aws login` session's credentials, from the sign-in endpoint (signin-server.ts). */
+export type CredentialKind = "GetSessionToken" | "AssumeRole" | "CreateOAuth2Token";
 
 export interface IssuedCredentials {
   accessKeyId: string;
@@ -121,6 +123,8 @@ export interface StsServer {
   readonly requests: RecordedRequest[];
   readonly issued: IssuedCredentials[];
   readonly signinTokens: SigninTokenGrant[];
+  /** AWS Sign-In's token endpoint (`aws login` sessions), on the same port. */
+  readonly signin: SigninService;
   setOption(patch: Partial<StsServerBehaviour>): void;
   /** The server's own time, which `clockOffsetMs` moves. */
   now(): number;
@@ -342,9 +346,17 @@ class StrictStsServer implements StsServer {
   /** Highest accepted TOTP step per device serial: AWS refuses a code from a step it already took. */
   private readonly acceptedSteps = new Map<string, number>();
   private readonly server: Server;
+  readonly signin: SigninService;
 
   constructor(private readonly options: StsServerOptions) {
     this.accountId = options.accountId ?? "123456789012";
+    this.signin = new SigninService({
+      now: () => this.now(),
+      url: () => this.url,
+      accountId: this.accountId,
+      issueSession: (userName, seconds) => this.issueLoginSession(userName, seconds),
+      count: (action, accessKeyId, status, errorCode) => this.count(action, accessKeyId, status, errorCode),
+    });
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         if (!res.headersSent) {
@@ -426,6 +438,7 @@ class StrictStsServer implements StsServer {
     this.requests.length = 0;
     this.issued.length = 0;
     this.signinTokens.length = 0;
+    this.signin.reset();
   }
 
   close(): Promise<void> {
@@ -459,6 +472,8 @@ class StrictStsServer implements StsServer {
     };
     if (received.rawPath === "/federation") {
       this.handleFederation(received, res);
+    } else if (received.rawPath === "/v1/token") {
+      this.signin.handleToken(received, res, this.sendJson);
     } else {
       this.handleQuery(received, res);
     }
@@ -488,6 +503,23 @@ class StrictStsServer implements StsServer {
       Date: new Date(this.now()).toUTCString(),
     });
     res.end(body);
+  }
+
+  private readonly sendJson: SendJson = (res, status, body) => {
+    res.setHeader("x-amzn-RequestId", randomUUID());
+    this.send(res, status, "application/json", JSON.stringify(body));
+  };
+
+  /** An `aws login` session is the user's own console session: MFA done in the browser. */
+  private issueLoginSession(userName: string, lifetimeSeconds: number): IssuedCredentials {
+    const user = this.users.get(userName);
+    if (!user) throw new Error(`sts-server: no user ${userName} to sign in`);
+    return this.issue("CreateOAuth2Token", lifetimeSeconds, {
+      kind: "session",
+      user,
+      accessKeyId: randomKeyId("ASIA"),
+      mfa: true,
+    });
   }
 
   private handleQuery(request: ReceivedRequest, res: ServerResponse): void {

@@ -16,6 +16,7 @@ export const ExitStatus = {
   network: 7,
   locked: 8,
   unsafeFile: 9,
+  sessionEnded: 10,
   internal: 70,
 } as const;
 

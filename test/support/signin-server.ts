@@ -7,6 +7,7 @@
 // the user, so the STS server accepts them (AssumeRole on top, GetCallerIdentity).
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, verify } from "node:crypto";
 import type { ServerResponse } from "node:http";
+import { cliTimestamp } from "../../src/session/sources/cli-json";
 import type { ReceivedRequest } from "./sigv4";
 
 /** A token file as `aws login` writes it (field order included). */
@@ -83,6 +84,8 @@ export class SigninService {
   private readonly seenProofIds = new Set<string>();
   /** Refresh tokens presented again after they were spent. */
   reusedRefreshTokens = 0;
+  /** Seconds the credentials of a refresh live (AWS: 900). */
+  refreshedLifetimeSeconds = ACCESS_TOKEN_SECONDS;
 
   constructor(private readonly host: SigninHost) {}
 
@@ -90,6 +93,7 @@ export class SigninService {
     this.refreshTokens.clear();
     this.seenProofIds.clear();
     this.reusedRefreshTokens = 0;
+    this.refreshedLifetimeSeconds = ACCESS_TOKEN_SECONDS;
   }
 
   /** Plays `aws login` for `userName`: a fresh key pair, credentials, a refresh token bound to the key. */
@@ -181,7 +185,7 @@ export class SigninService {
     if (this.host.now() >= state.windowEndsAt) throw tokenExpired("The session has expired.");
     state.spent = true;
     const refreshToken = this.mintRefreshToken({ ...state, spent: false });
-    const session = this.host.issueSession(state.userName, ACCESS_TOKEN_SECONDS);
+    const session = this.host.issueSession(state.userName, this.refreshedLifetimeSeconds);
     return {
       accessToken: {
         accessKeyId: session.accessKeyId,
@@ -189,7 +193,7 @@ export class SigninService {
         sessionToken: session.sessionToken,
       },
       tokenType: "aws_sigv4",
-      expiresIn: ACCESS_TOKEN_SECONDS,
+      expiresIn: this.refreshedLifetimeSeconds,
       refreshToken,
     };
   }
@@ -280,9 +284,4 @@ function decodeJson(part: string): Record<string, unknown> | undefined {
 function unsignedJwt(payload: object): string {
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
   return `${encode({ alg: "ES256", typ: "JWT" })}.${encode(payload)}.${randomBytes(64).toString("base64url")}`;
-}
-
-/** The aws CLI writes `expiresAt` to the second: `%Y-%m-%dT%H:%M:%SZ`. */
-export function cliTimestamp(timeMs: number): string {
-  return new Date(timeMs).toISOString().replace(/\.\d{3}Z$/, "Z");
 }

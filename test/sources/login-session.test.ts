@@ -1,0 +1,231 @@
+// `aws login` sessions as a source of base credentials, against the strict test server's sign-in
+// endpoint and the AWS SDK's own login provider: many processes, one refresh; the token file stays
+// the aws CLI's, so the SDK and awsmfa keep taking turns on it.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { after, before, beforeEach, test } from "node:test";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { fromLoginCredentials } from "@aws-sdk/credential-providers";
+import { build } from "esbuild";
+import { pythonJson } from "../../src/session/sources/cli-json";
+import { loginTokenPath } from "../../src/session/sources/login-session";
+import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
+import { type RunResult, runProcess } from "../support/run-awsmfa";
+import type { LoginSignIn, LoginTokenFile } from "../support/signin-server";
+import { type StsServer, startStsServer } from "../support/sts-server";
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+
+const ACCOUNT = "111122223333";
+const ALICE = {
+  userName: "alice",
+  accessKeyId: "AKIAALICE00000000001",
+  secretAccessKey: "alice/secret/0000",
+};
+const PROFILE = "dev";
+const PROCESSES = 50;
+
+let server: StsServer;
+let world: IsolatedEnv;
+let fixtureDir: string;
+let fixture: string;
+
+before(async () => {
+  server = await startStsServer({ accountId: ACCOUNT, users: [ALICE] });
+  // Bundled once: fifty processes that each compiled TypeScript would take a minute on a loaded machine.
+  // Under node_modules, so that the SDK's import() resolves from there as it does from dist/.
+  const cache = join(__dirname, "..", "..", "node_modules", ".cache");
+  await mkdir(cache, { recursive: true });
+  fixtureDir = await mkdtemp(join(cache, "awsmfa-login-fixture-"));
+  fixture = join(fixtureDir, "read-login.cjs");
+  await build({
+    entryPoints: [join(__dirname, "fixtures", "read-login.ts")],
+    outfile: fixture,
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    packages: "external",
+    logLevel: "warning",
+  });
+});
+after(async () => {
+  await server.close();
+  await rm(fixtureDir, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  server.reset();
+  await world?.cleanup();
+  world = await createIsolatedEnv({ endpointUrl: server.url });
+  world.env.AWS_LOGIN_CACHE_DIRECTORY = join(world.home, ".aws", "login", "cache");
+});
+after(() => world?.cleanup());
+
+/** `aws login` as the CLI leaves it: the token file, one line of Python's json.dumps, mode 0600. */
+async function signIn(
+  options: { accessTokenSeconds?: number } = {},
+): Promise<LoginSignIn & { path: string }> {
+  const signedIn = server.signin.signIn("alice", options);
+  const path = loginTokenPath(signedIn.loginSession, world.env);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeFile(path, pythonJson(signedIn.token), { mode: 0o600 });
+  return { ...signedIn, path };
+}
+
+function readLogin(loginSession: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  return runProcess(process.execPath, [fixture, PROFILE, loginSession, "us-east-1"], {
+    env: { ...world.env, ...extraEnv },
+    timeoutMs: 120_000,
+  });
+}
+
+async function callerArn(credentials: {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}) {
+  const { accessKeyId, secretAccessKey, sessionToken } = credentials;
+  const sts = new STSClient({
+    region: "us-east-1",
+    endpoint: server.url,
+    credentials: { accessKeyId, secretAccessKey, sessionToken },
+  });
+  try {
+    return (await sts.send(new GetCallerIdentityCommand({}))).Arn;
+  } finally {
+    sts.destroy();
+  }
+}
+
+/** Python's own json.dumps of the file's content: what the aws CLI would have written. */
+function asCliWouldWrite(text: string): string {
+  return execFileSync(
+    "python3",
+    ["-c", "import json,sys; sys.stdout.write(json.dumps(json.load(sys.stdin)))"],
+    {
+      input: text,
+      encoding: "utf8",
+    },
+  );
+}
+
+function assertNoSecrets(result: RunResult, token: LoginTokenFile): void {
+  for (const secret of [
+    token.refreshToken,
+    token.dpopKey.split("\n")[1] ?? "",
+    token.accessToken.secretAccessKey,
+  ]) {
+    assert.ok(
+      !result.stdout.includes(secret) && !result.stderr.includes(secret),
+      "a secret reached the output",
+    );
+  }
+}
+
+test("a session with time left is read as it is: no call to Sign-In, the file untouched", async () => {
+  const { loginSession, token, path } = await signIn();
+  const before = await readFile(path, "utf8");
+  const result = await readLogin(loginSession);
+  assert.equal(result.status, 0, result.stderr);
+  const credentials = JSON.parse(result.stdout) as { accessKeyId: string; expiration: string };
+  assert.equal(credentials.accessKeyId, token.accessToken.accessKeyId);
+  assert.equal(credentials.expiration, token.accessToken.expiresAt);
+  assert.equal(server.calls.CreateOAuth2Token, undefined);
+  assert.equal(await readFile(path, "utf8"), before);
+});
+
+test(`${PROCESSES} processes on an expired session: all get credentials, one refresh, no refresh token spent twice; the file stays the CLI's`, async () => {
+  const { loginSession, token, path } = await signIn({ accessTokenSeconds: -60 });
+  // The refresh takes a while, so that the others arrive while it is under way.
+  server.setOption({ latencyMs: 500 });
+  const startAt = String(Date.now() + 3000);
+  const results = await Promise.all(
+    Array.from({ length: PROCESSES }, () => readLogin(loginSession, { FIXTURE_START_AT: startAt })),
+  );
+  server.setOption({ latencyMs: 0 });
+  for (const result of results) {
+    assert.equal(result.status, 0, result.stderr);
+    assertNoSecrets(result, token);
+  }
+  const keys = new Set(
+    results.map((result) => (JSON.parse(result.stdout) as { accessKeyId: string }).accessKeyId),
+  );
+  assert.equal(keys.size, 1, "every process got the one refreshed session");
+  assert.equal(server.calls.CreateOAuth2Token, 1);
+  assert.equal(server.accepted.CreateOAuth2Token, 1);
+  assert.equal(server.signin.reusedRefreshTokens, 0);
+
+  const text = await readFile(path, "utf8");
+  assert.equal(text, asCliWouldWrite(text), "written exactly as the aws CLI writes it");
+  assert.equal((await stat(path)).mode & 0o777, 0o600);
+  const written = JSON.parse(text) as LoginTokenFile;
+  assert.deepEqual(Object.keys(written), Object.keys(token), "every field kept, in its order");
+  assert.deepEqual(Object.keys(written.accessToken), Object.keys(token.accessToken));
+  assert.notEqual(written.refreshToken, token.refreshToken);
+  assert.equal(written.dpopKey, token.dpopKey);
+  assert.equal(written.idToken, token.idToken);
+  assert.match(written.accessToken.expiresAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  assert.equal(written.accessToken.accessKeyId, [...keys][0]);
+  assert.equal(await callerArn(written.accessToken), `arn:aws:iam::${ACCOUNT}:user/alice`);
+});
+
+test("the SDK's fromLoginCredentials and awsmfa take turns on one file, each refreshing from what the other wrote", async () => {
+  const { loginSession, path } = await signIn({ accessTokenSeconds: -60 });
+  await writeFile(
+    world.configPath,
+    `[profile ${PROFILE}]\nlogin_session = ${loginSession}\nregion = us-east-1\n`,
+  );
+  // Every refresh from here on is already inside the 5-minute margin, so the next reader refreshes again.
+  server.signin.refreshedLifetimeSeconds = 120;
+
+  const first = await readLogin(loginSession);
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal(server.accepted.CreateOAuth2Token, 1);
+
+  const saved = process.env;
+  process.env = { ...world.env };
+  try {
+    const sdk = await fromLoginCredentials({ profile: PROFILE })();
+    assert.equal(server.accepted.CreateOAuth2Token, 2, "the SDK refreshed with the token awsmfa wrote");
+    assert.equal(await callerArn(sdk), `arn:aws:iam::${ACCOUNT}:user/alice`);
+    const sdkText = await readFile(path, "utf8");
+    assert.match(sdkText, /"expiresAt": "[^"]+\.\d{3}Z"/, "the SDK writes milliseconds");
+
+    const second = await readLogin(loginSession);
+    assert.equal(second.status, 0, second.stderr);
+    assert.equal(server.accepted.CreateOAuth2Token, 3, "awsmfa refreshed with the token the SDK wrote");
+    const credentials = JSON.parse(second.stdout) as {
+      accessKeyId: string;
+      secretAccessKey: string;
+      sessionToken: string;
+    };
+    assert.equal(await callerArn(credentials), `arn:aws:iam::${ACCOUNT}:user/alice`);
+    const text = await readFile(path, "utf8");
+    assert.equal(text, asCliWouldWrite(text));
+    assert.equal(server.signin.reusedRefreshTokens, 0);
+  } finally {
+    process.env = saved;
+  }
+});
+
+test("a session whose refresh window is over: its own exit status, the command that signs in again, no secret shown", async () => {
+  const { loginSession, token } = await signIn({ accessTokenSeconds: -60 });
+  server.signin.endRefreshWindow("alice");
+  const result = await readLogin(loginSession);
+  assert.equal(result.status, 10, result.stderr);
+  const error = JSON.parse(result.stderr) as { code: string; message: string; hint: string };
+  assert.equal(error.code, "login-session-ended");
+  assert.match(error.message, /profile 'dev'/);
+  assert.match(error.hint, /`aws login --profile dev`/);
+  assertNoSecrets(result, token);
+});
+
+test("no token file: told to sign in, with the same exit status", async () => {
+  const result = await readLogin(`arn:aws:iam::${ACCOUNT}:user/nobody`);
+  assert.equal(result.status, 10, result.stderr);
+  const error = JSON.parse(result.stderr) as { code: string; hint: string };
+  assert.equal(error.code, "login-session-missing");
+  assert.match(error.hint, /`aws login --profile dev`/);
+});

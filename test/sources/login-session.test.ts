@@ -13,27 +13,18 @@ import { pythonJson } from "../../src/session/sources/cli-json";
 import { loginTokenPath } from "../../src/session/sources/login-session";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import { type RunResult, runProcess } from "../support/run-awsmfa";
+import { ACCOUNT, useSignInServer } from "../support/sign-in-world";
 import type { LoginSignIn, LoginTokenFile } from "../support/signin-server";
-import { type StsServer, startStsServer } from "../support/sts-server";
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
-
-const ACCOUNT = "111122223333";
-const ALICE = {
-  userName: "alice",
-  accessKeyId: "AKIAALICE00000000001",
-  secretAccessKey: "alice/secret/0000",
-};
 const PROFILE = "dev";
 const PROCESSES = 50;
 
-let server: StsServer;
+const signIns = useSignInServer();
 let world: IsolatedEnv;
 let fixtureDir: string;
 let fixture: string;
 
 before(async () => {
-  server = await startStsServer({ accountId: ACCOUNT, users: [ALICE] });
   // Bundled once: fifty processes that each compiled TypeScript would take a minute on a loaded machine.
   // Under node_modules, so that the SDK's import() resolves from there as it does from dist/.
   const cache = join(__dirname, "..", "..", "node_modules", ".cache");
@@ -52,13 +43,11 @@ before(async () => {
   });
 });
 after(async () => {
-  await server.close();
   await rm(fixtureDir, { recursive: true, force: true });
 });
 beforeEach(async () => {
-  server.reset();
   await world?.cleanup();
-  world = await createIsolatedEnv({ endpointUrl: server.url });
+  world = await createIsolatedEnv({ endpointUrl: signIns.server.url });
   world.env.AWS_LOGIN_CACHE_DIRECTORY = join(world.home, ".aws", "login", "cache");
 });
 after(() => world?.cleanup());
@@ -67,7 +56,7 @@ after(() => world?.cleanup());
 async function signIn(
   options: { accessTokenSeconds?: number } = {},
 ): Promise<LoginSignIn & { path: string }> {
-  const signedIn = server.signin.signIn("alice", options);
+  const signedIn = signIns.server.signin.signIn("alice", options);
   const path = loginTokenPath(signedIn.loginSession, world.env);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await writeFile(path, pythonJson(signedIn.token), { mode: 0o600 });
@@ -89,7 +78,7 @@ async function callerArn(credentials: {
   const { accessKeyId, secretAccessKey, sessionToken } = credentials;
   const sts = new STSClient({
     region: "us-east-1",
-    endpoint: server.url,
+    endpoint: signIns.server.url,
     credentials: { accessKeyId, secretAccessKey, sessionToken },
   });
   try {
@@ -132,19 +121,19 @@ test("a session with time left is read as it is: no call to Sign-In, the file un
   const credentials = JSON.parse(result.stdout) as { accessKeyId: string; expiration: string };
   assert.equal(credentials.accessKeyId, token.accessToken.accessKeyId);
   assert.equal(credentials.expiration, token.accessToken.expiresAt);
-  assert.equal(server.calls.CreateOAuth2Token, undefined);
+  assert.equal(signIns.server.calls.CreateOAuth2Token, undefined);
   assert.equal(await readFile(path, "utf8"), before);
 });
 
 test(`${PROCESSES} processes on an expired session: all get credentials, one refresh, no refresh token spent twice; the file stays the CLI's`, async () => {
   const { loginSession, token, path } = await signIn({ accessTokenSeconds: -60 });
   // The refresh takes a while, so that the others arrive while it is under way.
-  server.setOption({ latencyMs: 500 });
+  signIns.server.setOption({ latencyMs: 500 });
   const startAt = String(Date.now() + 3000);
   const results = await Promise.all(
     Array.from({ length: PROCESSES }, () => readLogin(loginSession, { FIXTURE_START_AT: startAt })),
   );
-  server.setOption({ latencyMs: 0 });
+  signIns.server.setOption({ latencyMs: 0 });
   for (const result of results) {
     assert.equal(result.status, 0, result.stderr);
     assertNoSecrets(result, token);
@@ -153,9 +142,9 @@ test(`${PROCESSES} processes on an expired session: all get credentials, one ref
     results.map((result) => (JSON.parse(result.stdout) as { accessKeyId: string }).accessKeyId),
   );
   assert.equal(keys.size, 1, "every process got the one refreshed session");
-  assert.equal(server.calls.CreateOAuth2Token, 1);
-  assert.equal(server.accepted.CreateOAuth2Token, 1);
-  assert.equal(server.signin.reusedRefreshTokens, 0);
+  assert.equal(signIns.server.calls.CreateOAuth2Token, 1);
+  assert.equal(signIns.server.accepted.CreateOAuth2Token, 1);
+  assert.equal(signIns.server.signin.reusedRefreshTokens, 0);
 
   const text = await readFile(path, "utf8");
   assert.equal(text, asCliWouldWrite(text), "written exactly as the aws CLI writes it");
@@ -178,24 +167,32 @@ test("the SDK's fromLoginCredentials and awsmfa take turns on one file, each ref
     `[profile ${PROFILE}]\nlogin_session = ${loginSession}\nregion = us-east-1\n`,
   );
   // Every refresh from here on is already inside the 5-minute margin, so the next reader refreshes again.
-  server.signin.refreshedLifetimeSeconds = 120;
+  signIns.server.signin.refreshedLifetimeSeconds = 120;
 
   const first = await readLogin(loginSession);
   assert.equal(first.status, 0, first.stderr);
-  assert.equal(server.accepted.CreateOAuth2Token, 1);
+  assert.equal(signIns.server.accepted.CreateOAuth2Token, 1);
 
   const saved = process.env;
   process.env = { ...world.env };
   try {
     const sdk = await fromLoginCredentials({ profile: PROFILE })();
-    assert.equal(server.accepted.CreateOAuth2Token, 2, "the SDK refreshed with the token awsmfa wrote");
+    assert.equal(
+      signIns.server.accepted.CreateOAuth2Token,
+      2,
+      "the SDK refreshed with the token awsmfa wrote",
+    );
     assert.equal(await callerArn(sdk), `arn:aws:iam::${ACCOUNT}:user/alice`);
     const sdkText = await readFile(path, "utf8");
     assert.match(sdkText, /"expiresAt": "[^"]+\.\d{3}Z"/, "the SDK writes milliseconds");
 
     const second = await readLogin(loginSession);
     assert.equal(second.status, 0, second.stderr);
-    assert.equal(server.accepted.CreateOAuth2Token, 3, "awsmfa refreshed with the token the SDK wrote");
+    assert.equal(
+      signIns.server.accepted.CreateOAuth2Token,
+      3,
+      "awsmfa refreshed with the token the SDK wrote",
+    );
     const credentials = JSON.parse(second.stdout) as {
       accessKeyId: string;
       secretAccessKey: string;
@@ -204,7 +201,7 @@ test("the SDK's fromLoginCredentials and awsmfa take turns on one file, each ref
     assert.equal(await callerArn(credentials), `arn:aws:iam::${ACCOUNT}:user/alice`);
     const text = await readFile(path, "utf8");
     assert.equal(text, asCliWouldWrite(text));
-    assert.equal(server.signin.reusedRefreshTokens, 0);
+    assert.equal(signIns.server.signin.reusedRefreshTokens, 0);
   } finally {
     process.env = saved;
   }
@@ -212,7 +209,7 @@ test("the SDK's fromLoginCredentials and awsmfa take turns on one file, each ref
 
 test("a session whose refresh window is over: its own exit status, the command that signs in again, no secret shown", async () => {
   const { loginSession, token } = await signIn({ accessTokenSeconds: -60 });
-  server.signin.endRefreshWindow("alice");
+  signIns.server.signin.endRefreshWindow("alice");
   const result = await readLogin(loginSession);
   assert.equal(result.status, 10, result.stderr);
   const error = JSON.parse(result.stderr) as { code: string; message: string; hint: string };

@@ -6,27 +6,13 @@ import { createHash, createPrivateKey, generateKeyPairSync, randomUUID, sign } f
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, beforeEach, test } from "node:test";
+import { test } from "node:test";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromLoginCredentials } from "@aws-sdk/credential-providers";
+import { ACCOUNT, useSignInServer } from "../support/sign-in-world";
 import type { LoginTokenFile } from "../support/signin-server";
-import { type StsServer, startStsServer } from "../support/sts-server";
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
-
-const ACCOUNT = "111122223333";
-const ALICE = {
-  userName: "alice",
-  accessKeyId: "AKIAALICE00000000001",
-  secretAccessKey: "alice/secret/0000",
-};
-
-let server: StsServer;
-before(async () => {
-  server = await startStsServer({ accountId: ACCOUNT, users: [ALICE] });
-});
-after(() => server.close());
-beforeEach(() => server.reset());
+const world = useSignInServer();
 
 interface ProofClaims {
   htm?: string;
@@ -43,7 +29,7 @@ function proof(pem: string, claims: ProofClaims = {}): string {
   const header = encode({ typ: "dpop+jwt", alg: "ES256", jwk: { kty: "EC", x, y, crv: "P-256" } });
   const payload = encode({
     htm: claims.htm ?? "POST",
-    htu: claims.htu ?? `${server.url}/v1/token`,
+    htu: claims.htu ?? `${world.server.url}/v1/token`,
     iat: claims.iat ?? Math.floor(Date.now() / 1000),
     jti: claims.jti ?? randomUUID(),
   });
@@ -52,7 +38,7 @@ function proof(pem: string, claims: ProofClaims = {}): string {
 }
 
 async function refresh(token: LoginTokenFile, dpop: string) {
-  const response = await fetch(`${server.url}/v1/token`, {
+  const response = await fetch(`${world.server.url}/v1/token`, {
     method: "POST",
     headers: { "content-type": "application/json", DPoP: dpop },
     body: JSON.stringify({
@@ -69,7 +55,7 @@ async function refresh(token: LoginTokenFile, dpop: string) {
 }
 
 test("a good proof with the bound key refreshes; the new refresh token works once, the old one never again", async () => {
-  const { token } = server.signin.signIn("alice");
+  const { token } = world.server.signin.signIn("alice");
   const first = await refresh(token, proof(token.dpopKey));
   assert.equal(first.status, 200, JSON.stringify(first.body));
   assert.equal(first.body.expiresIn, 900);
@@ -81,16 +67,16 @@ test("a good proof with the bound key refreshes; the new refresh token works onc
   assert.equal(reused.status, 401);
   assert.equal(reused.type, "AccessDeniedException");
   assert.equal(reused.body.error, "TOKEN_EXPIRED");
-  assert.equal(server.signin.reusedRefreshTokens, 1);
+  assert.equal(world.server.signin.reusedRefreshTokens, 1);
 
   const second = await refresh({ ...token, refreshToken: rotated }, proof(token.dpopKey));
   assert.equal(second.status, 200);
-  assert.deepEqual(server.accepted.CreateOAuth2Token, 2);
-  assert.deepEqual(server.calls.CreateOAuth2Token, 3);
+  assert.deepEqual(world.server.accepted.CreateOAuth2Token, 2);
+  assert.deepEqual(world.server.calls.CreateOAuth2Token, 3);
 });
 
 test("proofs that AWS refuses are refused, and do not spend the refresh token", async () => {
-  const { token } = server.signin.signIn("alice");
+  const { token } = world.server.signin.signIn("alice");
   const otherKey = generateKeyPairSync("ec", { namedCurve: "P-256" })
     .privateKey.export({ type: "sec1", format: "pem" })
     .toString();
@@ -99,7 +85,7 @@ test("proofs that AWS refuses are refused, and do not spend the refresh token", 
   await refresh({ ...token, refreshToken: "rt.unknown" }, replayed); // spends the proof's jti only
   const refused: Array<[string, string]> = [
     ["signed by another key", proof(otherKey)],
-    ["wrong htu", proof(token.dpopKey, { htu: `${server.url}/v1/other` })],
+    ["wrong htu", proof(token.dpopKey, { htu: `${world.server.url}/v1/other` })],
     ["wrong host in htu", proof(token.dpopKey, { htu: "https://us-east-1.signin.aws.amazon.com/v1/token" })],
     ["wrong htm", proof(token.dpopKey, { htm: "GET" })],
     ["iat too old", proof(token.dpopKey, { iat: now - 3600 })],
@@ -118,8 +104,8 @@ test("proofs that AWS refuses are refused, and do not spend the refresh token", 
 });
 
 test("a refresh window that is over is answered TOKEN_EXPIRED", async () => {
-  const { token } = server.signin.signIn("alice");
-  server.signin.endRefreshWindow("alice");
+  const { token } = world.server.signin.signIn("alice");
+  world.server.signin.endRefreshWindow("alice");
   const answer = await refresh(token, proof(token.dpopKey));
   assert.equal(answer.status, 401);
   assert.equal(answer.body.error, "TOKEN_EXPIRED");
@@ -129,7 +115,7 @@ test("the SDK's fromLoginCredentials refreshes through AWS_ENDPOINT_URL_SIGNIN; 
   const dir = await mkdtemp(join(tmpdir(), "awsmfa-signin-"));
   const saved = { ...process.env };
   try {
-    const { loginSession, token } = server.signin.signIn("alice", { accessTokenSeconds: -60 });
+    const { loginSession, token } = world.server.signin.signIn("alice", { accessTokenSeconds: -60 });
     const file = join(dir, `${createHash("sha256").update(loginSession).digest("hex")}.json`);
     await writeFile(file, JSON.stringify(token), { mode: 0o600 });
     await writeFile(
@@ -138,17 +124,17 @@ test("the SDK's fromLoginCredentials refreshes through AWS_ENDPOINT_URL_SIGNIN; 
     );
     Object.assign(process.env, {
       AWS_LOGIN_CACHE_DIRECTORY: dir,
-      AWS_ENDPOINT_URL_SIGNIN: server.url,
+      AWS_ENDPOINT_URL_SIGNIN: world.server.url,
       AWS_CONFIG_FILE: join(dir, "config"),
       AWS_SHARED_CREDENTIALS_FILE: join(dir, "credentials"),
     });
     const credentials = await fromLoginCredentials({ profile: "dev" })();
-    assert.equal(server.accepted.CreateOAuth2Token, 1);
+    assert.equal(world.server.accepted.CreateOAuth2Token, 1);
     assert.notEqual(credentials.accessKeyId, token.accessToken.accessKeyId);
     const written = JSON.parse(await readFile(file, "utf8")) as LoginTokenFile;
     assert.notEqual(written.refreshToken, token.refreshToken);
 
-    const sts = new STSClient({ region: "us-east-1", endpoint: server.url, credentials });
+    const sts = new STSClient({ region: "us-east-1", endpoint: world.server.url, credentials });
     const identity = await sts.send(new GetCallerIdentityCommand({}));
     assert.equal(identity.Arn, `arn:aws:iam::${ACCOUNT}:user/alice`);
     sts.destroy();

@@ -23,6 +23,7 @@ import {
   type ReceivedRequest,
   verifySignature,
 } from "./sigv4";
+import { SsoService } from "./sso-server";
 import { base32Decode, hotpCode, totpCode, totpStep } from "./totp";
 
 export { randomBase32Seed, totpCode } from "./totp";
@@ -125,6 +126,8 @@ export interface StsServer {
   readonly signinTokens: SigninTokenGrant[];
   /** AWS Sign-In's token endpoint (`aws login` sessions), on the same port. */
   readonly signin: SigninService;
+  /** IAM Identity Center: SSO-OIDC CreateToken and the portal's GetRoleCredentials, on the same port. */
+  readonly sso: SsoService;
   setOption(patch: Partial<StsServerBehaviour>): void;
   /** The server's own time, which `clockOffsetMs` moves. */
   now(): number;
@@ -347,6 +350,7 @@ class StrictStsServer implements StsServer {
   private readonly acceptedSteps = new Map<string, number>();
   private readonly server: Server;
   readonly signin: SigninService;
+  readonly sso: SsoService;
 
   constructor(private readonly options: StsServerOptions) {
     this.accountId = options.accountId ?? "123456789012";
@@ -355,6 +359,19 @@ class StrictStsServer implements StsServer {
       url: () => this.url,
       accountId: this.accountId,
       issueSession: (userName, seconds) => this.issueLoginSession(userName, seconds),
+      count: (action, accessKeyId, status, errorCode) => this.count(action, accessKeyId, status, errorCode),
+    });
+    this.sso = new SsoService({
+      now: () => this.now(),
+      accountId: this.accountId,
+      issueRoleSession: (roleArn, sessionName) =>
+        this.issue("AssumeRole", 3600, {
+          kind: "role",
+          roleArn,
+          roleSessionName: sessionName,
+          accessKeyId: randomKeyId("ASIA"),
+          mfa: true,
+        }),
       count: (action, accessKeyId, status, errorCode) => this.count(action, accessKeyId, status, errorCode),
     });
     this.server = createServer((req, res) => {
@@ -439,6 +456,7 @@ class StrictStsServer implements StsServer {
     this.issued.length = 0;
     this.signinTokens.length = 0;
     this.signin.reset();
+    this.sso.reset();
   }
 
   close(): Promise<void> {
@@ -474,7 +492,7 @@ class StrictStsServer implements StsServer {
       this.handleFederation(received, res);
     } else if (received.rawPath === "/v1/token") {
       this.signin.handleToken(received, res, this.sendJson);
-    } else {
+    } else if (!this.sso.handle(received, res, this.sendJson)) {
       this.handleQuery(received, res);
     }
   }

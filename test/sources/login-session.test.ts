@@ -2,49 +2,25 @@
 // endpoint and the AWS SDK's own login provider: many processes, one refresh; the token file stays
 // the aws CLI's, so the SDK and awsmfa keep taking turns on it.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { after, before, beforeEach, test } from "node:test";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { after, beforeEach, test } from "node:test";
 import { fromLoginCredentials } from "@aws-sdk/credential-providers";
-import { build } from "esbuild";
 import { pythonJson } from "../../src/session/sources/cli-json";
 import { loginTokenPath } from "../../src/session/sources/login-session";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
-import { type RunResult, runProcess } from "../support/run-awsmfa";
-import { ACCOUNT, useSignInServer } from "../support/sign-in-world";
+import type { RunResult } from "../support/run-awsmfa";
+import { ACCOUNT, asCliWouldWrite, callerArn, useSignInServer } from "../support/sign-in-world";
 import type { LoginSignIn, LoginTokenFile } from "../support/signin-server";
+import { useSourceFixture } from "./fixture";
 
 const PROFILE = "dev";
 const PROCESSES = 50;
 
 const signIns = useSignInServer();
 let world: IsolatedEnv;
-let fixtureDir: string;
-let fixture: string;
+const fixture = useSourceFixture();
 
-before(async () => {
-  // Bundled once: fifty processes that each compiled TypeScript would take a minute on a loaded machine.
-  // Under node_modules, so that the SDK's import() resolves from there as it does from dist/.
-  const cache = join(__dirname, "..", "..", "node_modules", ".cache");
-  await mkdir(cache, { recursive: true });
-  fixtureDir = await mkdtemp(join(cache, "awsmfa-login-fixture-"));
-  fixture = join(fixtureDir, "read-login.cjs");
-  await build({
-    entryPoints: [join(__dirname, "fixtures", "read-login.ts")],
-    outfile: fixture,
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "node20",
-    packages: "external",
-    logLevel: "warning",
-  });
-});
-after(async () => {
-  await rm(fixtureDir, { recursive: true, force: true });
-});
 beforeEach(async () => {
   await world?.cleanup();
   world = await createIsolatedEnv({ endpointUrl: signIns.server.url });
@@ -64,39 +40,10 @@ async function signIn(
 }
 
 function readLogin(loginSession: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  return runProcess(process.execPath, [fixture, PROFILE, loginSession, "us-east-1"], {
-    env: { ...world.env, ...extraEnv },
-    timeoutMs: 120_000,
-  });
-}
-
-async function callerArn(credentials: {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}) {
-  const { accessKeyId, secretAccessKey, sessionToken } = credentials;
-  const sts = new STSClient({
-    region: "us-east-1",
-    endpoint: signIns.server.url,
-    credentials: { accessKeyId, secretAccessKey, sessionToken },
-  });
-  try {
-    return (await sts.send(new GetCallerIdentityCommand({}))).Arn;
-  } finally {
-    sts.destroy();
-  }
-}
-
-/** Python's own json.dumps of the file's content: what the aws CLI would have written. */
-function asCliWouldWrite(text: string): string {
-  return execFileSync(
-    "python3",
-    ["-c", "import json,sys; sys.stdout.write(json.dumps(json.load(sys.stdin)))"],
-    {
-      input: text,
-      encoding: "utf8",
-    },
+  return fixture.run(
+    "login",
+    { profile: PROFILE, loginSession, region: "us-east-1" },
+    { ...world.env, ...extraEnv },
   );
 }
 
@@ -157,7 +104,7 @@ test(`${PROCESSES} processes on an expired session: all get credentials, one ref
   assert.equal(written.idToken, token.idToken);
   assert.match(written.accessToken.expiresAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   assert.equal(written.accessToken.accessKeyId, [...keys][0]);
-  assert.equal(await callerArn(written.accessToken), `arn:aws:iam::${ACCOUNT}:user/alice`);
+  assert.equal(await callerArn(signIns.server, written.accessToken), `arn:aws:iam::${ACCOUNT}:user/alice`);
 });
 
 test("the SDK's fromLoginCredentials and awsmfa take turns on one file, each refreshing from what the other wrote", async () => {
@@ -182,7 +129,7 @@ test("the SDK's fromLoginCredentials and awsmfa take turns on one file, each ref
       2,
       "the SDK refreshed with the token awsmfa wrote",
     );
-    assert.equal(await callerArn(sdk), `arn:aws:iam::${ACCOUNT}:user/alice`);
+    assert.equal(await callerArn(signIns.server, sdk), `arn:aws:iam::${ACCOUNT}:user/alice`);
     const sdkText = await readFile(path, "utf8");
     assert.match(sdkText, /"expiresAt": "[^"]+\.\d{3}Z"/, "the SDK writes milliseconds");
 
@@ -198,7 +145,7 @@ test("the SDK's fromLoginCredentials and awsmfa take turns on one file, each ref
       secretAccessKey: string;
       sessionToken: string;
     };
-    assert.equal(await callerArn(credentials), `arn:aws:iam::${ACCOUNT}:user/alice`);
+    assert.equal(await callerArn(signIns.server, credentials), `arn:aws:iam::${ACCOUNT}:user/alice`);
     const text = await readFile(path, "utf8");
     assert.equal(text, asCliWouldWrite(text));
     assert.equal(signIns.server.signin.reusedRefreshTokens, 0);
@@ -223,6 +170,6 @@ test("no token file: told to sign in, with the same exit status", async () => {
   const result = await readLogin(`arn:aws:iam::${ACCOUNT}:user/nobody`);
   assert.equal(result.status, 10, result.stderr);
   const error = JSON.parse(result.stderr) as { code: string; hint: string };
-  assert.equal(error.code, "login-session-missing");
+  assert.equal(error.code, "session-missing");
   assert.match(error.hint, /`aws login --profile dev`/);
 });

@@ -3,6 +3,7 @@
 // the aws CLI's, so the SDK and awsmfa keep taking turns on it.
 import assert from "node:assert/strict";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { after, beforeEach, test } from "node:test";
 import { fromLoginCredentials } from "@aws-sdk/credential-providers";
@@ -172,4 +173,26 @@ test("no token file: told to sign in, with the same exit status", async () => {
   const error = JSON.parse(result.stderr) as { code: string; hint: string };
   assert.equal(error.code, "session-missing");
   assert.match(error.hint, /`aws login --profile dev`/);
+});
+
+test("Sign-In unreachable: the access credentials still left are used; once they have ended, a network error (exit 7)", async () => {
+  const closed = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  const unreachable = { AWS_ENDPOINT_URL_SIGNIN: `http://127.0.0.1:${closed}` };
+  const { loginSession, token } = await signIn({ accessTokenSeconds: 120 });
+  const kept = await readLogin(loginSession, unreachable);
+  assert.equal(kept.status, 0, kept.stderr);
+  assert.equal(
+    (JSON.parse(kept.stdout) as { accessKeyId: string }).accessKeyId,
+    token.accessToken.accessKeyId,
+  );
+
+  const expired = await signIn({ accessTokenSeconds: -60 });
+  const failed = await readLogin(expired.loginSession, unreachable);
+  assert.equal(failed.status, 7, failed.stderr);
+  assertNoSecrets(failed, expired.token);
 });

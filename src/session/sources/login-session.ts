@@ -7,8 +7,9 @@ import { createOAuth2Token } from "../../sts/signin";
 import { cliTimestamp, pythonJson } from "./cli-json";
 import {
   expiresAtMs,
-  REFRESH_MARGIN_MS,
   readTokenFile,
+  refreshMargin,
+  refreshOrKeep,
   requireFields,
   type TokenSession,
   withTokenFileLock,
@@ -71,49 +72,56 @@ export async function readBaseCredentials(
     kind: "aws login session",
     signInCommand: loginCommand(source.profile),
   };
-  const margin = options.minValidityMs ?? REFRESH_MARGIN_MS;
-  const fresh = (token: LoginToken) =>
-    expiresAtMs(token.accessToken.expiresAt, path, session) - Date.now() > margin;
+  const margin = refreshMargin(options.minValidityMs);
+  const msLeft = (token: LoginToken) => expiresAtMs(token.accessToken.expiresAt, path, session) - Date.now();
+  const fresh = (token: LoginToken) => msLeft(token) > margin;
   const found = readLoginToken(path, session);
   if (fresh(found.token)) return credentialsOf(found.token);
   return withTokenFileLock(path, session, async () => {
     // Another process may have refreshed while this one waited: its result, not a second refresh.
     const current = readLoginToken(path, session);
     if (fresh(current.token)) return credentialsOf(current.token);
-    const region = current.token.signInRegion || source.region || env.AWS_REGION || env.AWS_DEFAULT_REGION;
-    if (!region) {
-      throw new AppError(
-        "no-region",
-        `Profile '${source.profile}' has no region, so awsmfa cannot tell where to refresh its aws login session.`,
-        {
-          status: "config",
-          hint: `Set one: \`aws configure set region <region> --profile ${source.profile}\`.`,
-        },
-      );
-    }
-    const refreshed = await createOAuth2Token(
-      {
-        clientId: current.token.clientId,
-        refreshToken: current.token.refreshToken,
-        dpopKey: current.token.dpopKey,
+    return refreshOrKeep(
+      msLeft(current.token),
+      () => credentialsOf(current.token),
+      async () => {
+        const region =
+          current.token.signInRegion || source.region || env.AWS_REGION || env.AWS_DEFAULT_REGION;
+        if (!region) {
+          throw new AppError(
+            "no-region",
+            `Profile '${source.profile}' has no region, so awsmfa cannot tell where to refresh its aws login session.`,
+            {
+              status: "config",
+              hint: `Set one: \`aws configure set region <region> --profile ${source.profile}\`.`,
+            },
+          );
+        }
+        const refreshed = await createOAuth2Token(
+          {
+            clientId: current.token.clientId,
+            refreshToken: current.token.refreshToken,
+            dpopKey: current.token.dpopKey,
+          },
+          { region, env },
+          { profile: source.profile, signInCommand: session.signInCommand },
+        );
+        // Everything the file held stays, in its order; only what a refresh changes is replaced.
+        const token: LoginToken = {
+          ...current.token,
+          accessToken: {
+            ...current.token.accessToken,
+            accessKeyId: refreshed.accessKeyId,
+            secretAccessKey: refreshed.secretAccessKey,
+            sessionToken: refreshed.sessionToken,
+            expiresAt: cliTimestamp(Date.now() + refreshed.expiresInSeconds * 1000),
+          },
+          refreshToken: refreshed.refreshToken,
+        };
+        writeWhole(path, pythonJson(token), current.mode);
+        return credentialsOf(token);
       },
-      { region, env },
-      { profile: source.profile, signInCommand: session.signInCommand },
     );
-    // Everything the file held stays, in its order; only what a refresh changes is replaced.
-    const token: LoginToken = {
-      ...current.token,
-      accessToken: {
-        ...current.token.accessToken,
-        accessKeyId: refreshed.accessKeyId,
-        secretAccessKey: refreshed.secretAccessKey,
-        sessionToken: refreshed.sessionToken,
-        expiresAt: cliTimestamp(Date.now() + refreshed.expiresInSeconds * 1000),
-      },
-      refreshToken: refreshed.refreshToken,
-    };
-    writeWhole(path, pythonJson(token), current.mode);
-    return credentialsOf(token);
   });
 }
 

@@ -6,8 +6,9 @@ import { createSsoToken, getRoleCredentials } from "../../sts/sso";
 import { cliTimestamp, pythonJson } from "./cli-json";
 import {
   expiresAtMs,
-  REFRESH_MARGIN_MS,
   readTokenFile,
+  refreshMargin,
+  refreshOrKeep,
   requireFields,
   sessionMissing,
   type TokenSession,
@@ -88,7 +89,7 @@ export async function readBaseCredentials(
   env: NodeJS.ProcessEnv,
   options: SsoSessionOptions = {},
 ): Promise<SessionCredentials> {
-  const accessToken = await currentAccessToken(source, env, options.minValidityMs ?? REFRESH_MARGIN_MS);
+  const accessToken = await currentAccessToken(source, env, refreshMargin(options.minValidityMs));
   return getRoleCredentials(
     accessToken,
     { accountId: source.accountId, roleName: source.roleName },
@@ -133,24 +134,30 @@ async function currentAccessToken(
       if (msLeft(token) > 0) return token.accessToken;
       throw sessionMissing(session, `its ${session.kind} has expired and cannot be refreshed`);
     }
-    const refreshed = await createSsoToken(
-      { clientId, clientSecret, refreshToken },
-      { region: typeof token.region === "string" && token.region ? token.region : source.ssoRegion, env },
-      { profile: source.profile, signInCommand: session.signInCommand },
+    return refreshOrKeep(
+      msLeft(token),
+      () => token.accessToken,
+      async () => {
+        const refreshed = await createSsoToken(
+          { clientId, clientSecret, refreshToken },
+          { region: typeof token.region === "string" && token.region ? token.region : source.ssoRegion, env },
+          { profile: source.profile, signInCommand: session.signInCommand },
+        );
+        // The aws CLI rebuilds the file on refresh, with these fields in this order (botocore tokens.py).
+        const rewritten: SsoToken = {
+          startUrl: source.startUrl,
+          region: source.ssoRegion,
+          accessToken: refreshed.accessToken,
+          expiresAt: cliTimestamp(Date.now() + refreshed.expiresInSeconds * 1000),
+          clientId,
+          clientSecret,
+          registrationExpiresAt,
+          ...(refreshed.refreshToken ? { refreshToken: refreshed.refreshToken } : {}),
+        };
+        writeWhole(path, pythonJson(rewritten), current.mode);
+        return rewritten.accessToken;
+      },
     );
-    // The aws CLI rebuilds the file on refresh, with these fields in this order (botocore tokens.py).
-    const rewritten: SsoToken = {
-      startUrl: source.startUrl,
-      region: source.ssoRegion,
-      accessToken: refreshed.accessToken,
-      expiresAt: cliTimestamp(Date.now() + refreshed.expiresInSeconds * 1000),
-      clientId,
-      clientSecret,
-      registrationExpiresAt,
-      ...(refreshed.refreshToken ? { refreshToken: refreshed.refreshToken } : {}),
-    };
-    writeWhole(path, pythonJson(rewritten), current.mode);
-    return rewritten.accessToken;
   });
 }
 

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
-import { AppError, errnoCode } from "../../errors";
+import { AppError, ExitStatus, errnoCode, isAppError } from "../../errors";
 import { withLock } from "../../fsio/lock";
 
 /**
@@ -24,7 +24,11 @@ export interface TokenFile {
 }
 
 /** Refresh when fewer than this many ms are left: the aws CLI's and the SDKs' own margin. */
-export const REFRESH_MARGIN_MS = 5 * 60_000;
+const REFRESH_MARGIN_MS = 5 * 60_000;
+/** Below the 15 minutes a refreshed `aws login` token lives: a wider margin would refresh on every call. */
+const MAX_REFRESH_MARGIN_MS = 10 * 60_000;
+/** Less than this left on a token, and a failed refresh is the caller's failure, not a token to hand out. */
+const STILL_USABLE_MS = 60_000;
 const LOCK_TIMEOUT_MS = 30_000;
 /** A refresh is one HTTPS call with retries: a lock held this long belongs to a stuck process. */
 const LOCK_STALE_MS = 60_000;
@@ -108,4 +112,23 @@ function refuseForeign(stat: { uid: number; mode: number }, path: string, sessio
     `Refusing the ${session.kind} of profile '${session.profile}': ${path} ${foreign ? `belongs to user ${stat.uid}` : "may be written by others"}.`,
     { status: "unsafeFile", hint: `Remove it and sign in again: \`${session.signInCommand}\`.` },
   );
+}
+
+/** The margin a caller asked for, within what the sessions allow (5 minutes when not asked). */
+export function refreshMargin(asked: number | undefined): number {
+  return Math.min(asked ?? REFRESH_MARGIN_MS, MAX_REFRESH_MARGIN_MS);
+}
+
+/**
+ * Refreshes; when that fails for any reason but the session's end (the network, throttling, a
+ * missing region), what is left of the current token is still used, as the SDKs do, while it lasts.
+ */
+export async function refreshOrKeep<T>(msLeft: number, keep: () => T, refresh: () => Promise<T>): Promise<T> {
+  try {
+    return await refresh();
+  } catch (error) {
+    const ended = isAppError(error) && error.status === ExitStatus.sessionEnded;
+    if (!ended && msLeft > STILL_USABLE_MS) return keep();
+    throw error;
+  }
 }

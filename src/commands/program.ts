@@ -44,7 +44,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
         "  awsmfa exec --server -p dev-admin -- ./nightly-job   keys renewed for as long as it runs\n" +
         "\nExit status: 0 ok, 1 failure, 2 usage, 3 config, 4 no way to get a code, 5 MFA code rejected,\n" +
         "6 AWS refused, 7 network, 8 lock wait timed out, 9 unsafe file permissions,\n" +
-        "10 aws login session ended (sign in again).",
+        "10 aws login / IAM Identity Center session ended (sign in again).",
     );
 
   program

@@ -16,6 +16,8 @@ export const ExitStatus = {
   network: 7,
   locked: 8,
   unsafeFile: 9,
+  /** An `aws login` or IAM Identity Center session that cannot be refreshed (session/sources/, not yet reachable from a command). */
+  sessionEnded: 10,
   internal: 70,
   /** Ctrl-C at a question (128 + SIGINT, as shells report a command it ended). */
   interrupted: 130,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { AppError } from "../errors";
 import type { AwsCredentials, CallerIdentity, SessionCredentials } from "./credentials";
-import { endpointOverride } from "./endpoint";
+import { type AwsService, endpointOverride } from "./endpoint";
 import { type CallContext, toAppError } from "./errors";
 
 /**
@@ -339,10 +339,11 @@ function codeUnspent(error: unknown): boolean {
   return status >= 500 || skewed || throttled;
 }
 
-async function clientConfig(
+/** An SDK client's configuration as awsmfa makes every one: region, endpoint, timeouts, proxy, CA bundle. */
+export async function clientConfig(
   credentials: AwsCredentials,
   where: Endpoints,
-  service: "STS" | "IAM",
+  service: AwsService,
   maxAttempts = MAX_ATTEMPTS,
 ) {
   const endpoint = endpointOverride(where.env, service);

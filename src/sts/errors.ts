@@ -1,12 +1,12 @@
 import { AppError, type ExitStatusName } from "../errors";
-import { endpointOverride } from "./endpoint";
+import { type AwsService, endpointOverride } from "./endpoint";
 
 /** What a call was for, so that its error can name the profile and say what to do. */
 export interface CallContext {
   profile: string;
   action?: string;
   /** The service called: STS unless said (client.ts says IAM for IAM calls). */
-  service?: "STS" | "IAM";
+  service?: AwsService;
   serial?: string;
   roleArn?: string;
   accessKeyId?: string;

@@ -15,6 +15,7 @@ import {
   validationError,
 } from "./aws-fault";
 import { el, errorDocument, successDocument, type XmlElement } from "./aws-xml";
+import { type SendJson, SigninService } from "./signin-server";
 import {
   checkCredentialScope,
   checkRequestTime,
@@ -22,6 +23,7 @@ import {
   type ReceivedRequest,
   verifySignature,
 } from "./sigv4";
+import { SsoService } from "./sso-server";
 import { base32Decode, hotpCode, totpCode, totpStep } from "./totp";
 
 export { randomBase32Seed, totpCode } from "./totp";
@@ -80,7 +82,8 @@ export interface StsServerOptions extends StsServerBehaviour {
   users: UserSpec[];
 }
 
-export type CredentialKind = "GetSessionToken" | "AssumeRole";
+/** CreateOAuth2Token: an `aws login` session's credentials, from the sign-in endpoint (signin-server.ts). */
+export type CredentialKind = "GetSessionToken" | "AssumeRole" | "CreateOAuth2Token";
 
 export interface IssuedCredentials {
   accessKeyId: string;
@@ -123,6 +126,10 @@ export interface StsServer {
   readonly requests: RecordedRequest[];
   readonly issued: IssuedCredentials[];
   readonly signinTokens: SigninTokenGrant[];
+  /** AWS Sign-In's token endpoint (`aws login` sessions), on the same port. */
+  readonly signin: SigninService;
+  /** IAM Identity Center: SSO-OIDC CreateToken and the portal's GetRoleCredentials, on the same port. */
+  readonly sso: SsoService;
   setOption(patch: Partial<StsServerBehaviour>): void;
   /** The server's own time, which `clockOffsetMs` moves. */
   now(): number;
@@ -345,9 +352,31 @@ class StrictStsServer implements StsServer {
   /** Highest accepted TOTP step per device serial: AWS refuses a code from a step it already took. */
   private readonly acceptedSteps = new Map<string, number>();
   private readonly server: Server;
+  readonly signin: SigninService;
+  readonly sso: SsoService;
 
   constructor(private readonly options: StsServerOptions) {
     this.accountId = options.accountId ?? "123456789012";
+    this.signin = new SigninService({
+      now: () => this.now(),
+      url: () => this.url,
+      accountId: this.accountId,
+      issueSession: (userName, seconds) => this.issueLoginSession(userName, seconds),
+      count: (action, accessKeyId, status, errorCode) => this.count(action, accessKeyId, status, errorCode),
+    });
+    this.sso = new SsoService({
+      now: () => this.now(),
+      accountId: this.accountId,
+      issueRoleSession: (roleArn, sessionName) =>
+        this.issue("AssumeRole", 3600, {
+          kind: "role",
+          roleArn,
+          roleSessionName: sessionName,
+          accessKeyId: randomKeyId("ASIA"),
+          mfa: true,
+        }),
+      count: (action, accessKeyId, status, errorCode) => this.count(action, accessKeyId, status, errorCode),
+    });
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         if (!res.headersSent) {
@@ -429,6 +458,8 @@ class StrictStsServer implements StsServer {
     this.requests.length = 0;
     this.issued.length = 0;
     this.signinTokens.length = 0;
+    this.signin.reset();
+    this.sso.reset();
   }
 
   close(): Promise<void> {
@@ -465,7 +496,9 @@ class StrictStsServer implements StsServer {
     };
     if (received.rawPath === "/federation") {
       this.handleFederation(received, res);
-    } else {
+    } else if (received.rawPath === "/v1/token") {
+      this.signin.handleToken(received, res, this.sendJson);
+    } else if (!this.sso.handle(received, res, this.sendJson)) {
       this.handleQuery(received, res);
     }
   }
@@ -494,6 +527,23 @@ class StrictStsServer implements StsServer {
       Date: new Date(this.now()).toUTCString(),
     });
     res.end(body);
+  }
+
+  private readonly sendJson: SendJson = (res, status, body) => {
+    res.setHeader("x-amzn-RequestId", randomUUID());
+    this.send(res, status, "application/json", JSON.stringify(body));
+  };
+
+  /** An `aws login` session is the user's own console session: MFA done in the browser. */
+  private issueLoginSession(userName: string, lifetimeSeconds: number): IssuedCredentials {
+    const user = this.users.get(userName);
+    if (!user) throw new Error(`sts-server: no user ${userName} to sign in`);
+    return this.issue("CreateOAuth2Token", lifetimeSeconds, {
+      kind: "session",
+      user,
+      accessKeyId: randomKeyId("ASIA"),
+      mfa: true,
+    });
   }
 
   private handleQuery(request: ReceivedRequest, res: ServerResponse): void {

@@ -1,0 +1,69 @@
+import type { SessionCredentials } from "../../sts/credentials";
+import * as login from "./login-session";
+import * as sso from "./sso-session";
+
+/**
+ * The one dispatcher over the sources of base credentials that do not start from access keys, in
+ * the spirit of the SDK's resolveProfileData: a plan's leaf names its type and carries the profile's
+ * settings; each source is one small module. Everything above the leaf (role hops, awsmfa's cache,
+ * locks, outputs) is the same machinery as for keys.
+ */
+
+/** A plan leaf of these sources: the shape of config/plan.ts's leaves (`detail`: the profile's settings). */
+export interface SessionLeaf {
+  type: "login-session" | "sso";
+  profile: string;
+  /** login_session (and region); or sso_session, sso_account_id, sso_role_name, sso_start_url, sso_region. */
+  detail: Readonly<Record<string, string | undefined>>;
+}
+
+export interface SessionReadOptions {
+  /** The region the profile chain settles on: where Sign-In is called when the token file names none. */
+  region?: string;
+  /** Refresh when fewer than this many ms are left on the access token (5 minutes when absent). */
+  minValidityMs?: number;
+}
+
+export async function readSessionCredentials(
+  leaf: SessionLeaf,
+  env: NodeJS.ProcessEnv,
+  options: SessionReadOptions = {},
+): Promise<SessionCredentials> {
+  const { minValidityMs } = options;
+  if (leaf.type === "login-session") {
+    const source = login.loginSessionSource(leaf.profile, leaf.detail);
+    return login.readBaseCredentials({ ...source, region: source.region ?? options.region }, env, {
+      minValidityMs,
+    });
+  }
+  return sso.readBaseCredentials(ssoSource(leaf), env, { minValidityMs });
+}
+
+/** The aws CLI command that signs the leaf's session in again (for hints, `status`, `awsmfa login`). */
+export function signInCommand(leaf: SessionLeaf): string {
+  return leaf.type === "login-session"
+    ? login.loginCommand(leaf.profile)
+    : sso.ssoLoginCommand(ssoSource(leaf));
+}
+
+/** The aws CLI's token file behind the leaf (for `status`, and `logout` when asked to forget it). */
+export function tokenFilePath(leaf: SessionLeaf, env: NodeJS.ProcessEnv): string {
+  return leaf.type === "login-session"
+    ? login.loginTokenPath(leaf.detail.login_session ?? "", env)
+    : sso.ssoTokenPath(ssoSource(leaf), env);
+}
+
+/**
+ * What decides whose credentials the leaf yields, for the cache keys of the role hops above it:
+ * the session (not the profile name), and for SSO the account and role.
+ */
+export function identityParts(leaf: SessionLeaf): string[] {
+  if (leaf.type === "login-session") return ["login-session", leaf.detail.login_session ?? ""];
+  const source = ssoSource(leaf);
+  return ["sso", source.ssoSession ?? source.startUrl, source.startUrl, source.accountId, source.roleName];
+}
+
+/** plan.ts flattens the [sso-session] section's sso_start_url and sso_region into the leaf's detail. */
+function ssoSource(leaf: SessionLeaf): sso.SsoSessionSource {
+  return sso.ssoSessionSource(leaf.profile, leaf.detail, leaf.detail);
+}

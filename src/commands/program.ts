@@ -174,7 +174,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     )
     .option(
       "--credential-process-profile <name[=profile]>",
-      "add [profile NAME] with credential_process = awsmfa credential-process -p PROFILE (the keys profile, or a --role name; default the keys profile)",
+      "add [profile NAME] with `credential_process = awsmfa credential-process -p PROFILE` (PROFILE: the keys profile, or a --role name; default the keys profile)",
     )
     .option("--region <region>", "set region in the profile and in the --credential-process-profile one")
     .option("--yes", "ask nothing: write without confirmation; unanswered questions take their defaults")

@@ -57,7 +57,7 @@ export function createTokenFile(path: string, token: string, notify: (message: s
   try {
     unlinkSync(path);
     const created = createNew(path, token);
-    notify(`Replaced ${path}, a token file that an earlier awsmfa serve left behind.`);
+    notify(`Replaced ${path}, a token file left behind by an earlier serve of awsmfa.`);
     return created;
   } catch (error) {
     throw cannotWrite(path, error);

@@ -1,7 +1,8 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, realpathSync } from "node:fs";
+import { closeSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
 import { dirname } from "node:path";
-import { AppError, errnoCode, fileError } from "../errors";
+import { AppError, fileError } from "../errors";
 import { withLock } from "../fsio/lock";
+import { openRegularFile } from "../fsio/regular-file";
 import { writeWhole } from "../fsio/write-whole";
 import {
   isIdentifier,
@@ -303,21 +304,31 @@ interface ExistingFile {
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function readForEdit(path: string): ExistingFile | undefined {
-  let fd: number;
+  let opened: ReturnType<typeof openRegularFile>;
   try {
-    fd = openSync(path, "r");
+    opened = openRegularFile(path);
   } catch (error) {
-    if (errnoCode(error) === "ENOENT") return undefined;
     throw readError(path, error);
   }
+  if ("missing" in opened) return undefined;
+  if ("notRegular" in opened) {
+    // Checked on the descriptor that is read: a FIFO swapped in after the profile files were read would block for ever.
+    throw new AppError(
+      "config-read",
+      `${path} is ${opened.notRegular}, not a regular file; awsmfa will not rewrite it.`,
+      {
+        status: "config",
+        hint: "Check that AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name the right files.",
+      },
+    );
+  }
   try {
-    const mode = fstatSync(fd).mode & 0o777;
-    const bytes = readFileSync(fd);
-    return { text: decodeUtf8(bytes, path), mode, realPath: realpathSync(path) };
+    const bytes = readFileSync(opened.fd);
+    return { text: decodeUtf8(bytes, path), mode: opened.stat.mode & 0o777, realPath: realpathSync(path) };
   } catch (error) {
     throw error instanceof AppError ? error : readError(path, error);
   } finally {
-    closeSync(fd);
+    closeSync(opened.fd);
   }
 }
 

@@ -1,6 +1,7 @@
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, readFileSync } from "node:fs";
 import { posix, win32 } from "node:path";
-import { AppError, errnoCode, fileError } from "../errors";
+import { AppError, fileError } from "../errors";
+import { openRegularFile } from "../fsio/regular-file";
 import { MAX_PROFILE_FILE_CHARS, parseProfileFiles, profileFileTooLarge } from "./ini";
 import type { ProfileFile, ProfileSet } from "./types";
 
@@ -85,21 +86,25 @@ export function homeDirectory(env: Env, platform: NodeJS.Platform = process.plat
  */
 function readProfileFile(path: string): ProfileFile | undefined {
   try {
-    const stat = statSync(path);
-    if (!stat.isFile()) {
+    // Judged on the descriptor that is read, so that nothing can be swapped in after the check.
+    const opened = openRegularFile(path);
+    if ("missing" in opened) return undefined;
+    if ("notRegular" in opened) {
       throw new AppError("config-read", `${path} is not a regular file; awsmfa will not read it.`, {
         status: "config",
         hint: "Check that AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name the right files.",
       });
     }
-    if (stat.size > MAX_PROFILE_FILE_CHARS) {
-      throw profileFileTooLarge(path, `${(stat.size / 1048576).toFixed(1)} MB, more than 16 MB`);
+    try {
+      if (opened.stat.size > MAX_PROFILE_FILE_CHARS) {
+        throw profileFileTooLarge(path, `${(opened.stat.size / 1048576).toFixed(1)} MB, more than 16 MB`);
+      }
+      return { path, text: readFileSync(opened.fd, "utf8") };
+    } finally {
+      closeSync(opened.fd);
     }
-    return { path, text: readFileSync(path, "utf8") };
   } catch (error) {
     if (error instanceof AppError) throw error;
-    const code = errnoCode(error);
-    if (code === "ENOENT") return undefined;
     throw fileError("config-read", `Cannot read ${path}`, error, {
       status: "config",
       hint: "Check that it is a file you can read.",

@@ -14,6 +14,22 @@ export type RegularFile = { text: string; stat: Stats } | { missing: true } | { 
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
 export function readRegularFile(path: string): RegularFile {
+  const opened = openRegularFile(path);
+  if (!("fd" in opened)) return opened;
+  try {
+    return { text: readFileSync(opened.fd, "utf8"), stat: opened.stat };
+  } finally {
+    closeSync(opened.fd);
+  }
+}
+
+/**
+ * The same check for a file read another way (bytes, a size limit first): the open descriptor and
+ * its stat, which the caller closes; or why there is nothing to read.
+ */
+export function openRegularFile(
+  path: string,
+): { fd: number; stat: Stats } | { missing: true } | { notRegular: string } {
   let fd: number;
   try {
     fd = openSync(path, OPEN_FLAGS);
@@ -26,10 +42,12 @@ export function readRegularFile(path: string): RegularFile {
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) return { notRegular: kindOf(stat) };
-    return { text: readFileSync(fd, "utf8"), stat };
-  } finally {
+    if (stat.isFile()) return { fd, stat };
     closeSync(fd);
+    return { notRegular: kindOf(stat) };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
   }
 }
 

@@ -1,9 +1,10 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { homeDirectory } from "../config/files";
-import { AppError, errnoCode, fileError } from "../errors";
+import { AppError, fileError } from "../errors";
 import { withLock } from "../fsio/lock";
 import { privacyProblem } from "../fsio/private-file";
+import { openRegularFile } from "../fsio/regular-file";
 import { writeWhole } from "../fsio/write-whole";
 import { assertReadable, keyParameters, open, seal } from "./envelope";
 import { askHidden, hasTerminal } from "./hidden-input";
@@ -189,19 +190,29 @@ function decrypt(bytes: Buffer, passphrase: string, path: string): Contents {
 
 /** The file's bytes, after the owner and mode checks; undefined when there is no file. */
 function readSecretsFile(path: string): Buffer | undefined {
-  let fd: number;
+  let opened: ReturnType<typeof openRegularFile>;
   try {
-    fd = openSync(path, "r");
+    opened = openRegularFile(path);
   } catch (error) {
-    const code = errnoCode(error);
-    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     throw fileError("secrets-read", `Cannot read ${path}`, error, { status: "config" });
   }
+  if ("missing" in opened) return undefined;
+  if ("notRegular" in opened) {
+    // A FIFO there would block the read for ever.
+    throw new AppError(
+      "secrets-read",
+      `${path} is ${opened.notRegular}, not the secrets file; not reading it.`,
+      {
+        status: "config",
+        hint: "Set AWSMFA_SECRETS_FILE to the secrets file, or move what is at that path away.",
+      },
+    );
+  }
   try {
-    checkPrivate(path, fstatSync(fd));
-    return readFileSync(fd);
+    checkPrivate(path, opened.stat);
+    return readFileSync(opened.fd);
   } finally {
-    closeSync(fd);
+    closeSync(opened.fd);
   }
 }
 

@@ -275,3 +275,52 @@ describe("locks stamped by another clock", () => {
     assert.deepEqual(readdirSync(dir), []);
   });
 });
+
+describe("other files awsmfa reads that are not regular files", () => {
+  // In a child: a blocking open of a FIFO would freeze this process's event loop, timeouts included.
+  function runBounded(
+    script: string,
+    env: NodeJS.ProcessEnv,
+  ): { status: number | null; stdout: string; stderr: string } {
+    const result = spawnSync(process.execPath, ["--import", "tsx", "-e", script], {
+      env: { ...process.env, ...env },
+      encoding: "utf8",
+      timeout: RUN.timeoutMs,
+    });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+  const reportError = (call: string) =>
+    `(async () => { try { await ${call}; console.log("no error"); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); } })()`;
+
+  test("a FIFO as the encrypted secrets file is refused with its path, not read", () => {
+    const dir = tempDir("awsmfa-fifo-secrets-");
+    after(dir.remove);
+    const path = join(dir.path, "secrets.enc");
+    makeFifo(path);
+    const store = join(__dirname, "../../src/secrets/index.ts");
+    const script = `const { storeNamed } = require(${JSON.stringify(store)});\n${reportError(
+      `storeNamed("encrypted").read({ kind: "secret_access_key", profile: "alice", accessKeyId: "AKIAEXAMPLE" }, { env: process.env })`,
+    )}`;
+    const result = runBounded(script, { AWSMFA_SECRETS_FILE: path, AWSMFA_PASSPHRASE: "p", HOME: dir.path });
+    assert.equal(result.status, 0, `the child hung or crashed (${result.status}): ${result.stderr}`);
+    const error = JSON.parse(result.stdout.trim());
+    assert.equal(error.code, "secrets-read");
+    assert.match(error.message, /secrets\.enc is a FIFO/);
+  });
+
+  test("a FIFO at a profile file being edited is refused with its path, not read", () => {
+    const dir = tempDir("awsmfa-fifo-edit-");
+    after(dir.remove);
+    const path = join(dir.path, "credentials");
+    makeFifo(path);
+    const edit = join(__dirname, "../../src/config/edit.ts");
+    const script = `const { editProfileFile } = require(${JSON.stringify(edit)});\n${reportError(
+      `editProfileFile(${JSON.stringify(path)}, "credentials", (text) => text + "[x]\\n")`,
+    )}`;
+    const result = runBounded(script, { HOME: dir.path });
+    assert.equal(result.status, 0, `the child hung or crashed (${result.status}): ${result.stderr}`);
+    const error = JSON.parse(result.stdout.trim());
+    assert.equal(error.code, "config-read");
+    assert.match(error.message, /credentials is a FIFO, not a regular file/);
+  });
+});

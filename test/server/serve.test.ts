@@ -349,7 +349,10 @@ describe("serve --token-file and --port", () => {
       const token = readFileSync(tokenFile, "utf8");
       assert.notEqual(token, "b".repeat(43));
       assert.equal((await getCredentials(serve.url, token)).status, 200);
-      assert.match(serve.stderr(), /Replaced .*token, a token file left behind by an earlier serve of awsmfa/);
+      assert.match(
+        serve.stderr(),
+        /Replaced .*token, a token file left behind by an earlier serve of awsmfa/,
+      );
       // Someone puts another file at the path, even with the same bytes: it is not serve's to remove.
       writeFileSync(`${tokenFile}.new`, token, { mode: 0o600 });
       renameSync(`${tokenFile}.new`, tokenFile);

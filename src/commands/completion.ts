@@ -1,5 +1,5 @@
 import { type Command, Help, type Option } from "commander";
-import { loadProfileSet } from "../config/files";
+import { loadProfileNames } from "../config/files";
 import { AppError } from "../errors";
 import { fishQuote, posixQuote } from "../output/shell";
 
@@ -38,7 +38,7 @@ export function runCompletion(program: Command, shell: string | undefined, optio
 /** Every profile of the config and credentials files, sorted; nothing (not an error) when they cannot be read. */
 export function profileNames(env: NodeJS.ProcessEnv): string[] {
   try {
-    return Object.keys(loadProfileSet(env).profiles).sort();
+    return loadProfileNames(env).sort();
   } catch {
     return [];
   }

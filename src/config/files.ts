@@ -1,8 +1,9 @@
 import { closeSync, readFileSync } from "node:fs";
-import { posix, win32 } from "node:path";
+import { join, posix, win32 } from "node:path";
 import { AppError, fileError } from "../errors";
 import { openRegularFile } from "../fsio/regular-file";
-import { MAX_PROFILE_FILE_CHARS, parseProfileFiles, profileFileTooLarge } from "./ini";
+import { emptyProfileSet, MAX_PROFILE_FILE_CHARS, mergeProfileFile, profileFileTooLarge } from "./ini";
+import { configProfileNames, configProfileSet } from "./parsed-config";
 import type { ProfileFile, ProfileSet } from "./types";
 
 /**
@@ -41,9 +42,25 @@ export function readProfileFiles(env: Env = process.env): {
   };
 }
 
+/**
+ * Both files merged. The config file's profiles come from awsmfa's cache while the file is
+ * unchanged (parsed-config.ts); the credentials file is always read and parsed.
+ */
 export function loadProfileSet(env: Env = process.env): ProfileSet {
-  const { config, credentials } = readProfileFiles(env);
-  return parseProfileFiles(config, credentials);
+  const set = configProfileSet(configFilePath(env), cacheDirectory(env), readProfileFile);
+  const credentials = readProfileFile(credentialsFilePath(env));
+  if (credentials) mergeProfileFile(set, credentials, "credentials");
+  return set;
+}
+
+/** Every profile's name, config file first: what completion lists, without the profiles' properties. */
+export function loadProfileNames(env: Env = process.env): string[] {
+  const names = configProfileNames(configFilePath(env), cacheDirectory(env), readProfileFile);
+  const credentials = readProfileFile(credentialsFilePath(env));
+  if (!credentials) return names;
+  const set = emptyProfileSet();
+  mergeProfileFile(set, credentials, "credentials");
+  return [...new Set([...names, ...Object.keys(set.profiles)])];
 }
 
 function profileFilePath(
@@ -59,6 +76,12 @@ function profileFilePath(
   if (override === "~") return homeDir();
   const homeRelative = override.startsWith("~/") || (platform === "win32" && override.startsWith("~\\"));
   return homeRelative ? paths.join(homeDir(), override.slice(2)) : override;
+}
+
+/** awsmfa's cache: session credentials, the warm index, parsed config files. */
+export function cacheDirectory(env: Env): string {
+  if (env.AWSMFA_CACHE_DIR) return env.AWSMFA_CACHE_DIR;
+  return join(homeDirectory(env), ".aws", "awsmfa", "cache");
 }
 
 /** Where ~ is, as the SDKs find it; ~/.aws and awsmfa's own files under it all come from here. */
@@ -84,7 +107,7 @@ export function homeDirectory(env: Env, platform: NodeJS.Platform = process.plat
  * Only a regular file of a sane size is read: a FIFO would block the read forever, and a huge
  * file would be read whole before the parser could refuse it.
  */
-function readProfileFile(path: string): ProfileFile | undefined {
+export function readProfileFile(path: string): ProfileFile | undefined {
   try {
     // Judged on the descriptor that is read, so that nothing can be swapped in after the check.
     const opened = openRegularFile(path);

@@ -46,10 +46,14 @@ export interface ParsedFile {
 
 /** Both files merged: credentials after config, so the credentials file wins per property. */
 export function parseProfileFiles(config?: ProfileFile, credentials?: ProfileFile): ProfileSet {
-  const set: ProfileSet = { profiles: emptyRecord(), ssoSessions: emptyRecord(), origins: emptyRecord() };
-  if (config) mergeFile(set, config, "config");
-  if (credentials) mergeFile(set, credentials, "credentials");
+  const set = emptyProfileSet();
+  if (config) mergeProfileFile(set, config, "config");
+  if (credentials) mergeProfileFile(set, credentials, "credentials");
   return set;
+}
+
+export function emptyProfileSet(): ProfileSet {
+  return { profiles: emptyRecord(), ssoSessions: emptyRecord(), origins: emptyRecord() };
 }
 
 /**
@@ -167,7 +171,8 @@ interface SectionValues {
   properties: readonly { key: string; value: string }[];
 }
 
-function mergeFile(set: ProfileSet, file: ProfileFile, kind: FileKind): void {
+/** Parses `file` into `set`; a file merged later wins per property, as the credentials file does. */
+export function mergeProfileFile(set: ProfileSet, file: ProfileFile, kind: FileKind): void {
   const named = new Set<string>();
   const sections: readonly SectionValues[] = plainSections(file, kind) ?? parseSections(file, kind).sections;
   for (const { role, line, properties } of sections) {
@@ -268,7 +273,7 @@ function entryOf(records: Record<string, Properties>, name: string): Properties 
 }
 
 /** No prototype: profile and key names such as `__proto__` or `constructor` are valid. */
-function emptyRecord<T>(): Record<string, T> {
+export function emptyRecord<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
 }
 

@@ -1,6 +1,5 @@
 import { mkdirSync, readdirSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { homeDirectory } from "../config/files";
 import { AppError, errnoCode, fileError, isAppError } from "../errors";
 import { privacyProblem } from "../fsio/private-file";
 import { readRegularFile } from "../fsio/regular-file";
@@ -29,10 +28,7 @@ export interface CacheEntry {
 // node:crypto and node:os are loaded where they are used, not at the top: the warm path
 // (session/warm-index.ts) needs neither, and loading them costs every credential_process call.
 
-export function cacheDirectory(env: NodeJS.ProcessEnv): string {
-  if (env.AWSMFA_CACHE_DIR) return env.AWSMFA_CACHE_DIR;
-  return join(homeDirectory(env), ".aws", "awsmfa", "cache");
-}
+export { cacheDirectory } from "../config/files";
 
 /** A stable file name for a step, from everything that decides what credentials it yields. */
 export function cacheKey(parts: (string | number | null | undefined)[]): string {

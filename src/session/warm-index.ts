@@ -1,8 +1,7 @@
-import { type BigIntStats, statSync } from "node:fs";
 import { join } from "node:path";
 import { configFilePath, credentialsFilePath } from "../config/files";
 import type { Plan } from "../config/plan";
-import { errnoCode } from "../errors";
+import { hash128, stampOf } from "../fsio/file-stamp";
 import { writeWhole } from "../fsio/write-whole";
 import { type EntryTarget, ensureCacheDirectory, readJsonFile } from "./cache";
 import { cacheableSteps, chainRegion } from "./steps";
@@ -121,40 +120,4 @@ function profileFiles(env: NodeJS.ProcessEnv): string[] {
  */
 function indexPath(dir: string, profile: string, files: string[]): string {
   return join(dir, `warm-${hash128(JSON.stringify(["warm-index", profile, ...files]))}.json`);
-}
-
-/** cyrb128 (bryc, public domain): four 32-bit lanes over the UTF-16 code units, then mixed. */
-export function hash128(text: string): string {
-  let h1 = 1779033703;
-  let h2 = 3144134277;
-  let h3 = 1013904242;
-  let h4 = 2773480762;
-  for (let index = 0; index < text.length; index++) {
-    const k = text.charCodeAt(index);
-    h1 = h2 ^ Math.imul(h1 ^ k, 597399067);
-    h2 = h3 ^ Math.imul(h2 ^ k, 2869860233);
-    h3 = h4 ^ Math.imul(h3 ^ k, 951274213);
-    h4 = h1 ^ Math.imul(h4 ^ k, 2716044179);
-  }
-  h1 = Math.imul(h3 ^ (h1 >>> 18), 597399067);
-  h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233);
-  h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213);
-  h4 = Math.imul(h2 ^ (h4 >>> 19), 2716044179);
-  h1 ^= h2 ^ h3 ^ h4;
-  h2 ^= h1;
-  h3 ^= h1;
-  h4 ^= h1;
-  return [h1, h2, h3, h4].map((lane) => (lane >>> 0).toString(16).padStart(8, "0")).join("");
-}
-
-function stampOf(path: string): string | null {
-  let stat: BigIntStats;
-  try {
-    stat = statSync(path, { bigint: true });
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code === "ENOENT" || code === "ENOTDIR") return null;
-    throw error;
-  }
-  return `${stat.size}:${stat.ino}:${stat.mtimeNs}:${stat.ctimeNs}`;
 }

@@ -1,10 +1,11 @@
-// Every command is linear in the number of profiles and parses each profile file at most once.
+// Every command is linear in the number of profiles and parses each profile file at most once
+// (the config file not at all while it is unchanged: its parsed profiles are cached).
 // Counted, not timed: each command runs over a 10,000-profile config (role profiles on one user,
 // as the benchmark builds them) in a child that counts what it did (fixtures/count-work.ts):
 // parses per file, plan resolutions, and keys listed by Object.keys/entries/values, where a scan
 // of all profiles per profile (status resolving every profile, each listing them all) shows as N².
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { appendFileSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BenchWorld, type Home } from "../../bench/fixture";
@@ -43,6 +44,12 @@ async function counted(command: string): Promise<CountedWork> {
   return JSON.parse(readFileSync(out, "utf8")) as CountedWork;
 }
 
+/** The config file's parsed profiles kept in the cache directory (src/config/parsed-config.ts). */
+function removeParsedConfig(): void {
+  for (const name of readdirSync(home.iso.cacheDir))
+    if (name.startsWith("config-")) rmSync(join(home.iso.cacheDir, name));
+}
+
 /**
  * Each profile file parsed at most once, at most `resolutions` plan resolutions, and at most
  * `perProfile` keys listed per profile.
@@ -63,6 +70,7 @@ function assertLinear(work: CountedWork, resolutions: number, perProfile = 10): 
 
 describe(`every command is linear in the profiles (${PROFILES} of them)`, () => {
   test("status: one parse of each file, one resolution per profile", async () => {
+    removeParsedConfig(); // so that this run parses the config file, and the count is seen to count
     const work = await counted("status");
     assertLinear(work, PROFILES);
     const { profiles } = JSON.parse(work.stdout) as { profiles: unknown[] };
@@ -74,6 +82,13 @@ describe(`every command is linear in the profiles (${PROFILES} of them)`, () => 
     const work = await counted("plan");
     assertLinear(work, 1);
     assert.match(work.stdout, new RegExp(`Profile '${home.profile}'`));
+  });
+
+  test("an unchanged config file is read back from awsmfa's cache, not parsed; a changed one is parsed", async () => {
+    assert.equal((await counted("plan")).parses[home.iso.configPath], undefined, "unchanged since status");
+    appendFileSync(home.iso.configPath, "# changed\n");
+    assert.equal((await counted("plan")).parses[home.iso.configPath], 1, "changed: parsed again");
+    assert.equal((await counted("plan")).parses[home.iso.configPath], undefined, "unchanged again");
   });
 
   test("completion's profile list: one parse of each file, no resolution", async () => {

@@ -3,7 +3,7 @@
 // every aws CLI call until then), and match the pattern `logout --all` removes.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { hash128 } from "../../src/session/warm-index";
+import { hash128 } from "../../src/fsio/file-stamp";
 
 test("hash128 is cyrb128: fixed vectors", () => {
   assert.equal(hash128(""), "027ae52ecfc796215593990d4b41437c");

@@ -14,7 +14,14 @@ export type RegularFile = { text: string; stat: Stats } | { missing: true } | { 
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
 export function readRegularFile(path: string): RegularFile {
-  const opened = openRegularFile(path);
+  let opened: ReturnType<typeof openRegularFile>;
+  try {
+    opened = openRegularFile(path);
+  } catch (error) {
+    // A path through a file (damaged cache directory): nothing there, as for a missing file.
+    if (errnoCode(error) === "ENOTDIR") return { missing: true };
+    throw error;
+  }
   if (!("fd" in opened)) return opened;
   try {
     return { text: readFileSync(opened.fd, "utf8"), stat: opened.stat };
@@ -25,7 +32,8 @@ export function readRegularFile(path: string): RegularFile {
 
 /**
  * The same check for a file read another way (bytes, a size limit first): the open descriptor and
- * its stat, which the caller closes; or why there is nothing to read.
+ * its stat, which the caller closes; or why there is nothing to read. Only ENOENT is "missing":
+ * a path through a file (ENOTDIR) is the caller's to judge.
  */
 export function openRegularFile(
   path: string,
@@ -35,7 +43,7 @@ export function openRegularFile(
     fd = openSync(path, OPEN_FLAGS);
   } catch (error) {
     const code = errnoCode(error);
-    if (code === "ENOENT" || code === "ENOTDIR") return { missing: true };
+    if (code === "ENOENT") return { missing: true };
     // A unix socket cannot be opened at all.
     if (code === "ENXIO") return { notRegular: "a socket" };
     throw error;

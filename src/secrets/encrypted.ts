@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { homeDirectory } from "../config/files";
-import { AppError, fileError } from "../errors";
+import { AppError, errnoCode, fileError } from "../errors";
 import { withLock } from "../fsio/lock";
 import { privacyProblem } from "../fsio/private-file";
 import { openRegularFile } from "../fsio/regular-file";
@@ -194,6 +194,7 @@ function readSecretsFile(path: string): Buffer | undefined {
   try {
     opened = openRegularFile(path);
   } catch (error) {
+    if (errnoCode(error) === "ENOTDIR") return undefined;
     throw fileError("secrets-read", `Cannot read ${path}`, error, { status: "config" });
   }
   if ("missing" in opened) return undefined;

@@ -1,0 +1,119 @@
+import { readFileSync } from "node:fs";
+import { editProfileFile, setProperty } from "../../config/edit";
+import { configFilePath, credentialsFilePath } from "../../config/files";
+import type { FileKind } from "../../config/types";
+import { AppError, errnoCode, fileError } from "../../errors";
+import { unifiedDiff } from "../../output/diff";
+import { decorationsAllowed } from "../../output/spinner";
+import type { CliProfile, RoleProfile } from "./checks";
+import type { Keys } from "./keys";
+
+/**
+ * The change setup makes to the config and credentials files: computed on their text as read,
+ * shown whole as a diff (secrets masked), and written only if the files are still what was shown.
+ */
+
+export interface FileState {
+  kind: FileKind;
+  path: string;
+  exists: boolean;
+  before: string;
+  after: string;
+}
+
+export interface ProfileFiles {
+  config: FileState;
+  credentials: FileState;
+}
+
+export function readProfileFiles(env: NodeJS.ProcessEnv): ProfileFiles {
+  return {
+    config: readState("config", configFilePath(env)),
+    credentials: readState("credentials", credentialsFilePath(env)),
+  };
+}
+
+function readState(kind: FileKind, path: string): FileState {
+  try {
+    const text = readFileSync(path, "utf8");
+    return { kind, path, exists: true, before: text, after: text };
+  } catch (error) {
+    if (errnoCode(error) === "ENOENT") return { kind, path, exists: false, before: "", after: "" };
+    throw fileError("config-read", `Cannot read ${path}`, error, { status: "config" });
+  }
+}
+
+/** What goes into the files: the keys profile's settings, and the profiles set up on top of it. */
+export interface Wanted {
+  profile: string;
+  /** Written to the credentials file when `keys.write`. */
+  keys?: Keys;
+  mfaSerial?: string;
+  region?: string;
+  roles: RoleProfile[];
+  cli?: CliProfile;
+  /** The region the credential_process profile gets: the aws CLI reads it only from the profile it is given. */
+  cliRegion?: string;
+}
+
+/** Sets `after` of both files; returns those that change. */
+export function applyWanted(files: ProfileFiles, wanted: Wanted): FileState[] {
+  const { profile, keys } = wanted;
+  if (keys?.write) {
+    const credentials = files.credentials.before;
+    const withId = setProperty(credentials, "credentials", profile, "aws_access_key_id", keys.accessKeyId);
+    files.credentials.after = setProperty(
+      withId,
+      "credentials",
+      profile,
+      "aws_secret_access_key",
+      keys.secretAccessKey,
+    );
+  }
+  let config = files.config.before;
+  if (wanted.mfaSerial) config = setProperty(config, "config", profile, "mfa_serial", wanted.mfaSerial);
+  if (wanted.region) config = setProperty(config, "config", profile, "region", wanted.region);
+  for (const role of wanted.roles) {
+    config = setProperty(config, "config", role.name, "role_arn", role.roleArn);
+    config = setProperty(config, "config", role.name, "source_profile", profile);
+  }
+  const cli = wanted.cli;
+  if (cli) {
+    const command = `awsmfa credential-process -p ${cli.target}`;
+    config = setProperty(config, "config", cli.name, "credential_process", command);
+    if (wanted.cliRegion) config = setProperty(config, "config", cli.name, "region", wanted.cliRegion);
+  }
+  files.config.after = config;
+  return [files.credentials, files.config].filter((file) => file.after !== file.before);
+}
+
+/** The change as `diff -u` shows it, to stderr, secrets masked. */
+export function showChange(changed: FileState[], env: NodeJS.ProcessEnv): void {
+  const colour = decorationsAllowed(process.stderr, env);
+  const shown = changed
+    .map((file) =>
+      unifiedDiff(file.before, file.after, file.exists ? file.path : "/dev/null", file.path, {
+        mask: true,
+        colour,
+      }),
+    )
+    .join("");
+  process.stderr.write(shown);
+}
+
+/** Writes exactly what was shown: if the file changed since, nothing is written and the run stops. */
+export async function writeAsShown(file: FileState): Promise<void> {
+  await editProfileFile(file.path, file.kind, (text) => {
+    if (text !== file.before) {
+      throw new AppError(
+        "setup-file-changed",
+        `${file.path} changed while setup was running; nothing was written to it.`,
+        {
+          status: "failure",
+          hint: "Run awsmfa setup again to see the change against the file as it is now.",
+        },
+      );
+    }
+    return file.after;
+  });
+}

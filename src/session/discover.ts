@@ -2,7 +2,10 @@ import { editProfileFile, setProperty } from "../config/edit";
 import { configFilePath, loadProfileSet } from "../config/files";
 import { deviceSerial, type Plan, resolvePlan } from "../config/plan";
 import { AppError } from "../errors";
+import type { Endpoints } from "../sts/client";
+import type { AwsCredentials } from "../sts/credentials";
 import { userNameOf } from "../sts/credentials";
+import type { CallContext } from "../sts/errors";
 import { stsEndpoints } from "./steps";
 
 /**
@@ -20,12 +23,8 @@ export async function discoverDevice(
   const where = stsEndpoints(plan, options.env);
   const context = { profile: plan.profile, accessKeyId: leaf.accessKeyId };
   const caller = await sts.getCallerIdentity(leaf, where, context);
-  const devices = await sts.listMfaDevices(leaf, userNameOf(caller.arn), where, context);
-  const serial = await chooseDevice(
-    plan,
-    caller.arn,
-    devices.map((device) => device.serial),
-  );
+  const devices = await listCodeDevices(leaf, userNameOf(caller.arn), where, context);
+  const serial = await chooseDevice(plan, caller.arn, devices);
 
   const path = configFilePath(options.env);
   await editProfileFile(path, "config", (text) =>
@@ -39,18 +38,48 @@ export async function discoverDevice(
   return resolvePlan(loadProfileSet(options.env), plan.profile);
 }
 
-async function chooseDevice(plan: Plan, userArn: string, serials: string[]): Promise<string> {
+/** The MFA devices an IAM user has, as setup and discovery at login both see them. */
+export interface CodeDevices {
+  /** Those that give six-digit codes: the ones STS can take. */
+  serials: string[];
+  /** FIDO/U2F security keys: IAM lists them, but STS cannot take a code from them. */
+  securityKeys: string[];
+}
+
+/** ListMFADevices, split into the devices that give codes and the security keys. */
+export async function listCodeDevices(
+  keys: AwsCredentials,
+  userName: string | undefined,
+  where: Endpoints,
+  context: CallContext,
+): Promise<CodeDevices> {
+  const sts = await import("../sts/client");
+  const listed = (await sts.listMfaDevices(keys, userName, where, context)).map((device) => device.serial);
+  const isSecurityKey = (serial: string) => /:u2f\//.test(serial);
+  return {
+    serials: listed.filter((serial) => !isSecurityKey(serial)),
+    securityKeys: listed.filter(isSecurityKey),
+  };
+}
+
+/** None of the user's devices gives codes; `then` is what to run once one is assigned. */
+export function noCodeDevice(userArn: string, devices: CodeDevices, then: string): AppError {
+  const keysOnly = devices.securityKeys.length > 0 ? " (security keys cannot be used with the API)" : "";
+  return new AppError(
+    "no-mfa-device",
+    `The IAM user ${userArn} has no MFA device that gives codes${keysOnly}.`,
+    {
+      status: "config",
+      hint: `Assign a virtual or hardware TOTP device in the IAM console (Users → Security credentials → Assign MFA device), then ${then}.`,
+    },
+  );
+}
+
+async function chooseDevice(plan: Plan, userArn: string, devices: CodeDevices): Promise<string> {
+  const serials = devices.serials;
   if (serials.length === 1) return serials[0] as string;
-  if (serials.length === 0) {
-    throw new AppError(
-      "no-mfa-device",
-      `The IAM user ${userArn} (profile '${plan.profile}') has no MFA device.`,
-      {
-        status: "config",
-        hint: "Assign one in the IAM console (Users → Security credentials → Assign MFA device), then run awsmfa again.",
-      },
-    );
-  }
+  if (serials.length === 0)
+    throw noCodeDevice(`${userArn} (profile '${plan.profile}')`, devices, "run awsmfa again");
   const terminal = await import("../mfa/terminal-device");
   if (!terminal.canOpenTerminal()) {
     throw new AppError(

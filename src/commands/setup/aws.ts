@@ -2,6 +2,7 @@ import { keyStore } from "../../config/plan";
 import type { Properties } from "../../config/types";
 import { AppError, isAppError } from "../../errors";
 import { spinWhileWaiting } from "../../output/spinner";
+import { type CodeDevices, listCodeDevices, noCodeDevice } from "../../session/discover";
 import type { AwsCredentials, CallerIdentity } from "../../sts/credentials";
 import { userNameOf } from "../../sts/credentials";
 import type { Keys } from "./keys";
@@ -92,15 +93,12 @@ export async function chooseDevice(
   profile: string,
   ask: Asker | undefined,
 ): Promise<string> {
-  const sts = await import("../../sts/client");
   const where = { region: "us-east-1", env: process.env };
   const existing = current.mfa_serial;
   const spinner = spinWhileWaiting();
-  let serials: string[];
+  let devices: CodeDevices;
   try {
-    serials = (
-      await sts.listMfaDevices(keys, userName, where, { profile, accessKeyId: keys.accessKeyId })
-    ).map((device) => device.serial);
+    devices = await listCodeDevices(keys, userName, where, { profile, accessKeyId: keys.accessKeyId });
   } catch (error) {
     // Some users may not list their devices; a device already configured, or one typed, still works.
     if (existing) {
@@ -118,18 +116,8 @@ export async function chooseDevice(
   } finally {
     spinner.stop();
   }
-  // Security keys (FIDO/U2F) are listed too, but STS cannot take a code from them.
-  const usable = serials.filter((serial) => !/:u2f\//.test(serial));
-  if (usable.length === 0) {
-    throw new AppError(
-      "no-mfa-device",
-      `The IAM user ${identity.arn} has no MFA device that gives codes${serials.length > usable.length ? " (security keys cannot be used with the API)" : ""}.`,
-      {
-        status: "config",
-        hint: "Assign a virtual or hardware TOTP device in the IAM console (Users → Security credentials → Assign MFA device), then run setup again.",
-      },
-    );
-  }
+  const usable = devices.serials;
+  if (usable.length === 0) throw noCodeDevice(identity.arn, devices, "run setup again");
   if (usable.length === 1) {
     say(ask, `MFA device: ${usable[0]}.`);
     return usable[0] as string;

@@ -60,7 +60,15 @@ export function asksForCode(steps: CacheableStep[], start: number): boolean {
 
 /** Where a plan's STS calls go: its region (us-east-1, as the SDKs' global default, when none is set). */
 export function stsEndpoints(plan: Plan, env: NodeJS.ProcessEnv): { region: string; env: NodeJS.ProcessEnv } {
-  return { region: regionOf(plan, env) ?? "us-east-1", env };
+  return stsEndpointsFor(env, chainRegion(plan));
+}
+
+/** The same for a profile not resolved to a plan yet (setup's), whose chain names `chainRegion`. */
+export function stsEndpointsFor(
+  env: NodeJS.ProcessEnv,
+  chainRegion: string | undefined,
+): { region: string; env: NodeJS.ProcessEnv } {
+  return { region: regionFrom(env, chainRegion) || "us-east-1", env };
 }
 
 /** The region for STS calls and for `env`: the environment, then the profile chain. */

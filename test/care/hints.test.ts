@@ -213,6 +213,25 @@ describe("other hints that name an awsmfa command line", () => {
     assert.equal(result.status, 0, result.stderr);
   });
 
+  test("a profile with no keys: `awsmfa setup -p P`, which with no terminal names the flags that answer", async () => {
+    writeFileSync(world.home.configPath, `${ALICE_CONFIG}\n[profile bob]\nregion = eu-west-1\n`);
+    const env = world.home.env;
+    const login = await runAwsmfa(["login", "-p", "bob", "--token-code", world.server.totp(SEED)], { env });
+    assert.equal(login.status, 3, login.stderr);
+    const suggested = suggestedCommands(login.stderr);
+    assert.deepEqual(suggested, ["awsmfa setup -p bob"]);
+    const setup = await follow(suggested[0] as string, env);
+    assertNotUsage(setup, suggested[0] as string);
+    assert.equal(setup.status, 4, setup.stderr);
+    assert.match(setup.stderr, /no terminal to ask for the access key on/);
+    assert.match(setup.stderr, /--import-from-credentials \[profile\].*--dry-run.*--yes/);
+    // What the hint says, with alice's keys: bob is set up and logged in.
+    const given = ["--import-from-credentials", "alice", "--yes", "--token-code", world.server.totp(SEED)];
+    const done = await runAwsmfa(["setup", "-p", "bob", ...given], { env });
+    assert.equal(done.status, 0, done.stderr);
+    assert.match(done.stderr, /Logged in: profile 'bob'/);
+  });
+
   test("totp add before the device is known: `awsmfa login -p P` finds it", async () => {
     writeFileSync(world.home.configPath, ALICE_CONFIG.replace(/^mfa_serial = .*\n/m, ""));
     const env = { ...world.home.env, AWSMFA_PASSPHRASE: PASSPHRASE };

@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
 import { editProfileFile, setProperty } from "../../config/edit";
-import { configFilePath, credentialsFilePath } from "../../config/files";
+import { configFilePath, credentialsFilePath, readProfileFile } from "../../config/files";
 import type { FileKind } from "../../config/types";
-import { AppError, errnoCode, fileError } from "../../errors";
+import { AppError } from "../../errors";
 import { unifiedDiff } from "../../output/diff";
 import { decorationsAllowed } from "../../output/spinner";
 import type { CliProfile, RoleProfile } from "./checks";
@@ -26,21 +25,17 @@ export interface ProfileFiles {
   credentials: FileState;
 }
 
-export function readProfileFiles(env: NodeJS.ProcessEnv): ProfileFiles {
+export function readFileStates(env: NodeJS.ProcessEnv): ProfileFiles {
   return {
     config: readState("config", configFilePath(env)),
     credentials: readState("credentials", credentialsFilePath(env)),
   };
 }
 
+/** Read as every command reads them: a FIFO or a file over 16 MB is refused, never read. */
 function readState(kind: FileKind, path: string): FileState {
-  try {
-    const text = readFileSync(path, "utf8");
-    return { kind, path, exists: true, before: text, after: text };
-  } catch (error) {
-    if (errnoCode(error) === "ENOENT") return { kind, path, exists: false, before: "", after: "" };
-    throw fileError("config-read", `Cannot read ${path}`, error, { status: "config" });
-  }
+  const text = readProfileFile(path)?.text;
+  return { kind, path, exists: text !== undefined, before: text ?? "", after: text ?? "" };
 }
 
 /** What goes into the files: the keys profile's settings, and the profiles set up on top of it. */

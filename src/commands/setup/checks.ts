@@ -110,8 +110,21 @@ export function checkSerial(value: string, flag: string): void {
   if (!MFA_SERIAL.test(value)) throw usage(`${flag} '${value}' is not an MFA device ARN or serial number.`);
 }
 
-export function missing(what: string, flags: string): never {
-  throw usage(`No terminal to ask for ${what} on (or --yes was given): give it with ${flags}.`);
+/**
+ * An answer no flag gave, and nobody to ask: a usage error after --yes; otherwise there is no
+ * terminal, the error every command meets there, and the hint is setup's way to run without one.
+ */
+export function missing(what: string, flags: string, yes: boolean | undefined): never {
+  if (yes) throw usage(`Nothing is asked with --yes, and no flag gave ${what}: give it with ${flags}.`);
+  throw noTerminal(
+    `There is no terminal to ask for ${what} on.`,
+    `Give it with ${flags}; add --dry-run to see the change without making it, --yes to make it.`,
+  );
+}
+
+/** What setup would ask on a terminal it does not have. */
+export function noTerminal(message: string, hint: string): AppError {
+  return new AppError("no-terminal", message, { status: "noCode", hint });
 }
 
 export function usage(message: string, hint?: string): AppError {

@@ -1,10 +1,11 @@
 import { profileFromEnv } from "../../config/files";
 import { parseProfileFiles } from "../../config/ini";
 import { ExitStatus } from "../../errors";
+import { stsEndpointsFor } from "../../session/steps";
 import { runLogin } from "../login";
 import { tellStderr } from "../selection";
 import { chooseDevice, iamUserOf, identifyKeys } from "./aws";
-import { applyWanted, type FileState, readProfileFiles, showChange, writeAsShown } from "./change";
+import { applyWanted, type FileState, readFileStates, showChange, writeAsShown } from "./change";
 import {
   type CliProfile,
   cancelled,
@@ -13,6 +14,7 @@ import {
   checkProfileName,
   checkSerial,
   isRegion,
+  noTerminal,
   parseCliFlag,
   parseRoleFlag,
   type RoleProfile,
@@ -88,7 +90,7 @@ async function setUp(options: SetupOptions, progress: Progress): Promise<void> {
       : parseCliFlag(options.credentialProcessProfile, profile, flagRoles);
   checkNames(profile, flagRoles, flagCli?.name);
 
-  const files = readProfileFiles(env);
+  const files = readFileStates(env);
   const merged = parseProfileFiles(
     files.config.exists ? { path: files.config.path, text: files.config.before } : undefined,
     files.credentials.exists ? { path: files.credentials.path, text: files.credentials.before } : undefined,
@@ -98,10 +100,8 @@ async function setUp(options: SetupOptions, progress: Progress): Promise<void> {
   // 1. The keys, and whose they are.
   const chosen = await chooseKeys(options, input.secret, profile, merged, ask);
   refuseKeysOverStore(chosen, current, profile);
-  const where = {
-    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || options.region || current.region || "us-east-1",
-    env,
-  };
+  // The region the profile will have once written: --region, or the one it has.
+  const where = stsEndpointsFor(env, options.region || current.region);
   const { keys, identity } = await identifyKeys(chosen, where, profile, current, ask);
   const userName = iamUserOf(identity, keys);
   say(ask, `The key ${keys.accessKeyId} belongs to ${identity.arn} (account ${identity.account}).`);
@@ -196,8 +196,9 @@ async function showAndWrite(
   const go = options.yes || (ask ? await ask.confirm("Write these changes?", true) : false);
   if (!go) {
     if (ask) throw cancelled();
-    throw usage(
-      "Not writing without confirmation, and there is no terminal to ask on: add --yes to write the change shown above.",
+    throw noTerminal(
+      "There is no terminal to confirm the change shown above on; nothing was written.",
+      "Add --yes to write it.",
     );
   }
   progress.profile = profile;

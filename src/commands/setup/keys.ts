@@ -75,18 +75,23 @@ export async function chooseKeys(
   if (options.accessKeyId !== undefined || stdinSecret !== undefined) {
     const accessKeyId =
       options.accessKeyId ??
-      (ask ? await askAccessKeyId(ask) : missing("the access key ID", "--access-key-id AKIA…"));
+      (ask ? await askAccessKeyId(ask) : missing("the access key ID", "--access-key-id AKIA…", options.yes));
     const secretAccessKey =
       stdinSecret ??
       (ask
         ? await askSecret(ask)
-        : missing("the secret access key", "--secret-access-key-stdin (the secret as a line on stdin)"));
+        : missing(
+            "the secret access key",
+            "--secret-access-key-stdin (the secret as a line on stdin)",
+            options.yes,
+          ));
     return { accessKeyId, secretAccessKey, write: true };
   }
   if (!ask) {
     return missing(
       "the access key",
       "--access-key-id AKIA… --secret-access-key-stdin (the secret on stdin), or --import-from-credentials [profile]",
+      options.yes,
     );
   }
   return chooseAmongProfiles(ask, profile, merged);

@@ -2,9 +2,9 @@ import { editProfileFile, removeProperty, setProperty } from "../config/edit";
 import { configFilePath, credentialsFilePath } from "../config/files";
 import { nearest, type Plan } from "../config/plan";
 import { AppError } from "../errors";
+import { askHidden, hasTerminal } from "../fsio/terminal";
 import { parseTotpSeed } from "../mfa/totp";
 import { type SecretStore, storeNamed } from "../secrets";
-import { askHidden, hasTerminal } from "../secrets/hidden-input";
 import { placeOf } from "./keys";
 import { loadPlan, selectedProfile, tellStderr } from "./selection";
 

@@ -1,4 +1,11 @@
 import { AppError } from "../errors";
+import {
+  askOnTerminal,
+  canOpenTerminal,
+  openTerminal,
+  redrawTerminalLine,
+  tellTerminal,
+} from "../fsio/terminal";
 // Each import registers one source or prompt; adding a way to get a code is one file and one line here.
 import "./flag";
 import "./stdin";
@@ -21,25 +28,33 @@ import {
   STEP_MS,
   stepAt,
 } from "./step-memory";
-import { deviceTerminal } from "./terminal-device";
-import type { CodeRequest, MfaCode, Runtime } from "./types";
+import type { CodeRequest, MfaCode, Runtime, TerminalIO } from "./types";
 
-export { describeCodeSources } from "./registry";
-export { deviceLockPath } from "./step-memory";
 export {
   askChoiceOnTerminal,
   askOnTerminal,
   canOpenTerminal,
   redrawTerminalLine,
-  type TerminalIO,
   tellTerminal,
-} from "./terminal-device";
-export type { CodeRequest, MfaCode, Runtime } from "./types";
+} from "../fsio/terminal";
+export { describeCodeSources } from "./registry";
+export { deviceLockPath } from "./step-memory";
+export type { CodeRequest, MfaCode, Runtime, TerminalIO } from "./types";
 
 /** A person gets this many tries to type a usable code before the command gives up. */
 const MAX_ASKS = 3;
 const REUSED = "That code was just used; wait for the next one.";
 const NOT_SIX_DIGITS = "That is not a six-digit code.";
+
+function deviceTerminal(platform: NodeJS.Platform): TerminalIO {
+  return {
+    canOpen: () => canOpenTerminal(platform),
+    open: () => openTerminal(platform),
+    ask: (question) => askOnTerminal(question, platform),
+    tell: (message) => tellTerminal(message, platform),
+    redraw: (text) => redrawTerminalLine(text, process.env, platform),
+  };
+}
 
 function defaultRuntime(overrides: Partial<Runtime> = {}): Runtime {
   const platform = overrides.platform ?? process.platform;

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import { AppError } from "../errors";
+import { readAnswerLines } from "../fsio/terminal";
 import { registerSource, tokenCodeHint } from "./registry";
 
 /** A line longer than this is not a code; stop reading rather than buffer whatever is piped in. */
@@ -19,38 +20,17 @@ registerSource({
   },
 });
 
-/**
- * The first line, without waiting for end of input: the writer may keep the pipe open. The
- * stream is destroyed once it is read, because merely pausing stdin keeps the process alive.
- */
 function readOneLine(stream: Readable): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    const settle = (done: () => void) => {
-      stream.off("data", onData);
-      stream.off("end", onEnd);
-      stream.off("error", onError);
-      stream.destroy();
-      done();
-    };
-    const onData = (chunk: Buffer | string) => {
-      text += chunk.toString();
-      const end = text.indexOf("\n");
-      if (end >= 0) settle(() => resolve(text.slice(0, end)));
-      else if (text.length > MAX_LINE) settle(() => resolve(text));
-    };
-    const onEnd = () => settle(() => resolve(text));
-    const onError = (error: Error) =>
-      settle(() =>
-        reject(
-          new AppError("stdin-failed", `Could not read the MFA code from standard input: ${error.message}`, {
-            status: "noCode",
-          }),
-        ),
+  return readAnswerLines(stream, 1, MAX_LINE).then(
+    (lines) => lines[0] ?? "",
+    (error: Error) => {
+      throw new AppError(
+        "stdin-failed",
+        `Could not read the MFA code from standard input: ${error.message}`,
+        {
+          status: "noCode",
+        },
       );
-    stream.on("data", onData);
-    stream.on("end", onEnd);
-    stream.on("error", onError);
-    stream.resume();
-  });
+    },
+  );
 }

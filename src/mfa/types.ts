@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import type { Properties } from "../config/types";
-import type { TerminalIO } from "./terminal-device";
+import type { TerminalFds } from "../fsio/terminal";
 
 /** What the caller knows when it needs a code; every source reads what it needs from here. */
 export interface CodeRequest {
@@ -51,4 +51,14 @@ export interface Runtime {
   dialogTimeoutMs: number;
   /** More output than this from a program is an error, not a code. */
   maxOutputBytes: number;
+}
+
+/** The terminal as the rest of mfa/ uses it (fsio/terminal.ts); tests put a recording fake in its place. */
+export interface TerminalIO {
+  canOpen(): boolean;
+  open(): TerminalFds | undefined;
+  ask(question: string): Promise<string>;
+  tell(message: string): boolean;
+  /** See redrawTerminalLine. */
+  redraw(text: string): boolean;
 }

@@ -5,9 +5,9 @@ import { AppError, errnoCode, fileError } from "../errors";
 import { withLock } from "../fsio/lock";
 import { privacyProblem } from "../fsio/private-file";
 import { openRegularFile } from "../fsio/regular-file";
+import { askHidden, hasTerminal } from "../fsio/terminal";
 import { writeWhole } from "../fsio/write-whole";
 import { assertReadable, keyParameters, open, seal } from "./envelope";
-import { askHidden, hasTerminal } from "./hidden-input";
 import { accountOf, registerStore, type SecretsContext } from "./registry";
 
 /**

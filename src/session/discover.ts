@@ -80,7 +80,7 @@ async function chooseDevice(plan: Plan, userArn: string, devices: CodeDevices): 
   if (serials.length === 1) return serials[0] as string;
   if (serials.length === 0)
     throw noCodeDevice(`${userArn} (profile '${plan.profile}')`, devices, "run awsmfa again");
-  const terminal = await import("../mfa/terminal-device");
+  const terminal = await import("../fsio/terminal");
   if (!terminal.canOpenTerminal()) {
     throw new AppError(
       "several-mfa-devices",

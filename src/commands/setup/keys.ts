@@ -1,6 +1,7 @@
 import { keyStore } from "../../config/plan";
 import type { ProfileSet, Properties } from "../../config/types";
 import { AppError } from "../../errors";
+import { readAnswerLines } from "../../fsio/terminal";
 import { checkAccessKeyId, checkProfileName, checkSecret, missing, type SetupOptions, usage } from "./checks";
 import { type Asker, askAccessKeyId, askSecret } from "./questions";
 
@@ -14,6 +15,9 @@ export interface Keys {
   /** True when the credentials file must get them (new keys, or copied from another profile). */
   write: boolean;
 }
+
+/** More than a secret and a code: not read further. */
+const MAX_STDIN_CHARS = 64 * 1024;
 
 /**
  * --secret-access-key-stdin: the secret is the first line of stdin, never in argv. With
@@ -30,35 +34,13 @@ export async function readStdinAnswers(
     );
   }
   const wanted = options.tokenCode === "-" ? 2 : 1;
-  const lines = await readLines(process.stdin, wanted);
+  const lines = await readAnswerLines(process.stdin, wanted, MAX_STDIN_CHARS).catch((error: Error) => {
+    throw usage(`Could not read standard input: ${error.message}`);
+  });
   const secret = (lines[0] ?? "").trim();
   if (secret === "") throw usage("--secret-access-key-stdin: standard input held no secret access key.");
   checkSecret(secret);
   return { secret, tokenCode: wanted === 2 ? (lines[1] ?? "").trim() : undefined };
-}
-
-/** The first `count` lines, without waiting for the end of input once they are there. */
-function readLines(stream: NodeJS.ReadableStream & { destroy(): void }, count: number): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    const finish = () => {
-      stream.off("data", onData);
-      stream.off("end", onEnd);
-      stream.off("error", onError);
-      stream.destroy();
-      resolve(text.split(/\r?\n/).slice(0, count));
-    };
-    const onData = (chunk: Buffer | string) => {
-      text += chunk.toString();
-      if (text.split("\n").length > count || text.length > 64 * 1024) finish();
-    };
-    const onEnd = () => finish();
-    const onError = (error: Error) => reject(usage(`Could not read standard input: ${error.message}`));
-    stream.on("data", onData);
-    stream.on("end", onEnd);
-    stream.on("error", onError);
-    stream.resume();
-  });
 }
 
 export async function chooseKeys(

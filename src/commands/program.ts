@@ -155,7 +155,10 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .description(
       "set up a profile: check the access key, find the MFA device, add roles, write ~/.aws (the diff is shown first), log in",
     )
-    .option("-p, --profile <name>", "profile for the IAM user's keys (default: $AWS_PROFILE, else 'default')")
+    .option(
+      "-p, --profile <name>",
+      "profile for the IAM user's keys, or an `aws login` or IAM Identity Center profile to add roles and a credential_process profile on top of (default: $AWS_PROFILE, else 'default')",
+    )
     .option("--access-key-id <id>", "the IAM user's access key ID (AKIA…)")
     .option(
       "--secret-access-key-stdin",

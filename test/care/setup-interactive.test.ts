@@ -150,7 +150,11 @@ test("a person answers the questions; the diff is shown, written, and the login 
 });
 
 /** A fresh home with `files` and `awsmfa setup ARGS` on a terminal in it; undefined (skipped) without `script`. */
-async function setupInFreshHome(t: TestContext, args: string, files: { credentials?: string } = {}) {
+async function setupInFreshHome(
+  t: TestContext,
+  args: string,
+  files: { config?: string; credentials?: string } = {},
+) {
   if (!findOnPath("script")) {
     t.skip("util-linux script not installed");
     return undefined;
@@ -232,4 +236,39 @@ test("Ctrl-C at the first question exits 130 with one message", async (t) => {
   await cancelAfter(started.session, () =>
     started.session.expect("Name of the profile for your IAM user's keys"),
   );
+});
+
+test("an `aws login` profile in the config is offered first: a credential_process profile on top of it", async (t) => {
+  const config =
+    "[profile signin]\nlogin_session = arn:aws:iam::111111111111:user/ivan\nregion = eu-west-1\n";
+  const started = await setupInFreshHome(t, "", { config });
+  if (!started) return;
+  const { fresh, session } = started;
+  try {
+    await session.expect("What should awsmfa set up?");
+    await session.expect("Roles and a credential_process profile on top of profile 'signin'");
+    await session.type(`${ESC}[B`);
+    await session.type("\r");
+    await session.expect("signs in with `aws login`");
+    await session.expect("Add a role profile that assumes a role on top of 'signin'?");
+    await session.type("n");
+    await session.expect("Add a profile for the aws CLI and SDKs");
+    await session.type("\r");
+    await session.expect("Name of that profile");
+    await session.expect("signin-cli");
+    await session.type("\r");
+    await session.expect("+credential_process = awsmfa credential-process -p signin");
+    await session.expect("Write these changes?");
+    await session.type("\r");
+    await session.expect("Done. The aws CLI and SDKs now work with --profile signin-cli.");
+    await session.expect("aws login --profile signin");
+    assert.equal(await session.exited, 0, session.screen);
+  } finally {
+    session.kill();
+  }
+  assert.equal(
+    readFileSync(fresh.configPath, "utf8"),
+    `${config}\n[profile signin-cli]\ncredential_process = awsmfa credential-process -p signin\nregion = eu-west-1\n`,
+  );
+  assert.equal(existsSync(fresh.credentialsPath), false);
 });

@@ -4,8 +4,9 @@ import type { FileKind } from "../../config/types";
 import { AppError } from "../../errors";
 import { unifiedDiff } from "../../output/diff";
 import { decorationsAllowed } from "../../output/spinner";
-import type { CliProfile, RoleProfile } from "./checks";
+import { type CliProfile, cancelled, noTerminal, type RoleProfile, type SetupOptions } from "./checks";
 import type { Keys } from "./keys";
+import { type Asker, say } from "./questions";
 
 /**
  * The change setup makes to the config and credentials files: computed on their text as read,
@@ -111,4 +112,48 @@ export async function writeAsShown(file: FileState): Promise<void> {
     }
     return file.after;
   });
+}
+
+/** How far setup got, for the message of a Ctrl-C. */
+export interface Progress {
+  profile?: string;
+  /** The files written so far. */
+  written: string[];
+}
+
+/**
+ * Shows the change and, unless it is a dry run or refused, writes it. False when setup ends
+ * here (a dry run); true when it goes on to the login, the files written or already right.
+ */
+export async function showAndWrite(
+  changed: FileState[],
+  options: SetupOptions,
+  ask: Asker | undefined,
+  progress: Progress,
+  profile: string,
+): Promise<boolean> {
+  if (changed.length === 0) {
+    say(ask, "The config files already say all this; nothing to change.");
+    return true;
+  }
+  showChange(changed, process.env);
+  if (options.dryRun) {
+    say(ask, "Dry run: nothing was written.");
+    return false;
+  }
+  const go = options.yes || (ask ? await ask.confirm("Write these changes?", true) : false);
+  if (!go) {
+    if (ask) throw cancelled();
+    throw noTerminal(
+      "There is no terminal to confirm the change shown above on; nothing was written.",
+      "Add --yes to write it.",
+    );
+  }
+  progress.profile = profile;
+  for (const file of changed) {
+    await writeAsShown(file);
+    progress.written.push(file.path);
+  }
+  say(ask, `Wrote ${changed.map((file) => file.path).join(" and ")}.`);
+  return true;
 }

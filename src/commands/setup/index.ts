@@ -1,20 +1,19 @@
 import { profileFromEnv } from "../../config/files";
 import { parseProfileFiles } from "../../config/ini";
+import type { ProfileSet } from "../../config/types";
 import { ExitStatus } from "../../errors";
 import { stsEndpointsFor } from "../../session/steps";
 import { runLogin } from "../login";
 import { tellStderr } from "../selection";
 import { chooseDevice, iamUserOf, identifyKeys } from "./aws";
-import { applyWanted, type FileState, readFileStates, showChange, writeAsShown } from "./change";
+import { applyWanted, type ProfileFiles, type Progress, readFileStates, showAndWrite } from "./change";
 import {
-  type CliProfile,
   cancelled,
   checkAccessKeyId,
   checkNames,
   checkProfileName,
   checkSerial,
   isRegion,
-  noTerminal,
   parseCliFlag,
   parseRoleFlag,
   type RoleProfile,
@@ -22,7 +21,8 @@ import {
   usage,
 } from "./checks";
 import { chooseKeys, readStdinAnswers, refuseKeysOverStore } from "./keys";
-import { type Asker, askCliProfile, askProfileName, askRegion, askRoles, clackAsker, say } from "./questions";
+import { type Asker, chooseOnTop, clackAsker, doneMessage, type OnTopFlags, say } from "./questions";
+import { askWhichProfile, sessionProfileOf, setUpOnSession } from "./sessions";
 
 /**
  * `awsmfa setup`: from an IAM user's access key to a working MFA session in one go. Checks the
@@ -41,13 +41,6 @@ import { type Asker, askCliProfile, askProfileName, askRegion, askRoles, clackAs
 /** The diff setup shows; test/care/setup.test.ts checks it against GNU patch. */
 export { unifiedDiff } from "../../output/diff";
 export type { SetupOptions } from "./checks";
-
-/** How far setup got, for the message of a Ctrl-C. */
-interface Progress {
-  profile?: string;
-  /** The files written so far. */
-  written: string[];
-}
 
 export async function runSetup(options: SetupOptions): Promise<void> {
   const progress: Progress = { written: [] };
@@ -78,30 +71,51 @@ async function setUp(options: SetupOptions, progress: Progress): Promise<void> {
   ask?.intro("awsmfa setup");
 
   const input = await readStdinAnswers(options);
-  const tokenCode =
-    options.tokenCode === "-" && input.tokenCode !== undefined ? input.tokenCode : options.tokenCode;
-
+  const files = readFileStates(env);
+  const merged = parseProfileFiles(
+    files.config.exists ? { path: files.config.path, text: files.config.before } : undefined,
+    files.credentials.exists ? { path: files.credentials.path, text: files.credentials.before } : undefined,
+  );
   const profile =
-    options.profile ?? (ask ? await askProfileName(ask, profileFromEnv(env)) : profileFromEnv(env));
+    options.profile ?? (ask ? await askWhichProfile(ask, merged, profileFromEnv(env)) : profileFromEnv(env));
   checkProfileName(profile, "--profile");
   const flagCli =
     options.credentialProcessProfile === undefined
       ? undefined
       : parseCliFlag(options.credentialProcessProfile, profile, flagRoles);
   checkNames(profile, flagRoles, flagCli?.name);
-
-  const files = readFileStates(env);
-  const merged = parseProfileFiles(
-    files.config.exists ? { path: files.config.path, text: files.config.before } : undefined,
-    files.credentials.exists ? { path: files.credentials.path, text: files.credentials.before } : undefined,
-  );
   const current = merged.profiles[profile] ?? {};
+  const given = { roles: flagRoles, cli: flagCli, currentRegion: current.region };
 
+  const session = sessionProfileOf(profile, merged);
+  if (session) return setUpOnSession({ options, ask, progress, files, session, given });
+  const tokenCode =
+    options.tokenCode === "-" && input.tokenCode !== undefined ? input.tokenCode : options.tokenCode;
+  await setUpKeys({ options, ask, progress, files, merged, profile, given, secret: input.secret, tokenCode });
+}
+
+interface KeysSetup {
+  options: SetupOptions;
+  ask: Asker | undefined;
+  progress: Progress;
+  files: ProfileFiles;
+  merged: ProfileSet;
+  profile: string;
+  given: OnTopFlags;
+  /** From --secret-access-key-stdin. */
+  secret: string | undefined;
+  tokenCode: string | undefined;
+}
+
+/** Setup on an IAM user's keys: checked, the device found, the profiles written, a login to prove it. */
+async function setUpKeys(setup: KeysSetup): Promise<void> {
+  const { options, ask, profile, merged, given } = setup;
+  const current = merged.profiles[profile] ?? {};
   // 1. The keys, and whose they are.
-  const chosen = await chooseKeys(options, input.secret, profile, merged, ask);
+  const chosen = await chooseKeys(options, setup.secret, profile, merged, ask);
   refuseKeysOverStore(chosen, current, profile);
   // The region the profile will have once written: --region, or the one it has.
-  const where = stsEndpointsFor(env, options.region || current.region);
+  const where = stsEndpointsFor(process.env, options.region || current.region);
   const { keys, identity } = await identifyKeys(chosen, where, profile, current, ask);
   const userName = iamUserOf(identity, keys);
   say(ask, `The key ${keys.accessKeyId} belongs to ${identity.arn} (account ${identity.account}).`);
@@ -110,20 +124,21 @@ async function setUp(options: SetupOptions, progress: Progress): Promise<void> {
   const serial = options.mfaSerial ?? (await chooseDevice(keys, userName, identity, current, profile, ask));
 
   // 3. Roles, the credential_process profile, the region.
-  const { roles, cli, region } = await chooseOnTop(options, ask, profile, flagRoles, flagCli, current.region);
+  const base = "the IAM user's own MFA session";
+  const { roles, cli, region } = await chooseOnTop(options, ask, profile, given, base);
   // The aws CLI and the SDKs read the region only from the profile they are given, never from the
   // one its credential_process names: the profile people use carries it too.
   const cliRegion = region ?? current.region;
 
   // 4. The change, shown whole before it is made.
   const wanted = { profile, keys, mfaSerial: serial, region, roles, cli, cliRegion };
-  const changed = applyWanted(files, wanted);
-  if (!(await showAndWrite(changed, options, ask, progress, profile))) return;
+  const changed = applyWanted(setup.files, wanted);
+  if (!(await showAndWrite(changed, options, ask, setup.progress, profile))) return;
 
   // 5. Proof: a real login with the profile as written.
   say(ask, `Logging in with profile '${profile}' (MFA device ${serial})…`);
   try {
-    await runLogin({ profile, tokenCode, force: true });
+    await runLogin({ profile, tokenCode: setup.tokenCode, force: true });
   } catch (error) {
     if (changed.length > 0) {
       tellStderr(
@@ -133,11 +148,7 @@ async function setUp(options: SetupOptions, progress: Progress): Promise<void> {
     throw error;
   }
   ask?.outro(
-    cli
-      ? cliRegion
-        ? `Done. The aws CLI and SDKs now work with --profile ${cli.name}.`
-        : `Done. The aws CLI and SDKs work with --profile ${cli.name} once it has a region: add region = … to [profile ${cli.name}] (or run setup again with --region).`
-      : `Done. Try: awsmfa exec -p ${profile} -- aws sts get-caller-identity`,
+    doneMessage(cli, cliRegion, `Done. Try: awsmfa exec -p ${profile} -- aws sts get-caller-identity`),
   );
 }
 
@@ -155,57 +166,4 @@ function checkFlags(options: SetupOptions): RoleProfile[] {
     throw usage(`--region '${options.region}' is not an AWS region name (like eu-west-1).`);
   }
   return flagRoles;
-}
-
-/** Role profiles, the credential_process profile and the region: from the flags, or asked. */
-async function chooseOnTop(
-  options: SetupOptions,
-  ask: Asker | undefined,
-  profile: string,
-  flagRoles: RoleProfile[],
-  flagCli: CliProfile | undefined,
-  currentRegion: string | undefined,
-): Promise<{ roles: RoleProfile[]; cli: CliProfile | undefined; region: string | undefined }> {
-  const roles = flagRoles.length > 0 || !ask ? flagRoles : await askRoles(ask, profile);
-  const cli = flagCli ?? (ask ? await askCliProfile(ask, profile, roles) : undefined);
-  checkNames(profile, roles, cli?.name);
-  const region = options.region ?? (ask && !currentRegion ? await askRegion(ask) : undefined);
-  return { roles, cli, region };
-}
-
-/**
- * Shows the change and, unless it is a dry run or refused, writes it. False when setup ends
- * here (a dry run); true when it goes on to the login, the files written or already right.
- */
-async function showAndWrite(
-  changed: FileState[],
-  options: SetupOptions,
-  ask: Asker | undefined,
-  progress: Progress,
-  profile: string,
-): Promise<boolean> {
-  if (changed.length === 0) {
-    say(ask, "The config files already say all this; nothing to change.");
-    return true;
-  }
-  showChange(changed, process.env);
-  if (options.dryRun) {
-    say(ask, "Dry run: nothing was written.");
-    return false;
-  }
-  const go = options.yes || (ask ? await ask.confirm("Write these changes?", true) : false);
-  if (!go) {
-    if (ask) throw cancelled();
-    throw noTerminal(
-      "There is no terminal to confirm the change shown above on; nothing was written.",
-      "Add --yes to write it.",
-    );
-  }
-  progress.profile = profile;
-  for (const file of changed) {
-    await writeAsShown(file);
-    progress.written.push(file.path);
-  }
-  say(ask, `Wrote ${changed.map((file) => file.path).join(" and ")}.`);
-  return true;
 }

@@ -5,11 +5,13 @@ import {
   accessKeyIdProblem,
   type CliProfile,
   cancelled,
+  checkNames,
   isRegion,
   MFA_SERIAL,
   PROFILE_NAME_RULE,
   ROLE_ARN,
   type RoleProfile,
+  type SetupOptions,
 } from "./checks";
 
 /**
@@ -98,6 +100,18 @@ export function say(ask: Asker | undefined, message: string): void {
   else tellStderr(message);
 }
 
+/** The end of a run on a terminal: where the aws CLI and SDKs now work, or what to try. */
+export function doneMessage(
+  cli: CliProfile | undefined,
+  cliRegion: string | undefined,
+  otherwise: string,
+): string {
+  if (!cli) return otherwise;
+  return cliRegion
+    ? `Done. The aws CLI and SDKs now work with --profile ${cli.name}.`
+    : `Done. The aws CLI and SDKs work with --profile ${cli.name} once it has a region: add region = … to [profile ${cli.name}] (or run setup again with --region).`;
+}
+
 export function askProfileName(ask: Asker, fallback: string): Promise<string> {
   return ask.text("Name of the profile for your IAM user's keys", {
     default: fallback,
@@ -169,6 +183,7 @@ export async function askCliProfile(
   ask: Asker,
   profile: string,
   roles: RoleProfile[],
+  base: string,
 ): Promise<CliProfile | undefined> {
   const wanted = await ask.confirm(
     "Add a profile for the aws CLI and SDKs (credential_process = awsmfa credential-process …)?",
@@ -186,7 +201,7 @@ export async function askCliProfile(
               label: `profile '${role.name}'`,
               hint: role.roleArn,
             })),
-            { value: profile, label: `profile '${profile}'`, hint: "the IAM user's own MFA session" },
+            { value: profile, label: `profile '${profile}'`, hint: base },
           ],
           (roles.at(-1) as RoleProfile).name,
         );
@@ -200,4 +215,30 @@ export async function askCliProfile(
           : undefined,
   });
   return { name, target };
+}
+
+/** What the profiles on top are given: the --role and --credential-process-profile flags, the profile's region. */
+export interface OnTopFlags {
+  roles: RoleProfile[];
+  cli: CliProfile | undefined;
+  currentRegion: string | undefined;
+}
+
+/**
+ * Role profiles, the credential_process profile and the region: from the flags, or asked.
+ * `base` says what the profile itself gives, when it is offered as the credential_process target.
+ */
+export async function chooseOnTop(
+  options: SetupOptions,
+  ask: Asker | undefined,
+  profile: string,
+  given: OnTopFlags,
+  base: string,
+): Promise<{ roles: RoleProfile[]; cli: CliProfile | undefined; region: string | undefined }> {
+  const { cli: flagCli, roles: flagRoles, currentRegion } = given;
+  const roles = flagRoles.length > 0 || !ask ? flagRoles : await askRoles(ask, profile);
+  const cli = flagCli ?? (ask ? await askCliProfile(ask, profile, roles, base) : undefined);
+  checkNames(profile, roles, cli?.name);
+  const region = options.region ?? (ask && !currentRegion ? await askRegion(ask) : undefined);
+  return { roles, cli, region };
 }

@@ -28,14 +28,16 @@ import { askWhichProfile, sessionProfileOf, setUpOnSession } from "./sessions";
  * `awsmfa setup`: from an IAM user's access key to a working MFA session in one go. Checks the
  * key (GetCallerIdentity), finds the MFA device (ListMFADevices), optionally adds role profiles
  * and a credential_process profile, shows the exact change to ~/.aws/config and
- * ~/.aws/credentials (secrets masked), writes it, and logs in to prove it works.
+ * ~/.aws/credentials (secrets masked), writes it, and logs in to prove it works. On a profile that
+ * signs in through the aws CLI (`aws login`, IAM Identity Center) it adds only the profiles on top.
  *
  * Every question has a flag, so it runs unattended too: on a terminal the questions the flags
  * leave open are asked (@clack/prompts, loaded only here); with --yes or without a terminal
  * nothing is asked, and what no flag answers takes its default or is an error naming the flag.
  *
  * This file is the flow; checks.ts the rules for what is given, questions.ts the questions,
- * keys.ts the access key, aws.ts the calls to AWS, change.ts the files.
+ * keys.ts the access key, aws.ts the calls to AWS, change.ts the files, sessions.ts the session
+ * profiles.
  */
 
 /** The diff setup shows; test/care/setup.test.ts checks it against GNU patch. */

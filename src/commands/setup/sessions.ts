@@ -52,6 +52,7 @@ export function sessionProfileOf(name: string, set: ProfileSet): SessionProfile 
 export async function askWhichProfile(ask: Asker, set: ProfileSet, fallback: string): Promise<string> {
   const sessions = Object.keys(set.profiles).flatMap((name) => sessionProfileOf(name, set) ?? []);
   if (sessions.length === 0) return askProfileName(ask, fallback);
+  // Not a profile name: those have no spaces.
   const keys = " keys";
   const choice = await ask.select(
     "What should awsmfa set up?",

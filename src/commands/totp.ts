@@ -2,7 +2,7 @@ import { editProfileFile, removeProperty, setProperty } from "../config/edit";
 import { configFilePath, credentialsFilePath } from "../config/files";
 import { nearest, type Plan } from "../config/plan";
 import { AppError } from "../errors";
-import { askHidden, hasTerminal } from "../fsio/terminal";
+import { askHidden, canOpenTerminal } from "../fsio/terminal";
 import { parseTotpSeed } from "../mfa/totp";
 import { type SecretStore, storeNamed } from "../secrets";
 import { placeOf } from "./keys";
@@ -38,7 +38,7 @@ export async function runTotpAdd(options: TotpAddOptions): Promise<void> {
     options.store ?? defaultStore(plan),
     options.store === undefined ? "the default store" : "--store",
   );
-  if (!options.stdin && !hasTerminal()) {
+  if (!options.stdin && !canOpenTerminal()) {
     throw new AppError("no-terminal", "There is no terminal to type the TOTP seed on.", {
       status: "usage",
       hint: `Give it on standard input: \`awsmfa totp add -p ${plan.profile} --stdin < seed.txt\`.`,

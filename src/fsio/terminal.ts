@@ -60,20 +60,11 @@ export function openTerminal(platform: NodeJS.Platform = process.platform): Term
   }
 }
 
+/** Whether there is a terminal to ask on, either way. */
 export function canOpenTerminal(platform: NodeJS.Platform = process.platform): boolean {
   const terminal = openTerminal(platform);
   terminal?.close();
   return terminal !== undefined;
-}
-
-/** Whether the terminal can be read: enough to know a secret can be asked for. */
-export function hasTerminal(platform: NodeJS.Platform = process.platform): boolean {
-  try {
-    closeSync(openSync(terminalPaths(platform).input, "r"));
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Writes one line to the terminal if there is one; false when there is none. */

@@ -20,6 +20,7 @@ registerSource({
   },
 });
 
+/** The first line, without waiting for the end of input: the writer may keep the pipe open. */
 function readOneLine(stream: Readable): Promise<string> {
   return readAnswerLines(stream, 1, MAX_LINE).then(
     (lines) => lines[0] ?? "",

@@ -5,7 +5,7 @@ import { AppError, errnoCode, fileError } from "../errors";
 import { withLock } from "../fsio/lock";
 import { privacyProblem } from "../fsio/private-file";
 import { openRegularFile } from "../fsio/regular-file";
-import { askHidden, hasTerminal } from "../fsio/terminal";
+import { askHidden, canOpenTerminal } from "../fsio/terminal";
 import { writeWhole } from "../fsio/write-whole";
 import { assertReadable, keyParameters, open, seal } from "./envelope";
 import { accountOf, registerStore, type SecretsContext } from "./registry";
@@ -112,7 +112,7 @@ async function unlock(
       typed.delete(path);
     }
   }
-  if (!hasTerminal()) throw noPassphrase(path);
+  if (!canOpenTerminal()) throw noPassphrase(path);
   let notice = "";
   for (let ask = 1; ; ask++) {
     const passphrase = await askHidden(`${notice}Passphrase for ${path}: `);
@@ -130,7 +130,7 @@ async function unlock(
 async function newPassphrase(path: string, context: SecretsContext): Promise<string> {
   const given = context.env.AWSMFA_PASSPHRASE;
   if (given) return checkLength(given, "AWSMFA_PASSPHRASE");
-  if (!hasTerminal()) throw noPassphrase(path);
+  if (!canOpenTerminal()) throw noPassphrase(path);
   let notice = `${path} does not exist yet: choose a passphrase for it. It cannot be recovered if lost.\n`;
   for (let ask = 1; ; ask++) {
     const first = await askHidden(`${notice}New passphrase (at least ${MIN_PASSPHRASE} characters): `);

@@ -122,7 +122,9 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
 
   program
     .command("serve")
-    .description("serve the session on 127.0.0.1 to SDKs and the aws CLI, renewed in the background")
+    .description(
+      "serve the session on 127.0.0.1 (and to containers, with --containers) to SDKs and the aws CLI, renewed in the background",
+    )
     .option("-p, --profile <name>", PROFILE_HELP)
     .option("--port <port>", "port to listen on (default 0: any free one)")
     .option(

@@ -11,7 +11,8 @@ import type { Variables } from "./shell";
  * `{AccessKeyId, SecretAccessKey, Token, Expiration}`. It never calls STS or asks for a code
  * itself: what it answers comes from `answer()`, which the keeper (server-keeper.ts) keeps fresh.
  *
- * Locked down: loopback only; a random token compared in constant time; a Host header other than
+ * Locked down: loopback only, plus the addresses containers reach it at when asked (`extraHosts`,
+ * output/containers.ts), never 0.0.0.0; a random token compared in constant time; a Host header other than
  * 127.0.0.1/localhost (DNS rebinding from a browser) refused; GET only; no CORS headers; bodies
  * never read; small header limits and timeouts on every connection, every refusal ends its
  * connection, and connections without the token get a short deadline and few slots (server-wire.ts);

@@ -9,7 +9,17 @@
 // the endpoint handed it.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
@@ -283,6 +293,75 @@ describe("containers on Linux: the ECS address, a network namespace for a contai
     assert.deepEqual(JSON.parse(itself).arns, [ROLE_SESSION_ARN], "the command itself");
     assert.equal(roleKeysThatCalled(sts, from).length, 1);
     assert.ok(!existsSync(join(path, "..")), "the env file and its private directory are gone");
+  });
+
+  test("--container-env never destroys a file: one of yours is refused before any code is asked for; only ours is removed", async () => {
+    const envPath = join(home.home, "container.env");
+    writeFileSync(envPath, "KEEP=me\n", { mode: 0o600 });
+    const refused = await inHost(["serve", "-p", "admin", "--containers", "--container-env", envPath]);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /already exists and is not an env file of awsmfa's; it was left as it is/);
+    assert.equal(readFileSync(envPath, "utf8"), "KEEP=me\n");
+    assert.equal(sts.requests.length, 0, "refused before STS or a code");
+
+    const open = join(home.home, "open");
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    const unsafe = await inHost([
+      "serve",
+      "-p",
+      "admin",
+      "--containers",
+      "--container-env",
+      join(open, "c.env"),
+    ]);
+    assert.equal(unsafe.status, 9, unsafe.stderr);
+    assert.match(unsafe.stderr, /Refusing --container-env in .*others can write to that directory/);
+
+    // An env file an earlier serve left behind (killed before its clean-up) is replaced.
+    await login("admin");
+    const earlier = `AWS_CONTAINER_CREDENTIALS_FULL_URI=http://${ECS_ADDRESS}:1/\nAWS_CONTAINER_AUTHORIZATION_TOKEN=${"e".repeat(43)}\n`;
+    writeFileSync(envPath, earlier, { mode: 0o600 });
+    const serve = await serveContainers(["-p", "admin", "--container-env", envPath]);
+    const written = readFileSync(envPath, "utf8");
+    assert.notEqual(written, earlier);
+    assert.match(written, /^AWS_CONTAINER_CREDENTIALS_FULL_URI=http:\/\/169\.254\.170\.2:\d+\/\n/);
+    // Swapped for another file while serving: that one is not ours, and stays.
+    writeFileSync(`${envPath}.new`, "MINE=1\n", { mode: 0o600 });
+    renameSync(`${envPath}.new`, envPath);
+    const stopped = await serve.stop();
+    assert.equal(stopped.status, 0, serve.stderr());
+    assert.equal(readFileSync(envPath, "utf8"), "MINE=1\n");
+  });
+
+  test("serve --detach --containers: returns once listening, with AWSMFA_CONTAINER_ENV; kill removes the file", async () => {
+    await login("admin");
+    const envPath = join(home.home, "container.env");
+    // As a user would, in one shell; the stand-in for `docker run --env-file "$AWSMFA_CONTAINER_ENV"` as in exec's test.
+    const script = [
+      "set -eu",
+      `eval "$("$NODE" "$AWSMFA" serve --detach -p admin --containers --container-env "${envPath}")"`,
+      'echo "$AWSMFA_CONTAINER_ENV"',
+      'env -i PATH="$PATH" HOME="$CONTAINER_HOME" AWS_ENDPOINT_URL_STS="$AWS_ENDPOINT_URL_STS" $(cat "$AWSMFA_CONTAINER_ENV") \\',
+      '  ip netns exec "$CONTAINER_NS" "$NODE" "$SDK_CALLS" chain 0',
+      'kill "$AWSMFA_SERVE_PID"',
+      'while kill -0 "$AWSMFA_SERVE_PID" 2>/dev/null; do sleep 0.1; done',
+      'if [ -e "$AWSMFA_CONTAINER_ENV" ]; then echo left; else echo gone; fi',
+    ].join("\n");
+    const env = {
+      ...home.env,
+      AWSMFA,
+      CONTAINER_NS: pair.container.name,
+      CONTAINER_HOME: containerHome,
+      NODE: process.execPath,
+      SDK_CALLS,
+    };
+    const result = await pair.host.run("bash", ["-c", script], { env, timeoutMs: 60_000 });
+    assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
+    const [path, inside, after] = result.stdout.trim().split("\n") as [string, string, string];
+    assert.equal(path, envPath);
+    assert.deepEqual(JSON.parse(inside).arns, [ROLE_SESSION_ARN], "inside the container");
+    assert.equal(after, "gone", "the env file goes with the server");
   });
 });
 

@@ -404,16 +404,29 @@ describe("containers enable / disable, and --containers without them", { skip },
     assert.equal(networkState(), before);
   });
 
-  test("not as root: refused with the sudo command, nothing changed", async () => {
+  test("not as root: refused with the sudo command when there is something to change, nothing changed", async () => {
+    const asNobody = (verb: string) =>
+      alone.run(
+        "setpriv",
+        ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, AWSMFA, "containers", verb],
+        { env: process.env },
+      );
     const before = networkState();
-    const result = await alone.run(
-      "setpriv",
-      ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, AWSMFA, "containers", "enable"],
-      { env: process.env },
-    );
-    assert.equal(result.status, 1, result.stderr);
-    assert.match(result.stderr, /needs root/);
-    assert.match(result.stderr, /sudo awsmfa containers enable/);
+    const refused = await asNobody("enable");
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /needs root/);
+    assert.match(refused.stderr, /sudo awsmfa containers enable/);
+    assert.equal(networkState(), before);
+
+    assert.equal((await run(["containers", "enable"])).status, 0);
+    const enabled = networkState();
+    const already = await asNobody("enable");
+    assert.equal(already.status, 0, `nothing to change needs no root: ${already.stderr}`);
+    const refusedDisable = await asNobody("disable");
+    assert.equal(refusedDisable.status, 1, refusedDisable.stderr);
+    assert.match(refusedDisable.stderr, /sudo awsmfa containers disable/);
+    assert.equal(networkState(), enabled);
+    assert.equal((await run(["containers", "disable"])).status, 0);
     assert.equal(networkState(), before);
   });
 

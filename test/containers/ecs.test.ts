@@ -239,7 +239,7 @@ describe("containers on Linux: the ECS address, a network namespace for a contai
     assert.ok(!existsSync(envPath), "the env file goes with the server");
   });
 
-  test("a role's credentials renewed by the server are picked up inside, without restarting anything", async () => {
+  test("a role's credentials renewed by the server are picked up inside, without restarting anything; then a 503, never stale", async () => {
     await login("alice");
     sts.setOption({ sessionDurationOverrideSeconds: 8 });
     const envPath = join(home.home, "container.env");
@@ -260,6 +260,32 @@ describe("containers on Linux: the ECS address, a network namespace for a contai
       const keys = roleKeysThatCalled(sts, from);
       assert.ok(keys.length >= 3, `${keys.length} role sessions used in 20 s (sessions of 8 s)`);
       assert.equal(sts.calls.GetSessionToken, 1, "no new MFA session: nothing asked for a code");
+
+      // The role can no longer be renewed: the container gets a 503 that says why, never expired keys.
+      sts.setOption({
+        failures: [
+          { action: "AssumeRole", count: 1000, status: 403, code: "AccessDenied", message: "Not today." },
+        ],
+      });
+      const poll = `
+        const until = Date.now() + 25_000;
+        const ask = async () => {
+          const response = await fetch(process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI, {
+            headers: { Authorization: process.env.AWS_CONTAINER_AUTHORIZATION_TOKEN },
+          });
+          const body = await response.json();
+          if (response.status === 200 && Date.parse(body.Expiration) <= Date.now()) return { expired: body.Expiration };
+          if (response.status !== 200 || Date.now() > until) return { status: response.status, body };
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          return ask();
+        };
+        ask().then((seen) => process.stdout.write(JSON.stringify(seen)));`;
+      const refused = await inContainer(process.execPath, ["-e", poll], envText, 60_000);
+      assert.equal(refused.status, 0, refused.stderr);
+      const seen = JSON.parse(refused.stdout);
+      assert.equal(seen.status, 503, refused.stdout);
+      assert.equal(seen.body.Code, "RefreshFailed");
+      assert.match(seen.body.Message, /profile 'admin'/);
     } finally {
       await serve.stop();
     }

@@ -1,12 +1,22 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Plan } from "../config/plan";
 import { AppError, errnoCode } from "../errors";
 import { containerVariables } from "../output/server";
+import { type OwnFile, removeOwnFile } from "../output/server-token-file";
 import { credentialVariables } from "../output/shell";
 import { regionOf } from "../session/steps";
 import { childEnvironment, EXEC_MARK, spawnChild } from "./child";
 import { credentialsFor } from "./credentials";
 import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
-import { startProfileServer } from "./serve";
+import {
+  CONTAINER_ENV,
+  type ContainerServing,
+  containerServing,
+  startProfileServer,
+  writeContainerEnvFile,
+} from "./serve";
 
 export interface ExecOptions {
   profile?: string;
@@ -14,6 +24,9 @@ export interface ExecOptions {
   minTtl?: string;
   /** Serve the credentials from 127.0.0.1 for the child's lifetime instead of putting keys in its environment. */
   server?: boolean;
+  /** With --server: also serve containers (serve.ts, containerServing). */
+  containers?: string | true;
+  containerEnv?: string;
 }
 
 export async function runExec(command: string[], options: ExecOptions): Promise<number> {
@@ -24,12 +37,26 @@ export async function runExec(command: string[], options: ExecOptions): Promise<
       hint: "Leave that shell first, or pass --force to nest anyway.",
     });
   }
+  if (!options.server && (options.containers !== undefined || options.containerEnv !== undefined)) {
+    throw new AppError(
+      "containers-without-server",
+      "--containers and --container-env serve through --server.",
+      {
+        status: "usage",
+        hint: "Add --server: exec --server --containers -- CMD",
+      },
+    );
+  }
+  const containers = options.server ? containerServing(options.containers, options.containerEnv) : undefined;
   const profile = selectedProfile(options.profile, process.env);
   const plan = loadPlan(profile, process.env);
   const file = command[0] ?? interactiveShell(process.env);
   const args = command.slice(1);
   const shellNotice = command[0] === undefined ? shellStarted(file, profile, options.server) : undefined;
-  if (options.server) return runWithServer(file, args, plan, parseMinTtl(options.minTtl), shellNotice);
+  if (options.server) {
+    const minTtlSeconds = parseMinTtl(options.minTtl);
+    return runWithServer({ file, args }, plan, { minTtlSeconds, containers, shellNotice });
+  }
   const { entry } = await credentialsFor(plan, {
     minTtlSeconds: parseMinTtl(options.minTtl),
     notify: tellStderr,
@@ -54,20 +81,43 @@ function shellStarted(shell: string, profile: string, server: boolean | undefine
 
 /** The child gets the server's URI and token, and no keys or profile that the SDKs would prefer to them. */
 async function runWithServer(
-  file: string,
-  args: string[],
+  command: { file: string; args: string[] },
   plan: Plan,
-  minTtlSeconds: number,
-  shellNotice: string | undefined,
+  options: { minTtlSeconds: number; containers?: ContainerServing; shellNotice?: string },
 ): Promise<number> {
-  const running = await startProfileServer(plan, { minTtlSeconds, port: 0 });
+  const { minTtlSeconds, shellNotice } = options;
+  // Without --container-env, the file goes in a directory of its own, made private here and removed on exit.
+  const tempDir =
+    options.containers !== undefined && options.containers.envFilePath === undefined
+      ? mkdtempSync(join(tmpdir(), "awsmfa-container-"))
+      : undefined;
+  const containers =
+    tempDir === undefined || options.containers === undefined
+      ? options.containers
+      : { ...options.containers, envFilePath: join(tempDir, "container.env") };
+  let envFile: OwnFile | undefined;
   try {
-    const region = regionOf(plan, process.env);
-    const variables = { ...containerVariables(running.server, { region }), [EXEC_MARK]: plan.profile };
-    if (shellNotice) tellStderr(shellNotice);
-    return await runChild(file, args, childEnvironment(process.env, variables));
+    const running = await startProfileServer(plan, {
+      minTtlSeconds,
+      port: 0,
+      containers: containers?.endpoint,
+    });
+    try {
+      const region = regionOf(plan, process.env);
+      envFile = writeContainerEnvFile(containers, running.server, region);
+      const variables = {
+        ...containerVariables(running.server, { region }),
+        [CONTAINER_ENV]: envFile?.path,
+        [EXEC_MARK]: plan.profile,
+      };
+      if (shellNotice) tellStderr(shellNotice);
+      return await runChild(command.file, command.args, childEnvironment(process.env, variables));
+    } finally {
+      await running.close();
+    }
   } finally {
-    await running.close();
+    if (envFile !== undefined) removeOwnFile(envFile, tellStderr);
+    if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
   }
 }
 

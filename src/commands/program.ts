@@ -1,4 +1,5 @@
 import { Argument, Command, Option } from "commander";
+import { CONTAINER_MODES } from "../output/containers";
 import { storeNames } from "../secrets";
 import { COMPLETION_SHELLS } from "./completion";
 
@@ -7,6 +8,15 @@ declare const AWSMFA_VERSION: string;
 const PROFILE_HELP = "profile to use (default: $AWS_PROFILE, else 'default')";
 const SHELL_CHOICES = ["bash", "zsh", "fish", "powershell", "pwsh"] as const;
 const MIN_TTL_HELP = "hand out credentials only with at least this much left (default 15m)";
+/** --containers [mode]: the mode names and the per-system default are output/containers.ts's. */
+const CONTAINERS_HELP =
+  "also serve containers (same port): ecs listens on 169.254.170.2 too (default on Linux; needs `sudo awsmfa containers enable` first), tls serves https for Docker Desktop (default on macOS and Windows)";
+/**
+ * Not `--env-file`: Node (20 to 24 at least) looks for that flag anywhere in its argv, after the
+ * script too, and exits 9 ("node: FILE: not found") when the file does not exist yet.
+ */
+const CONTAINER_ENV_HELP =
+  "with --containers: once listening, write the container's variables to this file (0600, docker run --env-file format); removed on exit";
 /** For the commands without --token-code: where the code goes when there is no terminal to ask on. */
 const CODE_ELSEWHERE_HELP =
   "\nNo --token-code here: a code is asked for on the terminal, or comes from mfa_process or a stored TOTP seed.\n" +
@@ -97,6 +107,13 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .option("--force", "run even inside another `awsmfa exec`")
     .option("--min-ttl <duration>", MIN_TTL_HELP)
     .option("--server", "serve the credentials to the command from 127.0.0.1, renewed for as long as it runs")
+    .addOption(
+      new Option("--containers [mode]", `with --server: ${CONTAINERS_HELP}`).choices([...CONTAINER_MODES]),
+    )
+    .option(
+      "--container-env <file>",
+      "with --containers: where the container's variables go (default: a new private temp file); the command gets its path in AWSMFA_CONTAINER_ENV",
+    )
     .passThroughOptions()
     .addHelpText("after", CODE_ELSEWHERE_HELP)
     .action(async (command: string[], options) =>
@@ -105,7 +122,9 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
 
   program
     .command("serve")
-    .description("serve the session on 127.0.0.1 to SDKs and the aws CLI, renewed in the background")
+    .description(
+      "serve the session on 127.0.0.1 (and to containers, with --containers) to SDKs and the aws CLI, renewed in the background",
+    )
     .option("-p, --profile <name>", PROFILE_HELP)
     .option("--port <port>", "port to listen on (default 0: any free one)")
     .option(
@@ -117,6 +136,8 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
       "--detach",
       'serve in the background and return once listening: eval "$(awsmfa serve -p P --detach)"',
     )
+    .addOption(new Option("--containers [mode]", CONTAINERS_HELP).choices([...CONTAINER_MODES]))
+    .option("--container-env <file>", CONTAINER_ENV_HELP)
     .addOption(new Option("--ready-fd <fd>").hideHelp())
     .addOption(
       new Option("--shell <shell>", "shell syntax (default from $SHELL)").choices([...SHELL_CHOICES]),
@@ -237,6 +258,20 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
         .makeOptionMandatory(),
     )
     .action(async (options) => (await import("./keys")).runKeysMove(options));
+
+  const containers = program
+    .command("containers")
+    .description(
+      "Linux, as root: let containers reach serve --containers at 169.254.170.2 (an address on the loopback interface)",
+    );
+  containers
+    .command("enable")
+    .description("add 169.254.170.2/32 to the loopback interface (until reboot); nothing if it is there")
+    .action(async () => setExitStatus(await (await import("./containers")).runContainersEnable()));
+  containers
+    .command("disable")
+    .description("remove 169.254.170.2/32 from the loopback interface; nothing if it is not there")
+    .action(async () => setExitStatus(await (await import("./containers")).runContainersDisable()));
 
   const totp = program
     .command("totp")

@@ -7,14 +7,16 @@ import { loadProfileSet } from "../config/files";
 import type { Plan } from "../config/plan";
 import { AppError, ExitStatus } from "../errors";
 import { writeAll } from "../fsio/write-all";
+import { type ContainerEndpoint, containerEndpoint } from "../output/containers";
 import {
   type CredentialsServer,
   containerVariables,
   newServerToken,
   startCredentialsServer,
 } from "../output/server";
+import { checkEnvFilePath, writeEnvFile } from "../output/server-env-file";
 import { CredentialsKeeper } from "../output/server-keeper";
-import { createTokenFile, removeTokenFile } from "../output/server-token-file";
+import { createTokenFile, type OwnFile, removeOwnFile } from "../output/server-token-file";
 import { parseShell, shellFromEnv, shellLines } from "../output/shell";
 import { regionOf } from "../session/steps";
 import { credentialsFor, resolvingEnvironment } from "./credentials";
@@ -26,6 +28,10 @@ export interface ServeOptions {
   tokenFile?: string;
   shell?: string;
   minTtl?: string;
+  /** --containers [mode]: also serve containers (output/containers.ts); `true` without a mode. */
+  containers?: string | true;
+  /** With --containers: write the container's variables here once listening. */
+  containerEnv?: string;
   /** Return once a background copy of this serve listens (see runDetached). */
   detach?: boolean;
   /** Internal, set by --detach: write the lines to this inherited fd once listening, not to stdout. */
@@ -41,6 +47,8 @@ export interface ProfileServer {
 const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 const DETACHED_STOP_SIGNALS: NodeJS.Signals[] = ["SIGTERM", "SIGHUP"];
 const DETACHED_IGNORED_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGQUIT", "SIGTSTP"];
+/** The env file's path, for `docker run --env-file "$AWSMFA_CONTAINER_ENV"`. */
+export const CONTAINER_ENV = "AWSMFA_CONTAINER_ENV";
 /** Printed by --detach, for `kill "$AWSMFA_SERVE_PID"`. */
 const SERVE_PID = "AWSMFA_SERVE_PID";
 /** Settings that make the SDKs and the aws CLI resolve a profile from the files, before the container endpoint. */
@@ -59,7 +67,7 @@ const OWN_CREDENTIALS = [
  */
 export async function startProfileServer(
   plan: Plan,
-  options: { minTtlSeconds: number; port: number; token?: string },
+  options: { minTtlSeconds: number; port: number; token?: string; containers?: ContainerEndpoint },
 ): Promise<ProfileServer> {
   const { minTtlSeconds } = options;
   // Listen first: a port in use fails before anyone is asked for a code. Until the keeper is
@@ -70,6 +78,7 @@ export async function startProfileServer(
       keeper?.answer() ?? { code: "Starting", message: "awsmfa is still starting; try again in a moment." },
     port: options.port,
     token: options.token,
+    extraHosts: options.containers?.hosts,
   });
   try {
     const obtained = await credentialsFor(plan, { minTtlSeconds, notify: tellStderr });
@@ -108,7 +117,14 @@ export async function runServe(options: ServeOptions): Promise<number> {
   const port = parsePort(options.port);
   const minTtlSeconds = parseMinTtl(options.minTtl);
   const tokenFilePath = options.tokenFile === undefined ? undefined : resolve(options.tokenFile);
-  if (options.detach) return runDetached({ ...options, shell, tokenFile: tokenFilePath });
+  const containers = containerServing(options.containers, options.containerEnv);
+  if (options.detach)
+    return runDetached({
+      ...options,
+      shell,
+      tokenFile: tokenFilePath,
+      containerEnv: containers?.envFilePath,
+    });
   const readyFd = options.readyFd === undefined ? undefined : Number(options.readyFd);
   const plan = loadPlan(selectedProfile(options.profile, process.env), process.env);
 
@@ -117,23 +133,31 @@ export async function runServe(options: ServeOptions): Promise<number> {
   const tokenFile =
     tokenFilePath === undefined ? undefined : createTokenFile(tokenFilePath, token, tellStderr);
   let running: ProfileServer;
+  let envFile: OwnFile | undefined;
   try {
-    running = await startProfileServer(plan, { minTtlSeconds, port, token });
+    running = await startProfileServer(plan, {
+      minTtlSeconds,
+      port,
+      token,
+      containers: containers?.endpoint,
+    });
   } catch (error) {
-    if (tokenFile !== undefined) removeTokenFile(tokenFile, tellStderr);
+    if (tokenFile !== undefined) removeOwnFile(tokenFile, tellStderr);
     throw error;
   }
   const stopped = untilSignal(readyFd === undefined ? STOP_SIGNALS : DETACHED_STOP_SIGNALS);
   const { server } = running;
   try {
-    const variables = containerVariables(server, {
-      tokenFile: tokenFilePath,
-      region: regionOf(plan, process.env),
-    });
+    const region = regionOf(plan, process.env);
+    envFile = writeContainerEnvFile(containers, server, region);
+    const variables = {
+      ...(envFile === undefined ? {} : { [CONTAINER_ENV]: envFile.path }),
+      ...containerVariables(server, { tokenFile: tokenFilePath, region }),
+    };
     if (readyFd === undefined) {
       process.stdout.write(shellLines(variables, shell));
       tellStderr(
-        `Serving the credentials of profile '${plan.profile}' on ${server.url}, renewed in the background, until interrupted.`,
+        `Serving the credentials of profile '${plan.profile}' on ${servedAt(server, containers)}, renewed in the background, until interrupted.`,
       );
     } else {
       // In the background, in the shell's process group: Ctrl-C or Ctrl-Z typed at the shell's
@@ -141,7 +165,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
       // terminal (SIGHUP) do.
       for (const signal of DETACHED_IGNORED_SIGNALS) process.on(signal, () => {});
       tellStderr(
-        `Serving the credentials of profile '${plan.profile}' on ${server.url} in the background (pid ${process.pid}), ` +
+        `Serving the credentials of profile '${plan.profile}' on ${servedAt(server, containers)} in the background (pid ${process.pid}), ` +
           "renewed until `kill $AWSMFA_SERVE_PID` or the terminal closes.",
       );
       writeAll(readyFd, shellLines({ ...variables, [SERVE_PID]: String(process.pid) }, shell));
@@ -151,9 +175,54 @@ export async function runServe(options: ServeOptions): Promise<number> {
   } finally {
     stopped.cancel();
     await running.close();
-    if (tokenFile !== undefined) removeTokenFile(tokenFile, tellStderr);
+    if (tokenFile !== undefined) removeOwnFile(tokenFile, tellStderr);
+    if (envFile !== undefined) removeOwnFile(envFile, tellStderr);
   }
   return ExitStatus.ok;
+}
+
+/** --containers and --container-env, as given to serve or exec --server. */
+export interface ContainerServing {
+  endpoint: ContainerEndpoint;
+  /** Absolute. */
+  envFilePath?: string;
+}
+
+/**
+ * Checks --containers and --container-env before anything else happens: a missing `containers enable`
+ * or a path that must not be replaced fails before anyone is asked for a code.
+ */
+export function containerServing(
+  mode: string | true | undefined,
+  envFile: string | undefined,
+): ContainerServing | undefined {
+  if (mode === undefined) {
+    if (envFile === undefined) return undefined;
+    throw new AppError("container-env-without-containers", "--container-env is for --containers.", {
+      status: "usage",
+      hint: "Add --containers: the file tells a container how to reach the endpoint.",
+    });
+  }
+  const endpoint = containerEndpoint(mode);
+  const envFilePath = envFile === undefined ? undefined : resolve(envFile);
+  if (envFilePath !== undefined) checkEnvFilePath(envFilePath);
+  return { endpoint, envFilePath };
+}
+
+/** The env file, once the endpoint listens with credentials to answer. */
+export function writeContainerEnvFile(
+  containers: ContainerServing | undefined,
+  server: CredentialsServer,
+  region: string | undefined,
+): OwnFile | undefined {
+  if (containers?.envFilePath === undefined) return undefined;
+  return writeEnvFile(containers.envFilePath, containers.endpoint.variables(server, region));
+}
+
+function servedAt(server: CredentialsServer, containers: ContainerServing | undefined): string {
+  if (containers === undefined) return server.url;
+  const file = containers.envFilePath === undefined ? "" : ` (${containers.envFilePath})`;
+  return `${server.url} and, for containers, ${containers.endpoint.url(server.port)}${file}`;
 }
 
 /**
@@ -178,6 +247,9 @@ async function runDetached(options: ServeOptions & { shell: string }): Promise<n
   if (options.port !== undefined) args.push("--port", options.port);
   if (options.tokenFile !== undefined) args.push("--token-file", options.tokenFile);
   if (options.minTtl !== undefined) args.push("--min-ttl", options.minTtl);
+  if (options.containers !== undefined)
+    args.push(options.containers === true ? "--containers" : `--containers=${options.containers}`);
+  if (options.containerEnv !== undefined) args.push("--container-env", options.containerEnv);
   const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "inherit", "pipe"] });
   const exited = new Promise<number>((resolve) => {
     child.once("exit", (status, signal) =>

@@ -22,10 +22,13 @@ import { writeAll } from "../fsio/write-all";
  * awsmfa's own earlier token file; and on exit only the file this process created is removed.
  */
 
-/** What this process created: removed on exit only while the path still names this very file. */
-export interface TokenFile {
+/**
+ * A file this process wrote at a path the user chose (the token file, `--container-env`): removed on
+ * exit only while the path still names this very file, holding what was written.
+ */
+export interface OwnFile {
   readonly path: string;
-  readonly token: string;
+  readonly contents: string;
   readonly dev: number;
   readonly ino: number;
 }
@@ -36,18 +39,25 @@ export interface TokenFile {
  * link. No file a person keeps has that shape; see SECURITY.md.
  */
 const TOKEN_FILE_SHAPE = /^[A-Za-z0-9_-]{43}$/;
-const TOKEN_FILE_MODE = 0o600;
+const TOKEN_FILE: ChosenPath = { flag: "--token-file", example: "~/.aws/awsmfa/token" };
+
+/** The flag that chose a path, and a good path to suggest instead, for the messages. */
+export interface ChosenPath {
+  readonly flag: string;
+  readonly example: string;
+}
+export const OWN_FILE_MODE = 0o600;
 const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
 /** Creates `path` holding `token`, or refuses (nothing changed) and says why and what to do. */
-export function createTokenFile(path: string, token: string, notify: (message: string) => void): TokenFile {
-  checkDirectory(dirname(path));
+export function createTokenFile(path: string, token: string, notify: (message: string) => void): OwnFile {
+  checkOwnDirectory(dirname(path), TOKEN_FILE);
   try {
     return createNew(path, token);
   } catch (error) {
     if (errnoCode(error) !== "EEXIST") throw cannotWrite(path, error);
   }
-  if (!isEarlierTokenFile(path)) {
+  if (!isEarlierOwnFile(path, TOKEN_FILE_SHAPE)) {
     throw new AppError(
       "token-file-exists",
       `--token-file ${path} already exists and is not a token file of awsmfa's; it was left as it is.`,
@@ -65,24 +75,23 @@ export function createTokenFile(path: string, token: string, notify: (message: s
 }
 
 /** Removes the file if the path still names the one this process created, unchanged. */
-export function removeTokenFile(file: TokenFile, notify: (message: string) => void): void {
+export function removeOwnFile(file: OwnFile, notify: (message: string) => void): void {
   try {
     const stat = lstatSync(file.path);
     if (stat.dev !== file.dev || stat.ino !== file.ino || !stat.isFile()) return;
-    if (readFileSync(file.path, "utf8") !== file.token) return;
+    if (readFileSync(file.path, "utf8") !== file.contents) return;
     unlinkSync(file.path);
   } catch (error) {
-    if (errnoCode(error) !== "ENOENT")
-      notify(`Could not remove the token file ${file.path}: ${(error as Error).message}`);
+    if (errnoCode(error) !== "ENOENT") notify(`Could not remove ${file.path}: ${(error as Error).message}`);
   }
 }
 
-function createNew(path: string, token: string): TokenFile {
-  const fd = openSync(path, CREATE_NEW, TOKEN_FILE_MODE);
+function createNew(path: string, token: string): OwnFile {
+  const fd = openSync(path, CREATE_NEW, OWN_FILE_MODE);
   let stat: { dev: number; ino: number };
   try {
     // Exactly 0600 whatever the umask; no newline: some SDKs send the file's bytes as they are.
-    if (process.platform !== "win32") fchmodSync(fd, TOKEN_FILE_MODE);
+    if (process.platform !== "win32") fchmodSync(fd, OWN_FILE_MODE);
     writeAll(fd, token);
     stat = fstatSync(fd);
   } catch (error) {
@@ -91,56 +100,61 @@ function createNew(path: string, token: string): TokenFile {
     throw error;
   }
   closeSync(fd);
-  return { path, token, dev: stat.dev, ino: stat.ino };
+  return { path, contents: token, dev: stat.dev, ino: stat.ino };
 }
 
-function isEarlierTokenFile(path: string): boolean {
+/**
+ * Whether `path` is a file an earlier awsmfa left there: a regular file of ours, mode 0600, one
+ * link, small, whose whole text has `shape` (which no file a person keeps has).
+ */
+export function isEarlierOwnFile(path: string, shape: RegExp): boolean {
   try {
     const stat = lstatSync(path);
-    if (!stat.isFile() || stat.nlink !== 1 || stat.size !== 43) return false;
-    if (!isOurs(stat) || (process.platform !== "win32" && (stat.mode & 0o777) !== TOKEN_FILE_MODE))
+    if (!stat.isFile() || stat.nlink !== 1 || stat.size > EARLIER_FILE_MAX_BYTES) return false;
+    if (!isOurs(stat) || (process.platform !== "win32" && (stat.mode & 0o777) !== OWN_FILE_MODE))
       return false;
-    return TOKEN_FILE_SHAPE.test(readFileSync(path, "latin1"));
+    return shape.test(readFileSync(path, "latin1"));
   } catch {
     return false;
   }
 }
+
+/** Larger than any file awsmfa leaves at a chosen path. */
+const EARLIER_FILE_MAX_BYTES = 4096;
 
 /**
  * The directory must be ours and closed to others' writes: in one that others can write, they
  * could rename our file away or put theirs in its place between our checks. A missing last
  * directory (~/.aws/awsmfa before the first login) is made, 0700.
  */
-function checkDirectory(dir: string): void {
+export function checkOwnDirectory(dir: string, chosen: ChosenPath): void {
+  const { flag, example } = chosen;
+  const code = `${flag.slice(2)}-dir`;
   try {
     mkdirSync(dir, { mode: 0o700 });
   } catch (error) {
     if (errnoCode(error) !== "EEXIST") {
-      throw new AppError(
-        "token-file-dir",
-        `Cannot use ${dir} for --token-file: ${(error as Error).message}`,
-        {
-          status: "failure",
-          hint: "Give --token-file a path in a directory of yours that exists, e.g. ~/.aws/awsmfa/token.",
-        },
-      );
+      throw new AppError(code, `Cannot use ${dir} for ${flag}: ${(error as Error).message}`, {
+        status: "failure",
+        hint: `Give ${flag} a path in a directory of yours that exists, e.g. ${example}.`,
+      });
     }
   }
   const stat = statSync(dir);
   if (!stat.isDirectory()) {
-    throw new AppError("token-file-dir", `${dir} is not a directory; --token-file needs one.`, {
+    throw new AppError(code, `${dir} is not a directory; ${flag} needs one.`, {
       status: "failure",
-      hint: "Give --token-file a path in a directory of yours, e.g. ~/.aws/awsmfa/token.",
+      hint: `Give ${flag} a path in a directory of yours, e.g. ${example}.`,
     });
   }
   if (process.platform === "win32") return;
   if (!isOurs(stat) || (stat.mode & 0o022) !== 0) {
     throw new AppError(
-      "token-file-dir",
-      `Refusing --token-file in ${dir}: ${isOurs(stat) ? "others can write to that directory" : `it belongs to uid ${stat.uid}`}.`,
+      code,
+      `Refusing ${flag} in ${dir}: ${isOurs(stat) ? "others can write to that directory" : `it belongs to uid ${stat.uid}`}.`,
       {
         status: "unsafeFile",
-        hint: "Give --token-file a path in a directory only you can write, e.g. ~/.aws/awsmfa/token.",
+        hint: `Give ${flag} a path in a directory only you can write, e.g. ${example}.`,
       },
     );
   }

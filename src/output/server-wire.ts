@@ -168,8 +168,12 @@ export interface HttpHandler {
   refuse(status: 400 | 431): Buffer;
 }
 
-/** A TCP server that answers each request head with `handler`, in order, never reading a body. */
-export function serveHttp(handler: HttpHandler): { server: Server; closeAll(): void } {
+/**
+ * TCP servers that answer each request head with `handler`, in order, never reading a body. All
+ * the servers made by one `serveHttp` (one per address listened on) share its slots and tokenless
+ * budget: a stranger on one address cannot crowd out the client on another.
+ */
+export function serveHttp(handler: HttpHandler): { newServer(): Server; closeAll(): void } {
   const sockets = new Set<Socket>();
   /** In the order they connected: the first is the oldest. */
   const tokenless = new Set<Socket>();
@@ -178,7 +182,7 @@ export function serveHttp(handler: HttpHandler): { server: Server; closeAll(): v
     tokenless.delete(socket);
     socket.destroy();
   };
-  const server = createServer({ noDelay: true }, (socket) => {
+  const accept = (socket: Socket) => {
     if (tokenless.size >= MAX_TOKENLESS || sockets.size >= MAX_CONNECTIONS) {
       const oldest = tokenless.values().next().value;
       if (oldest !== undefined) drop(oldest);
@@ -200,9 +204,9 @@ export function serveHttp(handler: HttpHandler): { server: Server; closeAll(): v
       clearTimeout(deadline);
       tokenless.delete(socket);
     });
-  });
+  };
   return {
-    server,
+    newServer: () => createServer({ noDelay: true }, accept),
     closeAll() {
       for (const socket of sockets) socket.destroy();
     },

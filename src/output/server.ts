@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Server } from "node:net";
 import { AppError, errnoCode } from "../errors";
 import type { SessionCredentials } from "../sts/credentials";
 import { type Reply, type RequestHead, replyBytes, serveHttp } from "./server-wire";
@@ -11,7 +11,8 @@ import type { Variables } from "./shell";
  * `{AccessKeyId, SecretAccessKey, Token, Expiration}`. It never calls STS or asks for a code
  * itself: what it answers comes from `answer()`, which the keeper (server-keeper.ts) keeps fresh.
  *
- * Locked down: loopback only; a random token compared in constant time; a Host header other than
+ * Locked down: loopback only, plus the addresses containers reach it at when asked (`extraHosts`,
+ * output/containers.ts), never 0.0.0.0; a random token compared in constant time; a Host header other than
  * 127.0.0.1/localhost (DNS rebinding from a browser) refused; GET only; no CORS headers; bodies
  * never read; small header limits and timeouts on every connection, every refusal ends its
  * connection, and connections without the token get a short deadline and few slots (server-wire.ts);
@@ -34,6 +35,8 @@ export interface CredentialsServerOptions {
   port?: number;
   /** For tests and benchmarks; a fresh random token otherwise. */
   token?: string;
+  /** Addresses listened on besides 127.0.0.1, with the same port (the ECS address for containers). */
+  extraHosts?: readonly string[];
 }
 
 export interface CredentialsServer {
@@ -56,22 +59,18 @@ export async function startCredentialsServer(options: CredentialsServerOptions):
     allowedHosts: new Set(),
     answer: options.answer,
   };
-  const { server, closeAll } = serveHttp({
+  const http = serveHttp({
     answer: (head, close) => replyTo(head, context, close),
     refuse: (status) =>
       status === 431
         ? refusal(431, "RequestHeaderFieldsTooLarge", "Request head too large.").bytes
         : refusal(400, "BadRequest", "Malformed request.").bytes,
   });
-
-  await new Promise<void>((resolve, reject) => {
-    const port = options.port ?? 0;
-    server.once("error", (error) => reject(listenError(error, port)));
-    server.listen({ port, host: SERVER_HOST, exclusive: true }, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  // Only the names a local client uses; a browser led here by a rebound DNS name sends its own.
-  for (const name of [SERVER_HOST, "localhost"]) context.allowedHosts.add(name).add(`${name}:${port}`);
+  const extraHosts = options.extraHosts ?? [];
+  const { servers, port } = await listenAll(http.newServer, [SERVER_HOST, ...extraHosts], options.port ?? 0);
+  // Only the names a client uses; a browser led here by a rebound DNS name sends its own.
+  for (const name of [SERVER_HOST, "localhost", ...extraHosts])
+    context.allowedHosts.add(name).add(`${name}:${port}`);
   const url = `http://${SERVER_HOST}:${port}${SERVER_PATH}`;
   let closing: Promise<void> | undefined;
   return {
@@ -79,13 +78,50 @@ export async function startCredentialsServer(options: CredentialsServerOptions):
     port,
     token,
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        closeAll();
-      });
+      closing ??= closeServers(servers).then(() => undefined);
+      http.closeAll();
       return closing;
     },
   };
+}
+
+/** A port chosen by the system for the first address may be taken on another: try a few others. */
+const PORT_TRIES = 5;
+
+/** One server per host, all on one port: `port`, or (0) the first that is free on every host. */
+async function listenAll(
+  newServer: () => Server,
+  hosts: readonly string[],
+  port: number,
+): Promise<{ servers: Server[]; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const servers: Server[] = [];
+    let chosen = port;
+    try {
+      for (const host of hosts) {
+        const server = newServer();
+        await listenOn(server, host, chosen);
+        servers.push(server);
+        chosen = (server.address() as AddressInfo).port;
+      }
+      return { servers, port: chosen };
+    } catch (error) {
+      await closeServers(servers);
+      const retry = port === 0 && errnoCode(error) === "EADDRINUSE" && attempt < PORT_TRIES;
+      if (!retry) throw listenError(error as Error, (error as { host?: string }).host ?? SERVER_HOST, chosen);
+    }
+  }
+}
+
+function listenOn(server: Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once("error", (error) => reject(Object.assign(error, { host })));
+    server.listen({ port, host, exclusive: true }, () => resolve());
+  });
+}
+
+function closeServers(servers: Server[]): Promise<unknown> {
+  return Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
 }
 
 /** The variables that point AWS SDKs and the aws CLI at the server, and clear what would win over it. */
@@ -208,10 +244,10 @@ function rfc3339(expiration: string): string {
   return Number.isNaN(time) ? expiration : new Date(time).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-function listenError(error: Error, port: number): Error {
+function listenError(error: Error, host: string, port: number): Error {
   const code = errnoCode(error);
   if (code === "EADDRINUSE") {
-    return new AppError("port-in-use", `Port ${port} on ${SERVER_HOST} is in use.`, {
+    return new AppError("port-in-use", `Port ${port} on ${host} is in use.`, {
       status: "failure",
       hint: "Choose another with --port, or --port 0 for any free one.",
     });
@@ -222,7 +258,13 @@ function listenError(error: Error, port: number): Error {
       hint: "Ports below 1024 need privileges: choose a higher one, or --port 0.",
     });
   }
-  return new AppError("listen-failed", `Cannot listen on ${SERVER_HOST}:${port}: ${error.message}`, {
+  if (code === "EADDRNOTAVAIL") {
+    return new AppError("listen-no-address", `Cannot listen on ${host}: this machine has no such address.`, {
+      status: "config",
+      hint: "For containers: sudo awsmfa containers enable",
+    });
+  }
+  return new AppError("listen-failed", `Cannot listen on ${host}:${port}: ${error.message}`, {
     status: "failure",
   });
 }

@@ -177,7 +177,9 @@ function tableFlags(markdown: string): Map<string, Set<string>> {
   for (const line of markdown.split("\n")) {
     const cell = /^\| `awsmfa ([^`]+)` \|/.exec(line)?.[1];
     if (cell === undefined) continue;
-    const command = (/^[a-z][a-z-]*(?: (?:move|add|remove))?/.exec(cell) as RegExpExecArray)[0];
+    const command = (
+      /^[a-z][a-z-]*(?: (?:move|add|remove|enable|disable))?/.exec(cell) as RegExpExecArray
+    )[0];
     const flags = [...cell.matchAll(/(?<![\w-])(--[a-z][a-z-]*|-[a-zA-Z])(?![\w-])/g)].map((match) =>
       match[1] === "-p" ? "--profile" : (match[1] as string),
     );

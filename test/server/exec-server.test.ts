@@ -14,7 +14,15 @@ import type { IsolatedEnv } from "../support/env";
 import { AWS_CLI_SKIP_REASON, awsCliAvailable } from "../support/moto";
 import { runAwsmfa } from "../support/run-awsmfa";
 import type { StsServer } from "../support/sts-server";
-import { createServerHome, FIXTURES, httpRequest, ROLE_SESSION_ARN, SEED, startServerSts } from "./helpers";
+import {
+  createServerHome,
+  FIXTURES,
+  httpRequest,
+  ROLE_SESSION_ARN,
+  roleKeysThatCalled,
+  SEED,
+  startServerSts,
+} from "./helpers";
 
 const skipAws = awsCliAvailable() ? false : AWS_CLI_SKIP_REASON;
 const SDK_CALLS = join(FIXTURES, "sdk-calls.cjs");
@@ -39,18 +47,6 @@ async function loginThenShortSessions(seconds: number): Promise<void> {
   });
   assert.equal(login.status, 0, login.stderr);
   server.setOption({ sessionDurationOverrideSeconds: seconds });
-}
-
-/** Access keys that signed successful GetCallerIdentity calls since request `from`: all of them role sessions'. */
-function roleKeysThatCalled(from: number): string[] {
-  const roleKeys = new Set(server.issued.filter((c) => c.kind === "AssumeRole").map((c) => c.accessKeyId));
-  const used = server.requests
-    .slice(from)
-    .filter((r) => r.action === "GetCallerIdentity" && r.ok)
-    .map((r) => r.accessKeyId ?? "(none)");
-  for (const key of used)
-    assert.ok(roleKeys.has(key), `GetCallerIdentity signed with ${key}, not a role key`);
-  return [...new Set(used)];
 }
 
 describe("the child's environment", () => {
@@ -156,7 +152,7 @@ describe("the AWS SDK for JavaScript v3 through the endpoint", () => {
       const summary = JSON.parse(run.stdout);
       assert.deepEqual(summary.failures, []);
       assert.deepEqual(summary.arns, [ROLE_SESSION_ARN]);
-      assert.equal(roleKeysThatCalled(from).length, 1);
+      assert.equal(roleKeysThatCalled(server, from).length, 1);
       assert.equal(server.calls.GetSessionToken, 1, "the MFA session from login, reused");
     });
   }
@@ -188,7 +184,7 @@ describe("the AWS SDK for JavaScript v3 through the endpoint", () => {
     assert.deepEqual(summary.failures, [], "every call succeeded");
     assert.ok(summary.calls >= 40, `${summary.calls} calls`);
     assert.deepEqual(summary.arns, [ROLE_SESSION_ARN]);
-    const keys = roleKeysThatCalled(from);
+    const keys = roleKeysThatCalled(server, from);
     assert.ok(
       keys.length >= 4,
       `${keys.length} role sessions used in ${elapsed.toFixed(1)} s (sessions of 8 s)`,
@@ -214,7 +210,10 @@ describe("the aws CLI through the endpoint", { skip: skipAws }, () => {
     const answers = run.stdout.split(/(?<=\})\s*(?=\{)/).map((text) => JSON.parse(text));
     assert.equal(answers.length, 5);
     for (const answer of answers) assert.equal(answer.Arn, ROLE_SESSION_ARN);
-    assert.ok(roleKeysThatCalled(from).length >= 2, "calls more than 5 s apart used renewed role sessions");
+    assert.ok(
+      roleKeysThatCalled(server, from).length >= 2,
+      "calls more than 5 s apart used renewed role sessions",
+    );
     assert.equal(server.calls.GetSessionToken, 1);
   });
 });

@@ -1,6 +1,7 @@
 // Shared pieces of the credentials-server tests: one IAM user with an MFA device and a role on the
 // project's strict STS server, `awsmfa serve` run as a real child process, and raw HTTP requests
 // (fetch cannot set Host, which the DNS-rebinding check is about).
+import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { request } from "node:http";
 import { join } from "node:path";
@@ -19,7 +20,7 @@ export function startServerSts(): Promise<StsServer> {
 }
 
 /** `alice`: keys + MFA (plus `aliceLines`); `admin`: the role on alice's MFA session. */
-export function createServerHome(server: StsServer, aliceLines = ""): Promise<IsolatedEnv> {
+export function createServerHome(server: Pick<StsServer, "url">, aliceLines = ""): Promise<IsolatedEnv> {
   return createIsolatedEnv({
     endpointUrl: server.url,
     config: `[default]
@@ -61,14 +62,19 @@ export interface ServeProcess {
   stop(signal?: NodeJS.Signals): Promise<{ status: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs `awsmfa serve ARGS` and resolves once it has printed its variables (rejects if it exits first). */
+/**
+ * Runs `awsmfa serve ARGS` and resolves once it has printed its variables (rejects if it exits
+ * first). `launch` starts it another way (in a network namespace: netns.ts), from the same argv.
+ */
 export function startServe(
   args: string[],
   env: NodeJS.ProcessEnv,
   timeoutMs = 30_000,
+  launch: (file: string, args: string[]) => [string, string[]] = (file, args) => [file, args],
 ): Promise<ServeProcess> {
+  const [file, argv] = launch(process.execPath, [AWSMFA, "serve", "--shell", "bash", ...args]);
   // detached: no controlling terminal, as in run-awsmfa.ts: a prompt there cannot be answered.
-  const child = spawn(process.execPath, [AWSMFA, "serve", "--shell", "bash", ...args], {
+  const child = spawn(file, argv, {
     env,
     stdio: ["pipe", "pipe", "pipe"],
     detached: true,
@@ -189,4 +195,19 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(200);
   }
+}
+
+/**
+ * Access keys that signed successful GetCallerIdentity calls since request `from`, asserting that
+ * every one of them is a role session's: the client really used what the endpoint handed it.
+ */
+export function roleKeysThatCalled(server: StsServer, from: number): string[] {
+  const roleKeys = new Set(server.issued.filter((c) => c.kind === "AssumeRole").map((c) => c.accessKeyId));
+  const used = server.requests
+    .slice(from)
+    .filter((r) => r.action === "GetCallerIdentity" && r.ok)
+    .map((r) => r.accessKeyId ?? "(none)");
+  for (const key of used)
+    assert.ok(roleKeys.has(key), `GetCallerIdentity signed with ${key}, not a role key`);
+  return [...new Set(used)];
 }

@@ -4,7 +4,7 @@
 // error wording, so that a test passing here means the same request would pass against AWS.
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Server as NetServer } from "node:net";
 import {
   AwsFault,
   accessDenied,
@@ -137,6 +137,8 @@ export interface StsServer {
   totp(seed: string, timeMs?: number): string;
   /** Back to the state right after start: options, keys, sessions, used MFA steps, counters. */
   reset(): void;
+  /** Also answers what `listener` accepts: a socket listening in another network namespace (netns.ts). */
+  acceptFrom(listener: NetServer): void;
   close(): Promise<void>;
 }
 
@@ -352,6 +354,7 @@ class StrictStsServer implements StsServer {
   /** Highest accepted TOTP step per device serial: AWS refuses a code from a step it already took. */
   private readonly acceptedSteps = new Map<string, number>();
   private readonly server: Server;
+  private readonly otherListeners: NetServer[] = [];
   readonly signin: SigninService;
   readonly sso: SsoService;
 
@@ -462,7 +465,13 @@ class StrictStsServer implements StsServer {
     this.sso.reset();
   }
 
+  acceptFrom(listener: NetServer): void {
+    this.otherListeners.push(listener);
+    listener.on("connection", (socket) => this.server.emit("connection", socket));
+  }
+
   close(): Promise<void> {
+    for (const listener of this.otherListeners) listener.close();
     return new Promise((resolve, reject) => {
       this.server.close((error) => (error ? reject(error) : resolve()));
       this.server.closeAllConnections();

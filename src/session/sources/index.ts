@@ -1,3 +1,4 @@
+import type { SessionLeafStep } from "../../config/plan";
 import type { SessionCredentials } from "../../sts/credentials";
 import * as login from "./login-session";
 import * as sso from "./sso-session";
@@ -9,13 +10,10 @@ import * as sso from "./sso-session";
  * locks, outputs) is the same machinery as for keys.
  */
 
-/** A plan leaf of these sources: the shape of config/plan.ts's leaves (`detail`: the profile's settings). */
-export interface SessionLeaf {
-  type: "login-session" | "sso";
-  profile: string;
-  /** login_session (and region); or sso_session, sso_account_id, sso_role_name, sso_start_url, sso_region. */
-  detail: Readonly<Record<string, string | undefined>>;
-}
+/** A plan leaf of these sources (config/session-leaf.ts). */
+export type SessionLeaf = SessionLeafStep;
+
+export { identityParts } from "./identity";
 
 export interface SessionReadOptions {
   /** The region the profile chain settles on: where Sign-In is called when the token file names none. */
@@ -51,16 +49,6 @@ export function tokenFilePath(leaf: SessionLeaf, env: NodeJS.ProcessEnv): string
   return leaf.type === "login-session"
     ? login.loginTokenPath(leaf.detail.login_session ?? "", env)
     : sso.ssoTokenPath(ssoSource(leaf), env);
-}
-
-/**
- * What decides whose credentials the leaf yields, for the cache keys of the role hops above it:
- * the session (not the profile name), and for SSO the account and role.
- */
-export function identityParts(leaf: SessionLeaf): string[] {
-  if (leaf.type === "login-session") return ["login-session", leaf.detail.login_session ?? ""];
-  const source = ssoSource(leaf);
-  return ["sso", source.ssoSession ?? source.startUrl, source.startUrl, source.accountId, source.roleName];
 }
 
 /** plan.ts flattens the [sso-session] section's sso_start_url and sso_region into the leaf's detail. */

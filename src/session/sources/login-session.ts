@@ -37,11 +37,6 @@ export interface LoginSessionOptions {
   minValidityMs?: number;
 }
 
-/** The profile names an `aws login` session. */
-export function isLoginSession(properties: Readonly<Record<string, string | undefined>>): boolean {
-  return Boolean(properties.login_session);
-}
-
 export function loginSessionSource(
   profile: string,
   properties: Readonly<Record<string, string | undefined>>,

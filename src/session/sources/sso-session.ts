@@ -37,15 +37,6 @@ export interface SsoSessionSource {
 
 type Properties = Readonly<Record<string, string | undefined>>;
 
-/** The profile names an Identity Center role: an account, a role, and a session or start URL. */
-export function isSsoSession(properties: Properties): boolean {
-  return Boolean(
-    properties.sso_account_id &&
-      properties.sso_role_name &&
-      (properties.sso_session || properties.sso_start_url),
-  );
-}
-
 /** `sessionProperties`: the `[sso-session NAME]` section the profile's `sso_session` names. */
 export function ssoSessionSource(
   profile: string,

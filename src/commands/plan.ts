@@ -128,7 +128,7 @@ function sessionNextUse(plan: Plan, leaf: SessionLeafStep, cache: CacheState): s
   }
   const top = plan.roles.at(-1);
   if (top && cache.entries.get(top)?.usable) return "Next use is served from the cache.";
-  return `Next use needs no code: it takes the session's credentials (refreshed as needed; once it has ended: \`${signInCommand(leaf)}\`).`;
+  return `Next use needs no code: it takes the session's credentials (refreshed as needed; once it has ended: \`${signInCommand(leaf, process.env)}\`).`;
 }
 
 /** `showCap`: say which role hops AWS caps at an hour (over a signed-in session; over an MFA session obtain says it when it applies). */

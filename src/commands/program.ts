@@ -147,6 +147,10 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
       "forget only the profile's own role credentials; keep the MFA session others share",
     )
     .option("--all", "forget every cached session and remove every profile written with --write-profile")
+    .option(
+      "--sign-out",
+      "for a profile over an aws login or IAM Identity Center session: also delete the aws CLI's token file of that session, which signs `aws` itself (and every profile on the session) out too",
+    )
     .option("--write-profile <name>", "also remove [name] that login --write-profile wrote")
     .action(async (options) => (await import("./logout")).runLogout(options));
 

@@ -238,7 +238,7 @@ test("a session that cannot be refreshed: one line naming the profile and the aw
   assert.equal(result.status, 10, result.stderr);
   assert.equal(result.stdout, "");
   assert.match(result.stderr, /profile 'dev'/);
-  assert.match(result.stderr, /`aws login --profile dev`/);
+  assert.match(result.stderr, /`aws login --profile dev( --remote)?`/);
 
   await ssoWorld({ accessTokenSeconds: -60 });
   signIns.server.sso.revokeRefreshTokens("alice");

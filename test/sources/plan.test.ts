@@ -43,7 +43,7 @@ test("a role over an aws login session: the session named, no code, the role's o
     /^ {2}1\. aws login session arn:aws:iam::111122223333:user\/alice from profile 'dev'$/m,
   );
   assert.match(result.stdout, /^ {2}2\. assume \S+ for profile 'admin' \(7200 s\) — not cached$/m);
-  assert.match(result.stdout, /no code.*`aws login --profile dev`/);
+  assert.match(result.stdout, /no code.*`aws login --profile dev( --remote)?`/);
   const json = JSON.parse((await runAwsmfa(["plan", "-p", "admin", "--json"], { env: world.env })).stdout);
   assert.deepEqual(json.steps[0], {
     type: "login-session",

@@ -2,6 +2,7 @@ import type { SessionLeafStep } from "../../config/plan";
 import type { SessionCredentials } from "../../sts/credentials";
 import * as login from "./login-session";
 import * as sso from "./sso-session";
+import { removeTokenFile, type TokenSession } from "./token-file";
 
 /**
  * The one dispatcher over the sources of base credentials that do not start from access keys, in
@@ -37,11 +38,16 @@ export async function readSessionCredentials(
   return sso.readBaseCredentials(ssoSource(leaf), env, { minValidityMs });
 }
 
-/** The aws CLI command that signs the leaf's session in again (for hints, `status`, `awsmfa login`). */
-export function signInCommand(leaf: SessionLeaf): string {
+/** The aws CLI's arguments that sign the leaf's session in again (what `awsmfa login` runs). */
+export function signInArgs(leaf: SessionLeaf, env: NodeJS.ProcessEnv): string[] {
   return leaf.type === "login-session"
-    ? login.loginCommand(leaf.profile)
-    : sso.ssoLoginCommand(ssoSource(leaf));
+    ? login.loginArgs(leaf.profile, env)
+    : sso.ssoLoginArgs(ssoSource(leaf));
+}
+
+/** The aws CLI command that signs the leaf's session in again (for hints, `status`, `awsmfa login`). */
+export function signInCommand(leaf: SessionLeaf, env: NodeJS.ProcessEnv): string {
+  return ["aws", ...signInArgs(leaf, env)].join(" ");
 }
 
 /** The aws CLI's token file behind the leaf (for `status`, and `logout` when asked to forget it). */
@@ -49,6 +55,21 @@ export function tokenFilePath(leaf: SessionLeaf, env: NodeJS.ProcessEnv): string
   return leaf.type === "login-session"
     ? login.loginTokenPath(leaf.detail.login_session ?? "", env)
     : sso.ssoTokenPath(ssoSource(leaf), env);
+}
+
+/** The leaf's session as messages about its token file name it. */
+export function tokenSession(leaf: SessionLeaf, env: NodeJS.ProcessEnv): TokenSession {
+  return leaf.type === "login-session"
+    ? login.loginTokenSession(leaf.profile, env)
+    : sso.ssoTokenSession(ssoSource(leaf));
+}
+
+/**
+ * Deletes the aws CLI's token file of the leaf's session (`logout --sign-out`), under the refresh's
+ * lock: `aws` and every profile on that session are signed out. False when there was none.
+ */
+export function removeSessionTokenFile(leaf: SessionLeaf, env: NodeJS.ProcessEnv): Promise<boolean> {
+  return removeTokenFile(tokenFilePath(leaf, env), tokenSession(leaf, env));
 }
 
 /** plan.ts flattens the [sso-session] section's sso_start_url and sso_region into the leaf's detail. */

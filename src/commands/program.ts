@@ -39,7 +39,8 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
         "  awsmfa exec -p dev                        a shell with the session; exit or Ctrl-D leaves it\n" +
         "  awsmfa exec --server -p dev-admin -- ./nightly-job   keys renewed for as long as it runs\n" +
         "\nExit status: 0 ok, 1 failure, 2 usage, 3 config, 4 no way to get a code, 5 MFA code rejected,\n" +
-        "6 AWS refused, 7 network, 8 lock wait timed out, 9 unsafe file permissions, 130 interrupted (Ctrl-C).\n" +
+        "6 AWS refused, 7 network, 8 lock wait timed out, 9 unsafe file permissions,\n" +
+        "10 aws login / IAM Identity Center session ended (sign in again with the aws CLI), 130 interrupted (Ctrl-C).\n" +
         "exec: the command's own (126 it cannot be run, 127 not found, 128+N ended by signal N).",
     );
 
@@ -54,7 +55,10 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
 
   program
     .command("login")
-    .description("get an MFA session now (and the role on top of it), asking for a code if needed")
+    .description(
+      "get an MFA session now (and the role on top of it), asking for a code if needed; over an aws login or IAM Identity Center " +
+        "session that has ended, run the aws CLI's sign-in on the terminal first (aws CLI v2)",
+    )
     .option("-p, --profile <name>", PROFILE_HELP)
     .option("--token-code <code>", "the six-digit MFA code, or - to read it from stdin")
     .option(
@@ -132,14 +136,18 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
 
   program
     .command("status")
-    .description("list profiles with MFA, their device and the time left on each cached step")
+    .description(
+      "list profiles with MFA, their device and the time left on each cached step; over an aws login or IAM Identity Center " +
+        "session, the time left on its access token and its refreshing (read only: nothing is refreshed)",
+    )
     .option("--json", "machine-readable output")
     .action(async (options) => (await import("./status")).runStatus(options));
 
   program
     .command("logout")
     .description(
-      "forget a profile's cached sessions, its MFA session included (other profiles that share it then ask for a code; each is named), or all of them",
+      "forget a profile's cached sessions, its MFA session included (other profiles that share it then ask for a code; each is named), or all of them; " +
+        "the aws CLI's own aws login or IAM Identity Center session stays signed in unless --sign-out",
     )
     .option("-p, --profile <name>", PROFILE_HELP)
     .option(

@@ -97,7 +97,10 @@ test("on a terminal, a role over an aws login session whose refresh window is ov
 
   const login = await runAwsmfaOnTerminal(["login", "-p", "admin"], { env });
   assert.equal(login.status, 0, login.stdout);
-  assert.match(login.stdout, /The aws login session of profile 'dev' cannot be refreshed: .* Running `aws login --profile dev --remote`…/);
+  assert.match(
+    login.stdout,
+    /The aws login session of profile 'dev' cannot be refreshed: .* Running `aws login --profile dev --remote`…/,
+  );
   assert.match(
     login.stdout,
     /Updated profile to use the new credentials\./,

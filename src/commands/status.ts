@@ -116,16 +116,18 @@ function sessionText(session: SessionState): string {
   if (session.state === "missing" || !accessToken) return `not signed in: ${session.problem}`;
   const refreshing = !session.refreshToken
     ? "no refresh token"
-    : refreshUntil
-      ? `refreshable for ${humanDuration(refreshUntil.secondsLeft)} (${refreshUntil.basis})`
-      : "refresh token (how long it lasts is not in the file)";
+    : !refreshUntil
+      ? "refresh token (how long it lasts is not in the file)"
+      : refreshUntil.secondsLeft > 0
+        ? `refreshable for ${humanDuration(refreshUntil.secondsLeft)} (${refreshUntil.basis})`
+        : `no longer refreshable (${refreshUntil.basis})`;
   switch (session.state) {
     case "valid":
       return `access token ${humanDuration(accessToken.secondsLeft)} left; ${refreshing}`;
     case "refreshable":
       return `access token expired, refreshed on next use; ${refreshing}`;
     default:
-      return `ended: the access token has expired and it cannot be refreshed (${refreshing})`;
+      return `ended: access token expired; ${refreshing}`;
   }
 }
 

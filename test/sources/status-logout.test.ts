@@ -157,10 +157,7 @@ test("status over an Identity Center session: the access token, the refresh toke
   const ended = await status();
   assert.equal(rowOf(ended.json, "corp-dev").session?.state, "ended");
   assert.equal(rowOf(ended.json, "corp-dev").session?.refreshToken, false);
-  assert.match(
-    ended.text.stdout,
-    /ended: the access token has expired and it cannot be refreshed \(no refresh token\)/,
-  );
+  assert.match(ended.text.stdout, /ended: access token expired; no refresh token$/m);
   assert.match(
     ended.text.stdout,
     /^Signed out: 'corp-dev'\. `aws sso login --sso-session corp` signs in again \(`awsmfa login -p corp-dev` runs it for you\)\.$/m,
@@ -193,6 +190,10 @@ test("status with no token file, one past its 12 hours, and one that is a FIFO: 
   assert.equal(rowOf(over.json, "dev").session?.state, "ended");
   assert.equal(rowOf(over.json, "dev").session?.refreshUntil?.secondsLeft, 0);
   assert.match(over.text.stdout, /Signed out: 'admin', 'dev'\. `aws login --profile dev` signs in again/);
+  assert.match(
+    over.text.stdout,
+    /ended: access token expired; no longer refreshable \(12 h from the sign-in at /,
+  );
 
   // Without a display (and over SSH) the command is the one for a browser elsewhere.
   delete world.env.DISPLAY;

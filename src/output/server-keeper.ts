@@ -240,7 +240,7 @@ export class CredentialsKeeper {
           { status: "aws", hint: "Check that this machine's clock is right." },
         );
       }
-      if (before !== undefined && expiresAt(entry) <= expiresAt(before)) {
+      if (entry.kind === "session" && before !== undefined && expiresAt(entry) <= expiresAt(before)) {
         // A signed-in session whose refresh failed hands back what is left of it: not a renewal.
         throw new AppError(
           "not-renewed",

@@ -10,7 +10,8 @@ import { pythonJson } from "../../src/session/sources/cli-json";
 import { loginTokenPath } from "../../src/session/sources/login-session";
 import { ssoTokenPath } from "../../src/session/sources/sso-session";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
-import { type RunResult, runAwsmfa } from "../support/run-awsmfa";
+import { AWS_CLI_SKIP_REASON, awsCliAvailable } from "../support/moto";
+import { AWSMFA_COMMAND, type RunResult, runAwsmfa, runProcess } from "../support/run-awsmfa";
 import { ACCOUNT, asCliWouldWrite, callerArn, useSignInServer } from "../support/sign-in-world";
 import type { LoginTokenFile } from "../support/signin-server";
 import type { SsoTokenFile } from "../support/sso-server";
@@ -245,4 +246,33 @@ test("a session that cannot be refreshed: one line naming the profile and the aw
   const sso = await runAwsmfa(["credential-process", "-p", "corp-admin"], { env: world.env });
   assert.equal(sso.status, 10, sso.stderr);
   assert.match(sso.stderr, /`aws sso login --sso-session corp`/);
+});
+
+test("the aws CLI v1, which cannot read login_session, signs with a role over it and with the session itself through credential_process", {
+  skip: awsCliAvailable() ? false : AWS_CLI_SKIP_REASON,
+}, async () => {
+  await loginWorld({ accessTokenSeconds: -60 });
+  const config = await readFile(world.configPath, "utf8");
+  await writeFile(
+    world.configPath,
+    `${config}\n[profile tf-admin]\ncredential_process = ${AWSMFA_COMMAND} credential-process -p admin\nregion = us-east-1\n\n` +
+      `[profile tf-dev]\ncredential_process = ${AWSMFA_COMMAND} credential-process -p dev\nregion = us-east-1\n`,
+  );
+  const expected = {
+    "tf-admin": `arn:aws:sts::${ACCOUNT}:assumed-role/Admin/awsmfa-alice`,
+    "tf-dev": `arn:aws:iam::${ACCOUNT}:user/alice`,
+  };
+  for (const [profile, arn] of Object.entries(expected)) {
+    const result = await runProcess(
+      "aws",
+      ["sts", "get-caller-identity", "--profile", profile, "--output", "json"],
+      {
+        env: world.env,
+        timeoutMs: 60_000,
+      },
+    );
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(JSON.parse(result.stdout).Arn, arn);
+  }
+  assert.equal(signIns.server.accepted.CreateOAuth2Token, 1, "one refresh served both");
 });

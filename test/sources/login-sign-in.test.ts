@@ -7,10 +7,11 @@
 // machine is used where a CLI too old for `aws login` is the point.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { delimiter, dirname, join } from "node:path";
 import { after, beforeEach, type TestContext, test } from "node:test";
 import { pythonJson } from "../../src/session/sources/cli-json";
+import { loginTokenPath } from "../../src/session/sources/login-session";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import { findOnPath } from "../support/moto";
 import { runAwsmfa, runAwsmfaOnTerminal } from "../support/run-awsmfa";
@@ -121,6 +122,22 @@ test("on a terminal, a role over an aws login session whose refresh window is ov
   assert.equal(served.status, 0, served.stderr);
   assert.equal(signIns.server.accepted.AssumeRole, 1);
   assert.equal((await readFile(path, "utf8")).length > 0, true);
+});
+
+test("never signed in, with a display: `aws login --profile dev` (no --remote) creates the file, and the session alone is the login", async (t) => {
+  if (skipWithoutScript(t)) return;
+  const fresh = signIns.server.signin.signIn("alice");
+  world.env.AWS_LOGIN_CACHE_DIRECTORY = join(world.home, ".aws", "login", "cache");
+  const path = loginTokenPath(fresh.loginSession, world.env);
+  await writeFile(join(world.home, STAGED), pythonJson(fresh.token));
+  const bin = await fakeAws(path);
+  const env = { ...world.env, PATH: `${bin}${delimiter}${world.env.PATH}`, DISPLAY: ":0" };
+  const login = await runAwsmfaOnTerminal(["login", "-p", "dev"], { env });
+  assert.equal(login.status, 0, login.stdout);
+  assert.match(login.stdout, /there is no aws login session for it .* Running `aws login --profile dev`…/);
+  assert.match(login.stdout, /Logged in: profile 'dev' as arn:aws:iam::111122223333:user\/alice\./);
+  assert.equal(ranLog().split("\n")[0], "argv: login --profile dev");
+  assert.equal((await stat(path)).mode & 0o777, 0o600);
 });
 
 test("without a terminal: exit 10 at once, one line naming the profile and the command; the aws CLI is not run", async () => {

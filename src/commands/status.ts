@@ -50,14 +50,14 @@ export function runStatus(options: StatusOptions): void {
     if (!entries.has(target.key)) entries.set(target.key, readEntry(dir, target));
     return entries.get(target.key);
   };
-  // Every profile on one session shares its token file: read once.
+  // Every role on one session profile shares its token file: read once, not once per role.
   const sessions = new Map<string, SessionState>();
   const sessionOf = (plan: Plan) => {
-    if (!isSessionLeaf(plan.leaf)) return undefined;
-    const state = readSessionState(plan.leaf, process.env);
-    const known = sessions.get(state.tokenFile);
-    if (known) return known;
-    sessions.set(state.tokenFile, state);
+    const leaf = plan.leaf;
+    if (!isSessionLeaf(leaf)) return undefined;
+    const key = `${leaf.type}:${leaf.profile}`;
+    const state = sessions.get(key) ?? readSessionState(leaf, process.env);
+    sessions.set(key, state);
     return state;
   };
   for (const { profile: name, plan, steps } of servedProfiles(process.env)) {

@@ -21,7 +21,8 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .description(
       "MFA sessions for AWS IAM users: one code, every tool. Gets an STS session with your MFA code, " +
         "keeps it while it is valid, assumes roles on top of it without asking again, and hands the " +
-        "credentials to the aws CLI, SDKs, shells and programs.",
+        "credentials to the aws CLI, SDKs, shells and programs. A profile signed in with `aws login` or " +
+        "IAM Identity Center (`aws sso login`) works the same way, with no code: its session is refreshed in place.",
     )
     .version(typeof AWSMFA_VERSION === "string" ? AWSMFA_VERSION : "dev", "-V, --version")
     .option("--debug", "print error details and stack traces (never secrets); allowed anywhere before --")
@@ -38,6 +39,8 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
         "  awsmfa exec -p prod-admin -- terraform plan\n" +
         "  awsmfa exec -p dev                        a shell with the session; exit or Ctrl-D leaves it\n" +
         "  awsmfa exec --server -p dev-admin -- ./nightly-job   keys renewed for as long as it runs\n" +
+        "  credential_process = awsmfa credential-process -p me   me has login_session (aws login) or sso_session:\n" +
+        "                                            the aws CLI's session, refreshed and shared, for tools that cannot read it\n" +
         "\nExit status: 0 ok, 1 failure, 2 usage, 3 config, 4 no way to get a code, 5 MFA code rejected,\n" +
         "6 AWS refused, 7 network, 8 lock wait timed out, 9 unsafe file permissions,\n" +
         "10 aws login / IAM Identity Center session ended (sign in again with the aws CLI), 130 interrupted (Ctrl-C).\n" +

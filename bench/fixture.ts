@@ -2,7 +2,10 @@
 // scenario, and isolated homes whose ~/.aws files hold a user profile and N role profiles on it.
 // Each cold login or empty-cache run gets a user of its own, because the server (like AWS)
 // refuses a second code from a TOTP step it has already accepted.
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { pythonJson } from "../src/session/sources/cli-json";
+import { loginTokenPath } from "../src/session/sources/login-session";
 import { writeCodeScript } from "../test/support/code-script";
 import { createIsolatedEnv, type IsolatedEnv } from "../test/support/env";
 import { AWSMFA, runAwsmfa } from "../test/support/run-awsmfa";
@@ -92,6 +95,26 @@ export class BenchWorld {
     return { user: u, iso, profile: `role-${targetRoleIndex(roles)}`, profileCount: roles };
   }
 
+  /**
+   * A home whose user signed in with `aws login` (no keys, no MFA device in the config) and `roles`
+   * role profiles on that session, the target role already assumed once: its warm path.
+   */
+  async loginHome(roles: number): Promise<Home> {
+    const u = this.pool[this.next++];
+    if (!u) throw new Error("bench: ran out of users; raise the pool size");
+    const iso = await createIsolatedEnv({ endpointUrl: this.server.url });
+    const { loginSession, token } = this.server.signin.signIn(u.name);
+    const tokenPath = loginTokenPath(loginSession, iso.env);
+    mkdirSync(dirname(tokenPath), { recursive: true, mode: 0o700 });
+    writeFileSync(tokenPath, pythonJson(token), { mode: 0o600 });
+    writeFileSync(iso.configPath, configText(u, roles, undefined, loginSession), { mode: 0o600 });
+    const home = { user: u, iso, profile: `role-${targetRoleIndex(roles)}`, profileCount: roles };
+    const result = await runAwsmfa(["credential-process", "-p", home.profile], { env: iso.env });
+    if (result.status !== 0)
+      throw new Error(`bench: credential-process failed (${result.status}): ${result.stderr}`);
+    return home;
+  }
+
   /** `awsmfa login -p <role> --token-code <code>` (async: the STS server lives in this process). */
   async login(home: Home): Promise<void> {
     const code = this.server.totp(home.user.seed);
@@ -108,14 +131,16 @@ export class BenchWorld {
 
 /**
  * ~/.aws/config: the user's profile (mfa_serial, region, optionally mfa_process; its keys are in
- * the credentials file) then `roles` role profiles on it, each with a few lines as in real configs.
+ * the credentials file; or login_session, for a user signed in with `aws login`) then `roles` role
+ * profiles on it, each with a few lines as in real configs.
  */
-export function configText(u: BenchUser, roles: number, mfaProcess?: string): string {
+export function configText(u: BenchUser, roles: number, mfaProcess?: string, loginSession?: string): string {
+  const source = loginSession
+    ? `login_session = ${loginSession}\n`
+    : `mfa_serial = ${u.serial}\n${mfaProcess ? `mfa_process = ${mfaProcess}\n` : ""}`;
   const parts = [
     `[default]\nregion = us-east-1\noutput = json\n`,
-    `[profile ${u.name}]\nmfa_serial = ${u.serial}\nregion = eu-west-1\n${
-      mfaProcess ? `mfa_process = ${mfaProcess}\n` : ""
-    }`,
+    `[profile ${u.name}]\n${source}region = eu-west-1\n`,
   ];
   for (let index = 0; index < roles; index++) {
     parts.push(

@@ -27,7 +27,7 @@ import type { LoadResult } from "../test/server/load";
 import { runProcess } from "../test/support/run-awsmfa";
 import { AWSMFA, BenchWorld, type Home } from "./fixture";
 import { bytes, median, ms, type Summary, summarize, table } from "./stats";
-import { caseId, judgeTargets, SIZES, type Target } from "./targets";
+import { caseId, judgeTargets, LOGIN_SIZES, SIZES, type Target } from "./targets";
 import { wrkAvailable, wrkLoad } from "./wrk";
 
 const ROOT = resolve(__dirname, "..");
@@ -441,6 +441,7 @@ const INSTRUCTION_CASES = new Set([
   "node-e-0",
   "read-print",
   ...SIZES.flatMap((size) => ["warm-cp", "warm-env"].map((command) => caseId(command, size))),
+  ...LOGIN_SIZES.map((size) => caseId("warm-cp-login", size)),
   caseId("plan", 10),
   caseId("status", 10),
 ]);
@@ -495,6 +496,20 @@ function sizeCases(home: Home, awsV2: boolean): StartupCase[] {
   return cases;
 }
 
+/** Warm `credential-process` of a role over an `aws login` session: the same path as over an MFA session. */
+function loginCase(home: Home): StartupCase {
+  const args = ["credential-process", "-p", home.profile];
+  const cp = startupCase(
+    caseId("warm-cp-login", home.profileCount),
+    `warm \`credential-process\` of a role over an aws login session, ${home.profileCount.toLocaleString("en")} role profiles`,
+    [NODE, AWSMFA, ...args],
+    childEnv(home),
+    `node dist/awsmfa.cjs ${args.join(" ")}`,
+  );
+  cp.check = expectCredentialJson;
+  return cp;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Main
 
@@ -506,7 +521,7 @@ async function main(): Promise<number> {
     `NODE_EXTRA_CA_CERTS unset for every measured process${EXTRA_CA_CERTS_WAS_SET ? " (it is set here: +45 ms per Node start)" : ""}${QUICK ? "; quick mode: a smoke run, nothing judged" : ""}`,
   );
 
-  const users = SIZES.length + ROUNDS + 1 + CONCURRENCY_RUNS + 1;
+  const users = SIZES.length + LOGIN_SIZES.length + ROUNDS + 1 + CONCURRENCY_RUNS + 1;
   const world = await BenchWorld.start(users, [...SIZES]);
   const warmHomes = new Map<number, Home>();
   const cleanups: Home[] = [];
@@ -516,6 +531,13 @@ async function main(): Promise<number> {
       const home = await world.home(size);
       await world.login(home);
       warmHomes.set(size, home);
+      cleanups.push(home);
+    }
+    const loginHomes: Home[] = [];
+    for (const size of LOGIN_SIZES) {
+      log(`warming a ${size}-role config over an aws login session`);
+      const home = await world.loginHome(size);
+      loginHomes.push(home);
       cleanups.push(home);
     }
     const coldHomes: Home[] = [];
@@ -541,6 +563,7 @@ async function main(): Promise<number> {
     cases.push(startupCase("true", "`true` alone (for exec)", ["true"], env, "true"));
     const awsV2 = awsCliV2();
     for (const size of SIZES) cases.push(...sizeCases(warmHomes.get(size) as Home, awsV2));
+    for (const home of loginHomes) cases.push(loginCase(home));
 
     let nextCold = 0;
     const cold = startupCase(

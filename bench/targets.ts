@@ -2,9 +2,12 @@
 // of those medians (ms by case id), so that what counts as met is tested without running anything.
 //
 // Case ids: `node-e-0` and `true` (floors), then `<command>-<profiles>` for the commands below at
-// each of SIZES: warm-cp, warm-env, warm-exec (the warm paths), and the full-CLI commands.
+// each of SIZES: warm-cp, warm-env, warm-exec (the warm paths), and the full-CLI commands; and
+// warm-cp-login at LOGIN_SIZES: a role over an `aws login` session, held to warm-cp's target.
 
 export const SIZES = [10, 2_000, 10_000] as const;
+/** Sizes of the warm credential-process case over an `aws login` session (those warm-cp is judged at). */
+export const LOGIN_SIZES = [2_000, 10_000] as const;
 /** Full-CLI commands that must stay within 1.5× their own time at 10 profiles (status has a bound of its own). */
 export const FULL_COMMANDS = ["plan", "login", "completion"] as const;
 
@@ -40,8 +43,12 @@ export function judgeTargets(medians: ReadonlyMap<string, number>): Target[] {
     [10_000, 1.15],
   ] as const) {
     const count = profiles.toLocaleString("en");
-    for (const command of ["warm-cp", "warm-env"]) {
-      const what = command === "warm-cp" ? "warm `credential-process`" : "warm `env`";
+    for (const command of ["warm-cp", "warm-env", "warm-cp-login"]) {
+      const what = {
+        "warm-cp": "warm `credential-process`",
+        "warm-env": "warm `env`",
+        "warm-cp-login": "warm `credential-process` of a role over an aws login session",
+      }[command];
       ratio(
         caseId(command, profiles),
         node,

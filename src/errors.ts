@@ -16,7 +16,7 @@ export const ExitStatus = {
   network: 7,
   locked: 8,
   unsafeFile: 9,
-  /** An `aws login` or IAM Identity Center session that cannot be refreshed (session/sources/, not yet reachable from a command). */
+  /** An `aws login` or IAM Identity Center session that cannot be refreshed: signing in again with the aws CLI mends it. */
   sessionEnded: 10,
   internal: 70,
   /** Ctrl-C at a question (128 + SIGINT, as shells report a command it ended). */

@@ -30,16 +30,24 @@ const FORWARDED: NodeJS.Signals[] = ["SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", 
  * as a shell reports it. Signals sent to awsmfa are passed on; Ctrl-C on a terminal already
  * reaches the child through the process group, so SIGINT is passed on only when it cannot have
  * come from there (no terminal), or a child would see it twice. A child that could not be
- * started is `notStarted`, for the caller to explain.
+ * started is `notStarted`, for the caller to explain. `stdio`: our own, or the descriptors given
+ * (the terminal device, for a child that must talk to the person whatever our stdio is).
  */
-export function spawnChild(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<ChildOutcome> {
+export function spawnChild(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  stdio: "inherit" | [number, number, number] = "inherit",
+): Promise<ChildOutcome> {
   const { spawn } = process.getBuiltinModule("node:child_process");
   const { constants } = process.getBuiltinModule("node:os");
+  const onTerminal =
+    stdio === "inherit" ? process.stdin.isTTY : process.getBuiltinModule("node:tty").isatty(stdio[0]);
   return new Promise((resolve) => {
-    const child = spawn(file, args, { stdio: "inherit", env });
+    const child = spawn(file, args, { stdio, env });
     const signals: NodeJS.Signals[] = [...FORWARDED, "SIGINT"];
     const forward = (signal: NodeJS.Signals) => {
-      if (signal === "SIGINT" && process.stdin.isTTY) return;
+      if (signal === "SIGINT" && onTerminal) return;
       child.kill(signal);
     };
     for (const signal of signals) process.on(signal, forward);

@@ -1,7 +1,10 @@
 import { basename } from "node:path";
+import type { Plan } from "../config/plan";
+import { isSessionLeaf } from "../config/session-leaf";
 import { AppError } from "../errors";
 import { managedSessionProfiles, removeSessionProfile } from "../output/credentials-file";
 import { cacheDirectory, listCacheFiles, readEntry, removeCacheFile, removeEntry } from "../session/cache";
+import { removeSessionTokenFile, signInCommand, tokenFilePath } from "../session/sources";
 import { asksForCode, type CacheableStep, cacheableSteps, firstStepToDo } from "../session/steps";
 import { expiryText } from "./login";
 import {
@@ -17,6 +20,7 @@ export interface LogoutOptions {
   profile?: string;
   all?: boolean;
   roleOnly?: boolean;
+  signOut?: boolean;
   writeProfile?: string;
 }
 
@@ -24,14 +28,19 @@ export interface LogoutOptions {
  * Forgets cached sessions: everything (--all), or one profile's chain, its MFA session included
  * — which every other profile of the same user and device shares, so it says which of them now
  * ask for a code. --role-only forgets the profile's own role credentials and keeps the rest.
+ * Over an `aws login` or IAM Identity Center session, the session itself is the aws CLI's: it is
+ * kept unless --sign-out asks to delete its token file too.
  */
 export async function runLogout(options: LogoutOptions): Promise<void> {
-  if (options.all && (options.profile || options.roleOnly)) {
+  if (options.all && (options.profile || options.roleOnly || options.signOut)) {
     throw new AppError(
       "bad-logout",
-      `Give either --all or ${options.roleOnly ? "--role-only" : "--profile"}, not both.`,
+      `Give either --all or ${options.roleOnly ? "--role-only" : options.signOut ? "--sign-out" : "--profile"}, not both.`,
       { status: "usage" },
     );
+  }
+  if (options.signOut && options.roleOnly) {
+    throw new AppError("bad-logout", "Give either --sign-out or --role-only, not both.", { status: "usage" });
   }
   const dir = cacheDirectory(process.env);
   if (options.all) {
@@ -44,15 +53,23 @@ export async function runLogout(options: LogoutOptions): Promise<void> {
     }
     tellStderr(`Forgot ${removed} cached step${removed === 1 ? "" : "s"}.`);
   } else {
-    forgetProfile(selectedProfile(options.profile, process.env), options.roleOnly === true, dir);
+    const plan = loadPlan(selectedProfile(options.profile, process.env), process.env);
+    if (options.signOut && !isSessionLeaf(plan.leaf)) {
+      throw new AppError(
+        "bad-logout",
+        `Profile '${plan.profile}' has no aws login or IAM Identity Center session to sign out of: its credentials come from ${plan.leaf.type} (profile '${plan.leaf.profile}').`,
+        { status: "usage", hint: `Leave out --sign-out: awsmfa logout -p ${plan.profile}` },
+      );
+    }
+    forgetProfile(plan, options.roleOnly === true, dir);
+    await forgetSignedInSession(plan, options.signOut === true);
   }
   if (options.writeProfile && (await removeSessionProfile(process.env, options.writeProfile))) {
     tellStderr(`Removed [${options.writeProfile}] from the credentials file.`);
   }
 }
 
-function forgetProfile(profile: string, roleOnly: boolean, dir: string): void {
-  const plan = loadPlan(profile, process.env);
+function forgetProfile(plan: Plan, roleOnly: boolean, dir: string): void {
   const steps = cacheableSteps(plan) ?? [];
   const top = steps.at(-1);
   if (roleOnly && top && top.step.type !== "assume-role") {
@@ -97,6 +114,44 @@ function forgetProfile(profile: string, roleOnly: boolean, dir: string): void {
   if (!roleOnly && askNow.length > 0 && top?.step.type === "assume-role") {
     tellStderr(
       `(\`awsmfa logout -p ${plan.profile} --role-only\` forgets only the role credentials of '${plan.profile}' and keeps the MFA session.)`,
+    );
+  }
+}
+
+/**
+ * The session under the profile stays the aws CLI's: kept, and said so; with --sign-out its token
+ * file is deleted (signing `aws` out too), and the other profiles on it are named.
+ */
+async function forgetSignedInSession(plan: Plan, signOut: boolean): Promise<void> {
+  const leaf = plan.leaf;
+  if (!isSessionLeaf(leaf)) return;
+  const what = leaf.type === "login-session" ? "aws login session" : "IAM Identity Center session";
+  const command = signInCommand(leaf, process.env);
+  if (!signOut) {
+    tellStderr(
+      `The ${what} of profile '${leaf.profile}' stays signed in: its token file belongs to the aws CLI (\`awsmfa logout -p ${plan.profile} --sign-out\` deletes it).`,
+    );
+    return;
+  }
+  const path = tokenFilePath(leaf, process.env);
+  if (!(await removeSessionTokenFile(leaf, process.env))) {
+    tellStderr(`The ${what} of profile '${leaf.profile}' was already signed out (no ${path}).`);
+    return;
+  }
+  tellStderr(
+    `Signed out of the ${what} of profile '${leaf.profile}': deleted ${path}, so \`aws\` is signed out of it too. ` +
+      `Its access token stays good until it expires for a program that has already read it. \`${command}\` signs in again.`,
+  );
+  const dir = cacheDirectory(process.env);
+  for (const other of servedProfiles(process.env)) {
+    const otherLeaf = other.plan.leaf;
+    if (other.profile === plan.profile || !isSessionLeaf(otherLeaf)) continue;
+    if (tokenFilePath(otherLeaf, process.env) !== path) continue;
+    const until = cachedUntil(dir, other.steps);
+    tellStderr(
+      until
+        ? `'${other.profile}' keeps its cached role credentials until ${until}, then needs \`${command}\`.`
+        : `'${other.profile}' is on the same session and needs \`${command}\` on next use.`,
     );
   }
 }

@@ -1,5 +1,7 @@
-import { deviceSerial, type Plan, planSteps, type Step } from "../config/plan";
+import { deviceSerial, type Plan, planSteps, type SessionLeafStep, type Step } from "../config/plan";
+import { givesCredentials, isSessionLeaf } from "../config/session-leaf";
 import { type CacheEntry, cacheDirectory, isFresh, readEntry, secondsLeft } from "../session/cache";
+import { signInCommand } from "../session/sources";
 import { asksForCode, cacheableSteps, firstStepToDo, INTERMEDIATE_MIN_SECONDS } from "../session/steps";
 import { expiryText } from "./login";
 import { DEFAULT_MIN_TTL_SECONDS, loadPlan, selectedProfile } from "./selection";
@@ -18,7 +20,7 @@ export function runPlan(options: PlanOptions): void {
 /** What the cache holds for a plan's steps, and whether its next use asks for a code. */
 interface CacheState {
   entries: Map<Step, { entry: CacheEntry; usable: boolean }>;
-  /** Undefined for a plan awsmfa does not serve (credentials from something else than keys). */
+  /** Undefined for a plan awsmfa does not serve (credentials from something else than keys or a signed-in session). */
   asksForCode: boolean | undefined;
 }
 
@@ -81,6 +83,7 @@ function stepJson(step: Step): Record<string, unknown> {
         externalId: step.externalId,
         durationSeconds: step.durationSeconds,
         ...(step.mfaSerial ? { mfaSerial: step.mfaSerial } : {}),
+        ...(step.maxDurationSeconds ? { maxDurationSeconds: step.maxDurationSeconds } : {}),
       };
     default:
       return { type: step.type, profile: step.profile, ...step.detail };
@@ -99,12 +102,14 @@ function planText(plan: Plan, cache: CacheState): string {
           : secondsLeft(cached.entry) <= 0
             ? " — expired"
             : ` — cached, valid until ${expiryText(cached.entry)}${cached.usable ? "" : "; renewed on next use"}`;
-    lines.push(`  ${index + 1}. ${stepText(step)}${state}`);
+    lines.push(`  ${index + 1}. ${stepText(step, isSessionLeaf(plan.leaf))}${state}`);
   }
   if (!deviceSerial(plan) && plan.leaf.type === "keys") {
     lines.push("  (no mfa_serial: awsmfa will ask IAM for the user's MFA device on first login)");
   }
-  if (cache.asksForCode === true) {
+  if (isSessionLeaf(plan.leaf)) {
+    lines.push(sessionNextUse(plan, plan.leaf, cache));
+  } else if (cache.asksForCode === true) {
     lines.push(`Next use asks for an MFA code (\`awsmfa login -p ${plan.profile}\` asks now).`);
   } else if (cache.asksForCode === false) {
     lines.push(
@@ -116,10 +121,31 @@ function planText(plan: Plan, cache: CacheState): string {
   return `${lines.join("\n")}\n`;
 }
 
-function stepText(step: Step): string {
+/** Over a signed-in session no code is asked for: the session is refreshed, or signed in again with the aws CLI. */
+function sessionNextUse(plan: Plan, leaf: SessionLeafStep, cache: CacheState): string {
+  if (!givesCredentials(leaf)) {
+    return "awsmfa cannot get credentials for this profile: its IAM Identity Center settings lack one of sso_account_id, sso_role_name, sso_start_url, sso_region.";
+  }
+  const top = plan.roles.at(-1);
+  if (top && cache.entries.get(top)?.usable) return "Next use is served from the cache.";
+  return `Next use needs no code: it takes the session's credentials (refreshed as needed; once it has ended: \`${signInCommand(leaf, process.env)}\`).`;
+}
+
+/** `showCap`: say which role hops AWS caps at an hour (over a signed-in session; over an MFA session obtain says it when it applies). */
+function stepText(step: Step, showCap: boolean): string {
   switch (step.type) {
     case "keys":
       return `access key ${step.accessKeyId} from profile '${step.profile}'`;
+    case "login-session":
+      return `aws login session ${step.detail.login_session} from profile '${step.profile}'`;
+    case "sso": {
+      const { detail } = step;
+      const session = detail.sso_session ? `sso-session '${detail.sso_session}'` : detail.sso_start_url;
+      const role = detail.sso_role_name
+        ? ` role ${detail.sso_role_name} in account ${detail.sso_account_id}`
+        : "";
+      return `IAM Identity Center${role} (${session}) from profile '${step.profile}'`;
+    }
     case "mfa-session":
       return `MFA session (GetSessionToken) with ${step.serial}, ${step.durationSeconds} s`;
     case "assume-role": {
@@ -127,6 +153,7 @@ function stepText(step: Step): string {
         step.externalId ? "external id" : "",
         step.durationSeconds ? `${step.durationSeconds} s` : "",
         step.mfaSerial ? `code from ${step.mfaSerial} (awsmfa_session = false)` : "",
+        showCap && step.maxDurationSeconds ? `at most ${step.maxDurationSeconds} s: role chaining` : "",
       ].filter(Boolean);
       return `assume ${step.roleArn} for profile '${step.profile}'${extras.length ? ` (${extras.join(", ")})` : ""}`;
     }

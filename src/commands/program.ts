@@ -31,7 +31,8 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
     .description(
       "MFA sessions for AWS IAM users: one code, every tool. Gets an STS session with your MFA code, " +
         "keeps it while it is valid, assumes roles on top of it without asking again, and hands the " +
-        "credentials to the aws CLI, SDKs, shells and programs.",
+        "credentials to the aws CLI, SDKs, shells and programs. A profile signed in with `aws login` or " +
+        "IAM Identity Center (`aws sso login`) works the same way, with no code: its session is refreshed in place.",
     )
     .version(typeof AWSMFA_VERSION === "string" ? AWSMFA_VERSION : "dev", "-V, --version")
     .option("--debug", "print error details and stack traces (never secrets); allowed anywhere before --")
@@ -48,8 +49,11 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
         "  awsmfa exec -p prod-admin -- terraform plan\n" +
         "  awsmfa exec -p dev                        a shell with the session; exit or Ctrl-D leaves it\n" +
         "  awsmfa exec --server -p dev-admin -- ./nightly-job   keys renewed for as long as it runs\n" +
+        "  credential_process = awsmfa credential-process -p me   me has login_session (aws login) or sso_session:\n" +
+        "                                            the aws CLI's session, refreshed and shared, for tools that cannot read it\n" +
         "\nExit status: 0 ok, 1 failure, 2 usage, 3 config, 4 no way to get a code, 5 MFA code rejected,\n" +
-        "6 AWS refused, 7 network, 8 lock wait timed out, 9 unsafe file permissions, 130 interrupted (Ctrl-C).\n" +
+        "6 AWS refused, 7 network, 8 lock wait timed out, 9 unsafe file permissions,\n" +
+        "10 aws login / IAM Identity Center session ended (sign in again with the aws CLI), 130 interrupted (Ctrl-C).\n" +
         "exec: the command's own (126 it cannot be run, 127 not found, 128+N ended by signal N).",
     );
 
@@ -64,7 +68,10 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
 
   program
     .command("login")
-    .description("get an MFA session now (and the role on top of it), asking for a code if needed")
+    .description(
+      "get an MFA session now (and the role on top of it), asking for a code if needed; over an aws login or IAM Identity Center " +
+        "session that has ended, run the aws CLI's sign-in on the terminal first (aws CLI v2)",
+    )
     .option("-p, --profile <name>", PROFILE_HELP)
     .option("--token-code <code>", "the six-digit MFA code, or - to read it from stdin")
     .option(
@@ -153,14 +160,18 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
 
   program
     .command("status")
-    .description("list profiles with MFA, their device and the time left on each cached step")
+    .description(
+      "list profiles with MFA, their device and the time left on each cached step; over an aws login or IAM Identity Center " +
+        "session, the time left on its access token and its refreshing (read only: nothing is refreshed)",
+    )
     .option("--json", "machine-readable output")
     .action(async (options) => (await import("./status")).runStatus(options));
 
   program
     .command("logout")
     .description(
-      "forget a profile's cached sessions, its MFA session included (other profiles that share it then ask for a code; each is named), or all of them",
+      "forget a profile's cached sessions, its MFA session included (other profiles that share it then ask for a code; each is named), or all of them; " +
+        "the aws CLI's own aws login or IAM Identity Center session stays signed in unless --sign-out",
     )
     .option("-p, --profile <name>", PROFILE_HELP)
     .option(
@@ -168,6 +179,10 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
       "forget only the profile's own role credentials; keep the MFA session others share",
     )
     .option("--all", "forget every cached session and remove every profile written with --write-profile")
+    .option(
+      "--sign-out",
+      "for a profile over an aws login or IAM Identity Center session: also delete the aws CLI's token file of that session, which signs `aws` itself (and every profile on the session) out too",
+    )
     .option("--write-profile <name>", "also remove [name] that login --write-profile wrote")
     .action(async (options) => (await import("./logout")).runLogout(options));
 

@@ -55,6 +55,7 @@ const SERVE_PID = "AWSMFA_SERVE_PID";
 const OWN_CREDENTIALS = [
   "aws_access_key_id",
   "credential_process",
+  "login_session",
   "role_arn",
   "sso_session",
   "sso_start_url",

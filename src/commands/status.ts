@@ -1,5 +1,6 @@
 import { loadProfileSet } from "../config/files";
-import { deviceSerial } from "../config/plan";
+import { deviceSerial, type Plan } from "../config/plan";
+import { isSessionLeaf } from "../config/session-leaf";
 import {
   type CacheEntry,
   cacheDirectory,
@@ -8,6 +9,7 @@ import {
   readEntry,
   secondsLeft,
 } from "../session/cache";
+import { readSessionState, type SessionState } from "../session/sources/state";
 import type { CacheableStep } from "../session/steps";
 import { humanDuration } from "./login";
 import { servedProfiles } from "./selection";
@@ -26,10 +28,16 @@ interface StepStatus {
 interface ProfileStatus {
   profile: string;
   device: string | null;
+  /** The `aws login` or IAM Identity Center session under the profile, when that is its source. */
+  session?: SessionState;
   steps: StepStatus[];
 }
 
-/** Every profile with an MFA plan, its device, and the time left on each cached step. */
+/**
+ * Every profile with an MFA plan, its device, and the time left on each cached step; for a profile
+ * over a session the aws CLI signed in, the time left on its access token and on its refreshing,
+ * read from the CLI's token file without refreshing anything.
+ */
 export function runStatus(options: StatusOptions): void {
   const dir = cacheDirectory(process.env);
   const rows: ProfileStatus[] = [];
@@ -42,10 +50,22 @@ export function runStatus(options: StatusOptions): void {
     if (!entries.has(target.key)) entries.set(target.key, readEntry(dir, target));
     return entries.get(target.key);
   };
+  // Every role on one session profile shares its token file: read once, not once per role.
+  const sessions = new Map<string, SessionState>();
+  const sessionOf = (plan: Plan) => {
+    const leaf = plan.leaf;
+    if (!isSessionLeaf(leaf)) return undefined;
+    const key = `${leaf.type}:${leaf.profile}`;
+    const state = sessions.get(key) ?? readSessionState(leaf, process.env);
+    sessions.set(key, state);
+    return state;
+  };
   for (const { profile: name, plan, steps } of servedProfiles(process.env)) {
+    const session = sessionOf(plan);
     rows.push({
       profile: name,
       device: deviceSerial(plan) ?? null,
+      ...(session ? { session } : {}),
       steps: steps.map((target) => {
         const { step } = target;
         const entry = entryOf(target);
@@ -69,18 +89,61 @@ export function runStatus(options: StatusOptions): void {
   }
   const lines: string[] = [];
   for (const row of rows) {
-    lines.push(`${row.profile}  (${row.device})`);
+    lines.push(`${row.profile}  (${row.session ? sessionName(row.session) : row.device})`);
+    if (row.session)
+      lines.push(`  ${"session".padEnd(12)} ${row.session.profile.padEnd(20)} ${sessionText(row.session)}`);
     for (const step of row.steps) {
       const left = step.secondsLeft === null ? "not cached" : `${humanDuration(step.secondsLeft)} left`;
       lines.push(`  ${step.type.padEnd(12)} ${step.profile.padEnd(20)} ${left}`);
     }
   }
-  const without = rows.filter((row) => row.steps.every((step) => step.secondsLeft === null));
+  const without = rows.filter((row) => !row.session && row.steps.every((step) => step.secondsLeft === null));
   if (without.length > 0) {
     const quoted = without.map((row) => `'${row.profile}'`).join(", ");
     lines.push(`No session for ${quoted}: \`awsmfa login -p ${without[0]?.profile}\` starts one (one code).`);
   }
+  lines.push(...signInLines(rows));
   process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+function sessionName(session: SessionState): string {
+  return session.type === "login-session" ? "aws login session" : "IAM Identity Center session";
+}
+
+/** One line: the access token, how long refreshing goes on, or why the session needs signing in. */
+function sessionText(session: SessionState): string {
+  const { accessToken, refreshUntil } = session;
+  if (session.state === "missing" || !accessToken) return `not signed in: ${session.problem}`;
+  const refreshing = !session.refreshToken
+    ? "no refresh token"
+    : !refreshUntil
+      ? "refresh token (how long it lasts is not in the file)"
+      : refreshUntil.secondsLeft > 0
+        ? `refreshable for ${humanDuration(refreshUntil.secondsLeft)} (${refreshUntil.basis})`
+        : `no longer refreshable (${refreshUntil.basis})`;
+  switch (session.state) {
+    case "valid":
+      return `access token ${humanDuration(accessToken.secondsLeft)} left; ${refreshing}`;
+    case "refreshable":
+      return `access token expired, refreshed on next use; ${refreshing}`;
+    default:
+      return `ended: access token expired; ${refreshing}`;
+  }
+}
+
+/** For each session that needs signing in again, the profiles on it and the command that does it. */
+function signInLines(rows: ProfileStatus[]): string[] {
+  const byCommand = new Map<string, ProfileStatus[]>();
+  for (const row of rows) {
+    const state = row.session?.state;
+    if (!row.session || (state !== "ended" && state !== "missing")) continue;
+    byCommand.set(row.session.signInCommand, [...(byCommand.get(row.session.signInCommand) ?? []), row]);
+  }
+  return [...byCommand].map(([command, signedOut]) => {
+    const quoted = signedOut.map((row) => `'${row.profile}'`).join(", ");
+    const leaf = signedOut[0]?.session?.profile;
+    return `Signed out: ${quoted}. \`${command}\` signs in again (\`awsmfa login -p ${leaf}\` runs it for you).`;
+  });
 }
 
 /**

@@ -1,13 +1,27 @@
 import { AppError } from "../errors";
 import { awsmfaCredentialProcessProfile } from "./own-command";
+import {
+  configError,
+  isLoginSessionProfile,
+  isRoleSession,
+  isSsoProfile,
+  loginSessionLeaf,
+  pick,
+  ROLE_CHAINING_MAX_SECONDS,
+  type SessionLeafStep,
+  ssoLeaf,
+} from "./session-leaf";
 import type { ProfileSet, Properties } from "./types";
 import { configWork } from "./work";
 
 /**
  * profile → Plan: what it takes to get credentials for a profile, from the config files alone.
  * The chain rules are the cross-SDK ones (assume-role-tests.json); awsmfa adds the MFA session
- * step that the SDKs leave out.
+ * step that the SDKs leave out. The leaf is long-term keys, a session the aws CLI signed in
+ * (session-leaf.ts: `aws login`, IAM Identity Center), or a source awsmfa only reports.
  */
+
+export type { SessionLeafStep } from "./session-leaf";
 
 export interface KeysStep {
   type: "keys";
@@ -21,7 +35,7 @@ export interface KeysStep {
 
 /** Leaves awsmfa reports but does not resolve itself. */
 export interface ForeignLeafStep {
-  type: "credential-source" | "web-identity" | "sso" | "credential-process";
+  type: "credential-source" | "web-identity" | "credential-process";
   profile: string;
   detail: Properties;
 }
@@ -42,9 +56,11 @@ export interface AssumeRoleStep {
   durationSeconds: number | null;
   /** Set when this hop itself carries the code (awsmfa_session = false). */
   mfaSerial?: string;
+  /** 3600 when AWS caps this hop at one hour (assumed with session credentials: role chaining). */
+  maxDurationSeconds?: number;
 }
 
-export type LeafStep = KeysStep | ForeignLeafStep;
+export type LeafStep = KeysStep | SessionLeafStep | ForeignLeafStep;
 export type Step = LeafStep | MfaSessionStep | AssumeRoleStep;
 
 export interface Plan {
@@ -71,22 +87,25 @@ export function deviceSerial(plan: Plan): string | undefined {
 
 export function resolvePlan(set: ProfileSet, selected: string): Plan {
   configWork.resolutions += 1;
-  const { leaf, roles, visited } = resolveChain(set, selected);
+  const { leaf, roles: hops, visited } = resolveChain(set, selected);
   const chain = visited.map((name) => set.profiles[name] ?? {});
+  const { mfa, roles } = mfaStep(leaf, hops, chain, selected);
+  return { profile: selected, leaf, mfa, roles: withChainingCaps(leaf, mfa, roles), chain };
+}
+
+/** Keys with mfa_serial in the chain: an MFA session under the roles, or the code on the first role (awsmfa_session = false). */
+function mfaStep(
+  leaf: LeafStep,
+  roles: AssumeRoleStep[],
+  chain: Properties[],
+  selected: string,
+): { mfa: MfaSessionStep | undefined; roles: AssumeRoleStep[] } {
   const serial = nearest(chain, "mfa_serial");
   const sessionWanted = nearest(chain, "awsmfa_session")?.toLowerCase() !== "false";
-  if (serial === undefined || leaf.type !== "keys") {
-    return { profile: selected, leaf, mfa: undefined, roles, chain };
-  }
+  if (serial === undefined || leaf.type !== "keys") return { mfa: undefined, roles };
   const [firstRole, ...aboveIt] = roles;
   if (!sessionWanted && firstRole) {
-    return {
-      profile: selected,
-      leaf,
-      mfa: undefined,
-      roles: [{ ...firstRole, mfaSerial: serial }, ...aboveIt],
-      chain,
-    };
+    return { mfa: undefined, roles: [{ ...firstRole, mfaSerial: serial }, ...aboveIt] };
   }
   const mfa: MfaSessionStep = {
     type: "mfa-session",
@@ -94,7 +113,23 @@ export function resolvePlan(set: ProfileSet, selected: string): Plan {
     serial,
     durationSeconds: sessionDuration(chain, selected),
   };
-  return { profile: selected, leaf, mfa, roles, chain };
+  return { mfa, roles };
+}
+
+/**
+ * A role assumed with session credentials lasts an hour at most: every hop above another role or
+ * an MFA session, and the first hop over a leaf whose credentials are a role's session.
+ */
+function withChainingCaps(
+  leaf: LeafStep,
+  mfa: MfaSessionStep | undefined,
+  roles: AssumeRoleStep[],
+): AssumeRoleStep[] {
+  const onSession =
+    mfa !== undefined || ((leaf.type === "login-session" || leaf.type === "sso") && isRoleSession(leaf));
+  return roles.map((role, index) =>
+    index > 0 || onSession ? { ...role, maxDurationSeconds: ROLE_CHAINING_MAX_SECONDS } : role,
+  );
 }
 
 /** The value of `key` in the profile nearest to the selected one that declares it. */
@@ -256,43 +291,12 @@ function baseLeaf(set: ProfileSet, name: string, properties: Properties): LeafSt
       "role_session_name",
     ]);
   }
-  const sso = ssoLeaf(set, name, properties);
-  if (sso) return sso;
+  if (isSsoProfile(properties)) return ssoLeaf(set, name, properties);
   if (properties.credential_process !== undefined) {
     return foreign("credential-process", name, properties, ["credential_process"]);
   }
+  if (isLoginSessionProfile(properties)) return loginSessionLeaf(name, properties);
   return staticKeys(name, properties);
-}
-
-function ssoLeaf(set: ProfileSet, name: string, properties: Properties): ForeignLeafStep | undefined {
-  const sessionName = properties.sso_session;
-  if (sessionName !== undefined) {
-    const session = set.ssoSessions[sessionName];
-    if (session === undefined) {
-      throw configError(
-        "sso-session-missing",
-        `sso-session '${sessionName}' (named by profile '${name}') is not defined.`,
-      );
-    }
-    if (properties.sso_region !== undefined && properties.sso_region !== session.sso_region) {
-      throw configError(
-        "sso-region-conflict",
-        `Profile '${name}' sets sso_region; with sso_session it belongs in [sso-session ${sessionName}].`,
-      );
-    }
-    const detail: Properties = { ...pick(properties, ["sso_session", "sso_account_id", "sso_role_name"]) };
-    Object.assign(detail, pick(session, ["sso_region", "sso_start_url"]));
-    return { type: "sso", profile: name, detail };
-  }
-  const ssoKeys = ["sso_account_id", "sso_region", "sso_role_name", "sso_start_url"];
-  if (!ssoKeys.some((key) => properties[key] !== undefined)) return undefined;
-  if (properties.sso_role_name !== undefined && properties.sso_account_id === undefined) {
-    throw configError("sso-incomplete", `Profile '${name}' sets sso_role_name without sso_account_id.`);
-  }
-  if (properties.sso_account_id !== undefined && properties.sso_role_name === undefined) {
-    throw configError("sso-incomplete", `Profile '${name}' sets sso_account_id without sso_role_name.`);
-  }
-  return foreign("sso", name, properties, ssoKeys);
 }
 
 function hasBothKeys(properties: Properties): boolean {
@@ -356,15 +360,6 @@ function foreign(
   return { type, profile: name, detail: pick(properties, keys) };
 }
 
-function pick(properties: Properties, keys: string[]): Properties {
-  const picked: Properties = {};
-  for (const key of keys) {
-    const value = properties[key];
-    if (value !== undefined) picked[key] = value;
-  }
-  return picked;
-}
-
 function missingProfile(
   set: ProfileSet,
   name: string,
@@ -385,8 +380,4 @@ function missingProfile(
       ? `Profile '${name}' is not defined.`
       : `Profile '${name}' (${how} '${referrer}') is not defined.`;
   return configError("unknown-profile", message, { hint: `Known profiles: ${list}.` });
-}
-
-function configError(code: string, message: string, options: { hint?: string } = {}): AppError {
-  return new AppError(code, message, { status: "config", ...options });
 }

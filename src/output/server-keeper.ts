@@ -2,7 +2,7 @@ import type { Plan } from "../config/plan";
 import { AppError } from "../errors";
 import { type CacheEntry, cacheDirectory, lifetimeSeconds, readEntry } from "../session/cache";
 import { type Obtained, type ObtainOptions, obtainCredentials } from "../session/obtain";
-import { type CacheableStep, cacheableSteps } from "../session/steps";
+import { asksForCode, type CacheableStep, cacheableSteps } from "../session/steps";
 import type { Answer } from "./server";
 import {
   INTERMEDIATE_FLOOR_SECONDS,
@@ -21,6 +21,9 @@ import {
  *   MFA session under the role is about to end, renewing them asks for a code.
  * - "code": the MFA session under a role, renewed (asking for a code: terminal or configured
  *   source) at least 10 minutes before it ends, while the roles are still re-minted from the old one.
+ *
+ * Over a session the aws CLI signed in (`aws login`, Identity Center) nothing asks for a code:
+ * every renewal is silent, and re-reads the session (refreshing its token when near its end).
  *
  * At most one renewal that may ask for a code runs at a time. A failure is reported once on
  * stderr and retried with backoff; credentials that reached their floor are never answered:
@@ -85,8 +88,9 @@ export class CredentialsKeeper {
     this.obtain = options.obtain ?? obtainCredentials;
     this.now = options.now ?? Date.now;
     const steps = cacheableSteps(options.plan) ?? [];
-    this.topIsCodeStep = steps.length <= 1;
-    this.codeStep = steps.length > 1 ? steps[0] : undefined;
+    const withCode = asksForCode(steps, 0);
+    this.topIsCodeStep = withCode && steps.length <= 1;
+    this.codeStep = withCode && steps.length > 1 ? steps[0] : undefined;
     this.codeEntry = this.readCodeEntry();
   }
 
@@ -149,7 +153,7 @@ export class CredentialsKeeper {
 
   /** Renewing the handed-out credentials would ask for a code. */
   private topAsksForCode(): boolean {
-    if (this.topIsCodeStep) return true;
+    if (this.codeStep === undefined) return this.topIsCodeStep;
     return this.codeEntry === undefined || secondsLeft(this.codeEntry, this.now()) < SILENT_MARGIN_SECONDS;
   }
 
@@ -234,6 +238,14 @@ export class CredentialsKeeper {
           "renewed-expired",
           `STS gave credentials that expire at ${entry.credentials.expiration}, already (nearly) expired.`,
           { status: "aws", hint: "Check that this machine's clock is right." },
+        );
+      }
+      if (entry.kind === "session" && before !== undefined && expiresAt(entry) <= expiresAt(before)) {
+        // A signed-in session whose refresh failed hands back what is left of it: not a renewal.
+        throw new AppError(
+          "not-renewed",
+          "the session could not be refreshed yet; what is left of it is still served.",
+          { status: "aws" },
         );
       }
       if (kind === "top") {

@@ -13,7 +13,8 @@ import type { CallerIdentity, SessionCredentials } from "../sts/credentials";
 
 export interface CacheEntry {
   version: 1;
-  kind: "mfa-session" | "assume-role";
+  /** "session": a signed-in session's own credentials (session/obtain.ts), handed out but never stored. */
+  kind: "mfa-session" | "assume-role" | "session";
   /** The profile that made it (for `status`); the key, not this, decides who may reuse it. */
   profile: string;
   credentials: SessionCredentials;
@@ -209,7 +210,11 @@ function madeFor(entry: StoredEntry, target: EntryTarget): boolean {
 }
 
 /** The longest credentials AWS issues: GetSessionToken for an IAM user 36 h, AssumeRole 12 h. */
-const LONGEST_SECONDS: Record<CacheEntry["kind"], number> = { "mfa-session": 129_600, "assume-role": 43_200 };
+const LONGEST_SECONDS: Record<CacheEntry["kind"], number> = {
+  "mfa-session": 129_600,
+  "assume-role": 43_200,
+  session: 43_200,
+};
 /** For a clock set back a little since the entry was made. */
 const CLOCK_MARGIN_SECONDS = 300;
 

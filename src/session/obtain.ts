@@ -2,9 +2,12 @@ import {
   type AssumeRoleStep,
   deviceSerial,
   type KeysStep,
+  type LeafStep,
   type MfaSessionStep,
   type Plan,
+  type SessionLeafStep,
 } from "../config/plan";
+import { isSessionLeaf } from "../config/session-leaf";
 import type { Properties } from "../config/types";
 import { AppError } from "../errors";
 import { withLock } from "../fsio/lock";
@@ -25,6 +28,7 @@ import {
   cacheableSteps,
   firstStepToDo,
   INTERMEDIATE_MIN_SECONDS,
+  regionOf,
   stsEndpoints,
 } from "./steps";
 
@@ -32,6 +36,8 @@ import {
  * Walks a plan from the leaf up: the highest step whose cached result is still good is where
  * work starts; every step above it is done under its own cross-process lock, so that of many
  * processes started at once one asks for the code and calls STS, and the others read its result.
+ * The leaf is long-term keys, or a session the aws CLI signed in (session/sources/: its token
+ * file, refreshed under its own lock), which needs no code and is not kept in awsmfa's cache.
  */
 
 export interface ObtainOptions {
@@ -52,12 +58,11 @@ export interface ObtainOptions {
 
 export interface Obtained {
   plan: Plan;
+  /** Of kind "session" (never stored) when the plan is a signed-in session alone. */
   entry: CacheEntry;
   fromCache: boolean;
 }
 
-/** AWS caps a role session assumed with session credentials (role chaining) at one hour. */
-const CHAINED_ROLE_MAX_SECONDS = 3600;
 /** Waiters give up before the Go SDK kills a credential_process (60 s). */
 const LOCK_WAIT_MS = 50_000;
 /** The longest a holder can legitimately keep a step locked: a person at a prompt, then STS retries. */
@@ -68,7 +73,13 @@ export async function obtainCredentials(selectedPlan: Plan, options: ObtainOptio
   const plan = await discoverDevice(await keysForDiscovery(selectedPlan, options.env), options);
   const leaf = plan.leaf;
   const steps = cacheableSteps(plan);
-  if (leaf.type !== "keys" || !steps) throw unsupportedLeaf(plan);
+  if (!steps) throw unsupportedLeaf(plan);
+  if (steps.length === 0) {
+    // A signed-in session alone: its credentials are the aws CLI's token file's, not awsmfa's to cache.
+    if (!isSessionLeaf(leaf)) throw unsupportedLeaf(plan);
+    const credentials = await signedInCredentials(leaf, plan, options, options.minTtlSeconds);
+    return { plan, entry: entryOf("session", plan, credentials, undefined, {}), fromCache: false };
+  }
   const dir = cacheDirectory(options.env);
   ensureCacheDirectory(dir);
 
@@ -105,7 +116,7 @@ export async function obtainCredentials(selectedPlan: Plan, options: ObtainOptio
           const done = freshEntry(dir, target, wanted);
           if (done) return done;
         }
-        const from = base ?? { credentials: await longTermKeys(leaf, options.env), userName: undefined };
+        const from = base ?? (await leafCredentials(leaf, plan, options));
         const made =
           step.type === "mfa-session"
             ? await startSession(step, from, plan, options, dir)
@@ -122,6 +133,38 @@ export async function obtainCredentials(selectedPlan: Plan, options: ObtainOptio
 interface Below {
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   userName: string | undefined;
+}
+
+/** The credentials at the bottom of the plan, for the first step above it: the long-term keys, or a signed-in session's. */
+async function leafCredentials(leaf: LeafStep, plan: Plan, options: ObtainOptions): Promise<Below> {
+  if (leaf.type === "keys")
+    return { credentials: await longTermKeys(leaf, options.env), userName: undefined };
+  if (!isSessionLeaf(leaf)) throw unsupportedLeaf(plan);
+  // An aws login session names its principal: the role session name needs no call to STS.
+  const principal = leaf.detail.login_session;
+  return {
+    credentials: await signedInCredentials(leaf, plan, options),
+    userName: principal ? principalName(principal) : undefined,
+  };
+}
+
+/** From the aws CLI's token file, refreshed when fewer than `minTtlSeconds` (5 minutes when absent) are left. */
+async function signedInCredentials(
+  leaf: SessionLeafStep,
+  plan: Plan,
+  options: ObtainOptions,
+  minTtlSeconds?: number,
+): Promise<SessionCredentials> {
+  const sources = await import("./sources");
+  return sources.readSessionCredentials(leaf, options.env, {
+    region: regionOf(plan, options.env),
+    minValidityMs: minTtlSeconds === undefined ? undefined : minTtlSeconds * 1000,
+  });
+}
+
+/** The name at the end of a principal's ARN: an IAM user's, or an assumed role's session. */
+function principalName(arn: string): string | undefined {
+  return userNameOf(arn) ?? arn.split("/").at(-1);
 }
 
 /** The leaf's keys with the secret, read from the profile's store (awsmfa_keys) only when a call needs it. */
@@ -183,9 +226,9 @@ async function assume(
   let userName = below.userName;
   if (userName === undefined && step.roleSessionName === null) {
     const caller = await sts.getCallerIdentity(below.credentials, where, context);
-    userName = userNameOf(caller.arn) ?? caller.arn.split("/").at(1);
+    userName = principalName(caller.arn);
   }
-  const durationSeconds = roleDuration(step, below, options);
+  const durationSeconds = roleDuration(step, plan, options);
   const params = {
     roleArn: step.roleArn,
     roleSessionName: step.roleSessionName ?? defaultSessionName(userName),
@@ -205,17 +248,20 @@ async function assume(
   return entryOf("assume-role", plan, credentials, identity, { roleArn: step.roleArn, userName });
 }
 
-function roleDuration(step: AssumeRoleStep, below: Below, options: ObtainOptions): number | undefined {
+/** What the role profile asks for, within AWS's cap on the hop (the plan's maxDurationSeconds). */
+function roleDuration(step: AssumeRoleStep, plan: Plan, options: ObtainOptions): number | undefined {
   const asked = step.durationSeconds;
-  if (below.credentials.sessionToken === undefined || asked === null || asked <= CHAINED_ROLE_MAX_SECONDS) {
-    return asked ?? undefined;
-  }
+  const cap = step.maxDurationSeconds;
+  if (asked === null || cap === undefined || asked <= cap) return asked ?? undefined;
   options.notify(
-    `Profile '${step.profile}' asks for ${asked} s, but AWS allows at most ${CHAINED_ROLE_MAX_SECONDS} s for a role ` +
-      "assumed on a session; using that, renewed silently from the MFA session. " +
-      "Set awsmfa_session = false on the profile to assume the role directly with the code for longer.",
+    isSessionLeaf(plan.leaf)
+      ? `Profile '${step.profile}' asks for ${asked} s, but AWS allows at most ${cap} s for a role assumed ` +
+          "with a role's session (role chaining); using that, renewed silently from the signed-in session."
+      : `Profile '${step.profile}' asks for ${asked} s, but AWS allows at most ${cap} s for a role ` +
+          "assumed on a session; using that, renewed silently from the MFA session. " +
+          "Set awsmfa_session = false on the profile to assume the role directly with the code for longer.",
   );
-  return CHAINED_ROLE_MAX_SECONDS;
+  return cap;
 }
 
 /** `awsmfa-<iam user>`, within the RoleSessionName rules ([\w+=,.@-]{2,64}). */
@@ -308,14 +354,17 @@ function entryOf(
 function unsupportedLeaf(plan: Plan): AppError {
   const leaf = plan.leaf;
   const how: Record<string, string> = {
-    sso: "IAM Identity Center (SSO): use `aws sso login` instead",
+    sso: "an IAM Identity Center profile that lacks one of sso_account_id, sso_role_name, sso_start_url, sso_region",
     "web-identity": "a web identity token, which needs no MFA",
-    "credential-source": `credential_source = ${leaf.type === "keys" ? "" : leaf.detail.credential_source}, which awsmfa does not handle`,
+    "credential-source": `credential_source = ${leaf.type === "credential-source" ? leaf.detail.credential_source : ""}, which awsmfa does not handle`,
     "credential-process": "another credential_process, which awsmfa does not wrap",
   };
   return new AppError(
     "unsupported-profile",
     `Profile '${plan.profile}' gets its credentials from ${how[leaf.type] ?? leaf.type} (via profile '${leaf.profile}').`,
-    { status: "config", hint: "awsmfa works with profiles whose chain ends in an IAM user's access keys." },
+    {
+      status: "config",
+      hint: "awsmfa works with profiles whose chain ends in an IAM user's access keys, an aws login session or an IAM Identity Center role.",
+    },
   );
 }

@@ -1,5 +1,7 @@
 import { type AssumeRoleStep, deviceSerial, type MfaSessionStep, type Plan } from "../config/plan";
+import { givesCredentials, isSessionLeaf } from "../config/session-leaf";
 import { type CacheEntry, cacheDirectory, cacheKey, freshEntry } from "./cache";
+import { identityParts } from "./sources/identity";
 
 /** A plan step whose result is cached, with the key that names its cache file. */
 export interface CacheableStep {
@@ -10,16 +12,24 @@ export interface CacheableStep {
 /**
  * The cached steps of a plan, bottom up. Each key covers everything that decides the step's
  * credentials, including the key of the step below, so changing the access key, the device
- * or a role setting is a cache miss rather than a stale hit. Undefined when awsmfa cannot
- * serve the plan from its cache (no MFA device known yet, or a leaf it does not handle).
+ * or a role setting is a cache miss rather than a stale hit. Over a session the aws CLI signed in
+ * (`aws login`, Identity Center), only the roles are awsmfa's: the session's own credentials stay
+ * in the CLI's token file, and the roles' keys start from the session's identity. Undefined when
+ * awsmfa cannot serve the plan (no MFA device known yet, or a leaf it does not handle).
  */
 export function cacheableSteps(plan: Plan): CacheableStep[] | undefined {
-  if (plan.leaf.type !== "keys") return undefined;
-  if (!deviceSerial(plan)) return undefined;
+  const { leaf } = plan;
   const steps: CacheableStep[] = [];
-  let below = cacheKey(["keys", plan.leaf.accessKeyId]);
-  if (plan.mfa) {
-    below = cacheKey(["mfa-session", plan.leaf.accessKeyId, plan.mfa.serial]);
+  let below: string;
+  if (isSessionLeaf(leaf)) {
+    if (!givesCredentials(leaf)) return undefined;
+    below = cacheKey(identityParts(leaf));
+  } else {
+    if (leaf.type !== "keys" || !deviceSerial(plan)) return undefined;
+    below = cacheKey(["keys", leaf.accessKeyId]);
+  }
+  if (plan.mfa && leaf.type === "keys") {
+    below = cacheKey(["mfa-session", leaf.accessKeyId, plan.mfa.serial]);
     steps.push({ step: plan.mfa, key: below });
   }
   for (const role of plan.roles) {

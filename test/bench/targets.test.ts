@@ -1,7 +1,7 @@
 // The benchmark's targets (bench/targets.ts) judged on made-up medians: what counts as met.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { caseId, FULL_COMMANDS, judgeTargets, SIZES } from "../../bench/targets";
+import { caseId, FULL_COMMANDS, judgeTargets, LOGIN_SIZES, SIZES } from "../../bench/targets";
 
 /** Medians where every target is met with room: node -e 0 at 25 ms, true at 1 ms. */
 function passing(): Map<string, number> {
@@ -15,6 +15,7 @@ function passing(): Map<string, number> {
     for (const command of [...FULL_COMMANDS, "status"])
       medians.set(caseId(command, size), size === 10_000 ? 60 : 45);
   }
+  for (const size of LOGIN_SIZES) medians.set(caseId("warm-cp-login", size), 26);
   return medians;
 }
 
@@ -34,6 +35,14 @@ describe("benchmark targets", () => {
     medians.set("warm-cp-2000", 27.6); // 1.104×
     medians.set("warm-cp-10000", 28.7); // 1.148×: met
     assert.deepEqual(missed(medians), ["warm `credential-process`, 2,000 profiles ≤ 1.10× `node -e 0`"]);
+  });
+
+  test("a role over an aws login session: the same target as the MFA warm path", () => {
+    const medians = passing();
+    medians.set("warm-cp-login-2000", 27.6); // 1.104×
+    assert.deepEqual(missed(medians), [
+      "warm `credential-process` of a role over an aws login session, 2,000 profiles ≤ 1.10× `node -e 0`",
+    ]);
   });
 
   test("warm exec is judged against node -e 0 plus true alone", () => {

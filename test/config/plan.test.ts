@@ -48,6 +48,8 @@ function asSuiteChain(plan: Plan): Record<string, unknown>[] {
         return { WebIdentityToken: leaf.detail };
       case "sso":
         return { Sso: leaf.detail };
+      case "login-session":
+        return { Login: leaf.detail };
       case "credential-process":
         return { CredentialProcess: leaf.detail };
     }
@@ -264,5 +266,76 @@ describe("a credential_process that runs awsmfa itself is followed to the profil
       () => resolvePlan(viaAwsmfa("awsmfa credential-process -p nope"), "dev-cli"),
       /Profile 'nope' \(named by the awsmfa credential_process of 'dev-cli'\) is not defined/,
     );
+  });
+});
+
+describe("sessions the aws CLI signed in: aws login and IAM Identity Center", () => {
+  const user = "arn:aws:iam::1:user/alice";
+  const sso = {
+    ssoSessions: { corp: { sso_start_url: "https://d-1.awsapps.com/start", sso_region: "us-east-1" } },
+  };
+  const set = (profiles: Record<string, Properties>) => profileSet(profiles, sso.ssoSessions);
+
+  test("a profile with login_session is a login-session leaf with its region; no MFA step, whatever mfa_serial says", () => {
+    const plan = resolvePlan(
+      set({ dev: { login_session: user, region: "eu-west-1", mfa_serial: "arn:aws:iam::1:mfa/u" } }),
+      "dev",
+    );
+    assert.deepEqual(plan.leaf, {
+      type: "login-session",
+      profile: "dev",
+      detail: { login_session: user, region: "eu-west-1" },
+    });
+    assert.equal(plan.mfa, undefined);
+  });
+
+  test("login_session comes before the static-keys fallback; keys below the selected profile still win", () => {
+    const both = { login_session: user, aws_access_key_id: "AKIAUSER", aws_secret_access_key: "s" };
+    assert.equal(resolvePlan(set({ dev: both }), "dev").leaf.type, "login-session");
+    const below = resolvePlan(
+      set({ dev: both, admin: { role_arn: "arn:aws:iam::1:role/A", source_profile: "dev" } }),
+      "admin",
+    );
+    assert.equal(below.leaf.type, "keys");
+  });
+
+  test("an Identity Center profile is an sso leaf with the session's settings; a role on it is capped at an hour", () => {
+    const plan = resolvePlan(
+      set({
+        "corp-dev": { sso_session: "corp", sso_account_id: "1", sso_role_name: "Dev" },
+        admin: { role_arn: "arn:aws:iam::1:role/A", source_profile: "corp-dev", duration_seconds: "7200" },
+      }),
+      "admin",
+    );
+    assert.equal(plan.leaf.type, "sso");
+    assert.equal(plan.leaf.profile, "corp-dev");
+    assert.equal(plan.roles[0]?.maxDurationSeconds, 3600);
+    assert.equal(plan.roles[0]?.durationSeconds, 7200, "asked for as written; obtain takes the lesser");
+  });
+
+  test("over aws login the first role is chained only when the session is an assumed role's", () => {
+    const roles = (loginSession: string) =>
+      resolvePlan(
+        set({
+          dev: { login_session: loginSession },
+          b: { role_arn: "arn:aws:iam::1:role/B", source_profile: "dev" },
+          c: { role_arn: "arn:aws:iam::1:role/C", source_profile: "b" },
+        }),
+        "c",
+      ).roles.map((role) => role.maxDurationSeconds);
+    assert.deepEqual(roles(user), [undefined, 3600]);
+    assert.deepEqual(roles("arn:aws:sts::1:assumed-role/Ops/alice"), [3600, 3600]);
+  });
+
+  test("over keys: a role on the MFA session is capped, one assumed with the code itself is not", () => {
+    const keys = {
+      aws_access_key_id: "AKIAUSER",
+      aws_secret_access_key: "s",
+      mfa_serial: "arn:aws:iam::1:mfa/u",
+    };
+    const role = { role_arn: "arn:aws:iam::1:role/B", source_profile: "a" };
+    assert.equal(resolvePlan(set({ a: keys, b: role }), "b").roles[0]?.maxDurationSeconds, 3600);
+    const direct = resolvePlan(set({ a: keys, b: { ...role, awsmfa_session: "false" } }), "b");
+    assert.equal(direct.roles[0]?.maxDurationSeconds, undefined);
   });
 });

@@ -5,9 +5,12 @@
 // the argv or environment of an mfa_process. Session secrets may appear only on the stdout of
 // credential-process and env, and in the environment of exec's own child.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { pythonJson } from "../../src/session/sources/cli-json";
+import { loginTokenPath } from "../../src/session/sources/login-session";
+import { ssoTokenPath } from "../../src/session/sources/sso-session";
 import { writeCodeScript } from "../support/code-script";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import type { RunResult } from "../support/run-awsmfa";
@@ -370,4 +373,155 @@ function assertFilesHoldOnlyTheirSecrets(when: string): void {
     const leaked = found(text, [...session, ...user]).filter((canary) => !allowed.includes(canary));
     assert.deepEqual(leaked, [], `${when}: ${path}`);
   }
+}
+
+describe("aws login and IAM Identity Center sessions: their tokens and keys stay in the aws CLI's files", () => {
+  const START_URL = "https://d-5555555555.awsapps.com/start";
+  let signedIn: IsolatedEnv;
+  /** The exec child writes its argv and environment here. */
+  let childDump: string;
+  const tokenRuns: RunResult[] = [];
+  let loginPath = "";
+  let ssoPath = "";
+  const spent: string[] = [];
+
+  before(async () => {
+    signedIn = await createIsolatedEnv({ endpointUrl: server.url });
+    delete signedIn.env.NODE_EXTRA_CA_CERTS;
+    childDump = join(signedIn.home, "child.json");
+    const { loginSession, token } = server.signin.signIn("alice", { accessTokenSeconds: -60 });
+    loginPath = loginTokenPath(loginSession, signedIn.env);
+    const sso = server.sso.login("alice", { startUrl: START_URL, accessTokenSeconds: -60 });
+    ssoPath = ssoTokenPath(
+      {
+        profile: "corp",
+        ssoSession: "corp",
+        startUrl: START_URL,
+        ssoRegion: "us-east-1",
+        accountId: ACCOUNT,
+        roleName: "Dev",
+      },
+      signedIn.env,
+    );
+    for (const [path, file] of [
+      [loginPath, token],
+      [ssoPath, sso],
+    ] as const) {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      writeFileSync(path, pythonJson(file), { mode: 0o600 });
+    }
+    spent.push(
+      token.refreshToken,
+      ...pemBody(token.dpopKey),
+      sso.refreshToken,
+      sso.clientSecret,
+      sso.accessToken,
+    );
+    writeFileSync(
+      signedIn.configPath,
+      [
+        "[profile dev]",
+        `login_session = ${loginSession}`,
+        "region = eu-west-1",
+        "[profile dev-admin]",
+        `role_arn = ${ROLE}`,
+        "source_profile = dev",
+        "[profile corp]",
+        "sso_session = corp",
+        `sso_account_id = ${ACCOUNT}`,
+        "sso_role_name = Dev",
+        "[profile corp-admin]",
+        `role_arn = ${ROLE}`,
+        "source_profile = corp",
+        "[sso-session corp]",
+        `sso_start_url = ${START_URL}`,
+        "sso_region = us-east-1",
+        "",
+      ].join("\n"),
+    );
+  });
+  after(() => signedIn?.cleanup());
+
+  async function run(
+    args: string[],
+    status: number,
+    env: NodeJS.ProcessEnv = signedIn.env,
+  ): Promise<RunResult> {
+    const result = await runAwsmfa(["--debug", ...args], { env });
+    tokenRuns.push(result);
+    assert.equal(result.status, status, `awsmfa ${args.join(" ")}: ${result.stderr}`);
+    return result;
+  }
+
+  /** Every secret of the token files: the first ones, and what the refreshes wrote there. */
+  function tokenCanaries(): string[] {
+    const login = JSON.parse(readFileSync(loginPath, "utf8")) as { refreshToken: string; dpopKey: string };
+    const sso = JSON.parse(readFileSync(ssoPath, "utf8")) as { refreshToken: string; accessToken: string };
+    return [...spent, login.refreshToken, ...pemBody(login.dpopKey), sso.refreshToken, sso.accessToken];
+  }
+
+  test("every output and failure, with --debug: the session's tokens and key on no output, argv or child environment", async () => {
+    const dump = `require("node:fs").writeFileSync(${JSON.stringify(childDump)}, JSON.stringify({ argv: process.argv, env: process.env }))`;
+    for (const profile of ["dev-admin", "corp-admin", "dev", "corp"]) {
+      await run(["credential-process", "-p", profile], 0);
+      await run(["env", "-p", profile, "--shell", "bash"], 0);
+      await run(["plan", "-p", profile, "--json"], 0);
+      await run(["exec", "-p", profile, "--", process.execPath, "-e", dump], 0);
+      const child = readFileSync(childDump, "utf8");
+      assert.deepEqual(
+        found(child, tokenCanaries()),
+        [],
+        `exec -p ${profile}: the child's argv and environment`,
+      );
+    }
+    assert.ok(
+      server.accepted.CreateOAuth2Token === 1 && server.accepted.CreateToken === 1,
+      "both were refreshed",
+    );
+    await run(["status"], 0);
+
+    // Failures: a refresh that cannot reach its endpoint, then sessions that have ended.
+    const expire = (path: string, edit: (json: Record<string, unknown>) => void) => {
+      const json = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+      edit(json);
+      writeFileSync(path, pythonJson(json));
+    };
+    expire(loginPath, (json) => {
+      (json.accessToken as { expiresAt: string }).expiresAt = "2020-01-01T00:00:00Z";
+    });
+    expire(ssoPath, (json) => {
+      json.expiresAt = "2020-01-01T00:00:00Z";
+    });
+    const unreachable = {
+      ...signedIn.env,
+      AWS_ENDPOINT_URL_SIGNIN: "http://127.0.0.1:9",
+      AWS_ENDPOINT_URL_SSO_OIDC: "http://127.0.0.1:9",
+    };
+    await run(["credential-process", "-p", "dev"], 7, unreachable);
+    await run(["credential-process", "-p", "corp"], 7, unreachable);
+    server.signin.endRefreshWindow("alice");
+    server.sso.revokeRefreshTokens("alice");
+    const ended = await run(["credential-process", "-p", "dev"], 10);
+    assert.match(ended.stderr, /^ {2}\[[a-z-]+\] /m, "the debug detail was printed");
+    await run(["exec", "-p", "corp", "--", process.execPath, "-e", "0"], 10);
+    await run(["env", "-p", "corp"], 10);
+  });
+
+  test("no token, refresh token, DPoP key or client secret on the stdout or stderr of any run", () => {
+    assert.ok(tokenRuns.length >= 20, `${tokenRuns.length} runs`);
+    const canaries = tokenCanaries();
+    assert.ok(canaries.length >= 8);
+    for (const result of tokenRuns) {
+      assert.deepEqual(found(result.stderr, canaries), [], `stderr: ${result.stderr}`);
+      assert.deepEqual(found(result.stdout, canaries), [], "stdout");
+    }
+  });
+});
+
+/** The lines of a PEM key between its armour: what a leak of the key would show. */
+function pemBody(pem: string): string[] {
+  return pem
+    .split("\n")
+    .filter((line) => line && !line.startsWith("-----"))
+    .map((line) => line.slice(0, 40));
 }

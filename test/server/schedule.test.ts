@@ -211,3 +211,91 @@ describe("the keeper's decisions", () => {
     keeper.stop();
   });
 });
+
+describe("the keeper over a session the aws CLI signed in", () => {
+  const role = (name: string) => ({
+    type: "assume-role" as const,
+    profile: name,
+    roleArn: `arn:aws:iam::111111111111:role/${name}`,
+    roleSessionName: null,
+    externalId: null,
+    durationSeconds: null,
+    maxDurationSeconds: 3600,
+  });
+  const ssoPlan = (roles: Plan["roles"]): Plan => ({
+    profile: roles.at(-1)?.profile ?? "corp-dev",
+    leaf: {
+      type: "sso",
+      profile: "corp-dev",
+      detail: {
+        sso_session: "corp",
+        sso_account_id: "111111111111",
+        sso_role_name: "Dev",
+        sso_start_url: "https://d-1.awsapps.com/start",
+        sso_region: "us-east-1",
+      },
+    },
+    mfa: undefined,
+    roles,
+    chain: [{}, {}, {}],
+  });
+
+  function keeperOver(
+    plan: Plan,
+    held: CacheEntry,
+    obtain: (plan: Plan, options: ObtainOptions) => Promise<Obtained>,
+  ) {
+    return new CredentialsKeeper({
+      plan,
+      entry: held,
+      minTtlSeconds: 15 * MINUTE,
+      env: { AWSMFA_CACHE_DIR: cacheDir },
+      notify: () => {},
+      obtain,
+    });
+  }
+
+  test("two roles on the session, the top one fresh: nothing renewed, the lower role never taken for an MFA session", async () => {
+    const { calls, obtain } = recorder(never);
+    const keeper = keeperOver(
+      ssoPlan([role("a"), role("b")]),
+      entry("assume-role", Date.now(), HOUR, 50 * MINUTE),
+      obtain,
+    );
+    keeper.start();
+    await tick();
+    assert.deepEqual(calls, []);
+    assert.equal(keeper.stop(), false);
+  });
+
+  test("the session alone, a 15-minute token with 10 left: not renewed yet (a silent renewal waits for half its life)", async () => {
+    const { calls, obtain } = recorder(never);
+    const keeper = keeperOver(ssoPlan([]), entry("session", Date.now(), 15 * MINUTE, 10 * MINUTE), obtain);
+    keeper.start();
+    await tick();
+    assert.deepEqual(calls, []);
+    keeper.stop();
+  });
+
+  test("a renewal that hands back the same session (its refresh failed, what is left kept) is retried, not taken", async () => {
+    const held = entry("session", Date.now(), 8, 3);
+    const { calls, obtain } = recorder(async (plan) => ({ plan, entry: held, fromCache: false }));
+    const messages: string[] = [];
+    const keeper = new CredentialsKeeper({
+      plan: ssoPlan([]),
+      entry: held,
+      minTtlSeconds: 1,
+      env: { AWSMFA_CACHE_DIR: cacheDir },
+      notify: (message) => messages.push(message),
+      obtain,
+    });
+    keeper.start();
+    await tick(1_500);
+    keeper.stop();
+    assert.ok(
+      calls.length >= 1 && calls.length <= 3,
+      `${calls.length} attempts in 1.5 s: backing off, not a loop`,
+    );
+    assert.match(messages.join("\n"), /could not be refreshed yet/);
+  });
+});

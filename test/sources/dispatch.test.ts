@@ -47,13 +47,13 @@ test("the SSO leaves of today's plan name the CLI's file and command: by session
   const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
   const corp = ssoLeafOf("corp-dev");
   assert.equal(tokenFilePath(corp, env), `/home/alice/.aws/sso/cache/${sha1("corp")}.json`);
-  assert.equal(signInCommand(corp), "aws sso login --sso-session corp");
+  assert.equal(signInCommand(corp, env), "aws sso login --sso-session corp");
   const legacy = ssoLeafOf("legacy");
   assert.equal(
     tokenFilePath(legacy, env),
     `/home/alice/.aws/sso/cache/${sha1("https://d-legacy.awsapps.com/start")}.json`,
   );
-  assert.equal(signInCommand(legacy), "aws sso login --profile legacy");
+  assert.equal(signInCommand(legacy, env), "aws sso login --profile legacy");
   assert.notDeepEqual(identityParts(corp), identityParts(legacy));
 });
 
@@ -72,7 +72,7 @@ test("a login leaf: the file by SHA-256 of login_session under AWS_LOGIN_CACHE_D
       path,
       join(world.home, "login-cache", `${createHash("sha256").update(loginSession).digest("hex")}.json`),
     );
-    assert.equal(signInCommand(leaf), "aws login --profile dev");
+    assert.equal(signInCommand(leaf, { DISPLAY: ":0" }), "aws login --profile dev");
     assert.deepEqual(identityParts(leaf), ["login-session", loginSession]);
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, pythonJson(token), { mode: 0o600 });

@@ -26,9 +26,12 @@ export interface IsolatedEnv {
   cleanup(): Promise<void>;
 }
 
-/** Inherited variables that would let a child read or write outside the temp HOME. */
+/**
+ * Inherited variables that would let a child read or write outside the temp HOME, or tell it about
+ * the developer's own display, browser and SSH session (which decide `aws login --remote`).
+ */
 function isLeakyVariable(name: string): boolean {
-  return /^(AWS_|AWSMFA_|XDG_)/.test(name);
+  return /^(AWS_|AWSMFA_|XDG_|SSH_(CONNECTION|CLIENT|TTY)$|DISPLAY$|WAYLAND_DISPLAY$|BROWSER$)/.test(name);
 }
 
 export async function createIsolatedEnv(options: IsolatedEnvOptions): Promise<IsolatedEnv> {

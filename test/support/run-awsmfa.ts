@@ -67,3 +67,18 @@ export function runProcess(file: string, args: string[], options: RunOptions): P
     child.stdin.end(options.input ?? "");
   });
 }
+
+/**
+ * Runs awsmfa with stdin, stdout and stderr on a new pseudo-terminal (util-linux `script`), which
+ * is also its controlling terminal (/dev/tty); stdout is what the terminal showed. Callers skip
+ * when `script` is not installed.
+ */
+export function runAwsmfaOnTerminal(args: string[], options: RunOptions): Promise<RunResult> {
+  const quoted = [process.execPath, AWSMFA, ...args]
+    .map((arg) => `'${arg.replace(/'/g, "'\\''")}'`)
+    .join(" ");
+  return runProcess("script", ["-qec", quoted, "/dev/null"], {
+    ...options,
+    env: { SHELL: "/bin/sh", TERM: "xterm", LANG: "C.UTF-8", ...options.env },
+  });
+}

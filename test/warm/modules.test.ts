@@ -4,8 +4,11 @@
 // every module it loads; the cold run is the counter-check that the recording sees them at all.
 import assert from "node:assert/strict";
 import { readFileSync, utimesSync } from "node:fs";
-import { join } from "node:path";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { pythonJson } from "../../src/session/sources/cli-json";
+import { loginTokenPath } from "../../src/session/sources/login-session";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import { AWSMFA, runProcess } from "../support/run-awsmfa";
 import { randomBase32Seed, type StsServer, startStsServer } from "../support/sts-server";
@@ -51,6 +54,8 @@ interface Recorded {
 let server: StsServer;
 let warm: IsolatedEnv;
 let cold: IsolatedEnv;
+/** dora signed in with `aws login`: a role over that session, and the session alone. */
+let signedIn: IsolatedEnv;
 
 function childEnv(home: IsolatedEnv, out: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...home.env, AWSMFA_TEST_MODULES_OUT: out };
@@ -116,6 +121,7 @@ before(async () => {
 after(async () => {
   await warm?.cleanup();
   await cold?.cleanup();
+  await signedIn?.cleanup();
   await server?.close();
 });
 
@@ -178,5 +184,64 @@ describe("the warm path loads nothing heavy", () => {
     const { modules } = await recorded(cold, ["credential-process", "-p", "reader"], "cold");
     assert.equal(loadedFullBundle(modules), true, "the full bundle is loaded on a miss");
     assert.ok(loadedPackages(modules).includes("commander"), "the recorder sees packages");
+  });
+});
+
+describe("over an aws login session", () => {
+  // After the tests above, which count the server's calls.
+  before(async () => {
+    const { loginSession, token } = server.signin.signIn("dora");
+    signedIn = await createIsolatedEnv({
+      endpointUrl: server.url,
+      config:
+        `[profile dora-login]\nlogin_session = ${loginSession}\nregion = eu-west-1\n\n` +
+        `[profile login-reader]\nrole_arn = ${ROLE}\nsource_profile = dora-login\n`,
+    });
+    const tokenPath = loginTokenPath(loginSession, signedIn.env);
+    await mkdir(dirname(tokenPath), { recursive: true, mode: 0o700 });
+    await writeFile(tokenPath, pythonJson(token), { mode: 0o600 });
+    const first = await runProcess(process.execPath, [AWSMFA, "credential-process", "-p", "login-reader"], {
+      env: childEnv(signedIn, join(signedIn.home, "unused.json")),
+    });
+    assert.equal(first.status, 0, first.stderr);
+  });
+
+  test("a cached role over the session, from the warm index: no heavy module", async () => {
+    const { result, modules } = await recorded(
+      signedIn,
+      ["credential-process", "-p", "login-reader"],
+      "login-hit",
+    );
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(JSON.parse(result.stdout).Version, 1);
+    assertLight(modules);
+  });
+
+  test("the same after a config change (index miss: the cache key from the session's identity): no heavy module", async () => {
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(signedIn.configPath, later, later);
+    const { result, modules } = await recorded(
+      signedIn,
+      ["credential-process", "-p", "login-reader"],
+      "login-miss",
+    );
+    assert.equal(result.status, 0, result.stderr);
+    assertLight(modules);
+    assert.equal(server.calls.CreateOAuth2Token, undefined, "the session was never refreshed");
+  });
+
+  test("the session alone is the aws CLI's file, not awsmfa's cache: the full bundle reads it, and no SDK while it is fresh", async () => {
+    const { result, modules } = await recorded(
+      signedIn,
+      ["credential-process", "-p", "dora-login"],
+      "login-leaf",
+    );
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(loadedFullBundle(modules), true);
+    assert.deepEqual(
+      loadedPackages(modules).filter((name) => name === "@aws-sdk/" || name === "@smithy/"),
+      [],
+      "no SDK",
+    );
   });
 });

@@ -1,6 +1,7 @@
+import { isLoginSessionProfile, isSsoProfile } from "../../config/session-leaf";
 import type { ProfileSet, Properties } from "../../config/types";
-import { isLoginSession, loginCommand } from "../../session/sources/login-session";
-import { isSsoSession, ssoLoginCommand, ssoSessionSource } from "../../session/sources/sso-session";
+import { loginCommand } from "../../session/sources/login-session";
+import { ssoLoginCommand, ssoSessionSource } from "../../session/sources/sso-session";
 import { applyWanted, type ProfileFiles, type Progress, showAndWrite } from "./change";
 import { missing, type SetupOptions, usage } from "./checks";
 import { type Asker, askProfileName, chooseOnTop, doneMessage, type OnTopFlags, say } from "./questions";
@@ -26,15 +27,16 @@ export interface SessionProfile {
 /** The profile as a session source, or undefined when it is not one (by session/sources' own rules). */
 export function sessionProfileOf(name: string, set: ProfileSet): SessionProfile | undefined {
   const properties: Properties = set.profiles[name] ?? {};
-  if (isLoginSession(properties)) {
+  if (isLoginSessionProfile(properties)) {
     return {
       name,
       signsInWith: "`aws login`",
       gives: "the `aws login` session itself",
-      signIn: loginCommand(name),
+      signIn: loginCommand(name, process.env),
     };
   }
-  if (!isSsoSession(properties)) return undefined;
+  // Only a whole Identity Center profile: one missing its account or role is the plan's error to report.
+  if (!isSsoProfile(properties) || !properties.sso_account_id || !properties.sso_role_name) return undefined;
   const sessionName = properties.sso_session;
   const source = ssoSessionSource(name, properties, sessionName ? set.ssoSessions[sessionName] : {});
   return {

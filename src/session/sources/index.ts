@@ -1,6 +1,8 @@
+import type { SessionLeafStep } from "../../config/plan";
 import type { SessionCredentials } from "../../sts/credentials";
 import * as login from "./login-session";
 import * as sso from "./sso-session";
+import { removeTokenFile, type TokenSession } from "./token-file";
 
 /**
  * The one dispatcher over the sources of base credentials that do not start from access keys, in
@@ -9,13 +11,10 @@ import * as sso from "./sso-session";
  * locks, outputs) is the same machinery as for keys.
  */
 
-/** A plan leaf of these sources: the shape of config/plan.ts's leaves (`detail`: the profile's settings). */
-export interface SessionLeaf {
-  type: "login-session" | "sso";
-  profile: string;
-  /** login_session (and region); or sso_session, sso_account_id, sso_role_name, sso_start_url, sso_region. */
-  detail: Readonly<Record<string, string | undefined>>;
-}
+/** A plan leaf of these sources (config/session-leaf.ts). */
+export type SessionLeaf = SessionLeafStep;
+
+export { identityParts } from "./identity";
 
 export interface SessionReadOptions {
   /** The region the profile chain settles on: where Sign-In is called when the token file names none. */
@@ -39,11 +38,16 @@ export async function readSessionCredentials(
   return sso.readBaseCredentials(ssoSource(leaf), env, { minValidityMs });
 }
 
-/** The aws CLI command that signs the leaf's session in again (for hints, `status`, `awsmfa login`). */
-export function signInCommand(leaf: SessionLeaf): string {
+/** The aws CLI's arguments that sign the leaf's session in again (what `awsmfa login` runs). */
+export function signInArgs(leaf: SessionLeaf, env: NodeJS.ProcessEnv): string[] {
   return leaf.type === "login-session"
-    ? login.loginCommand(leaf.profile)
-    : sso.ssoLoginCommand(ssoSource(leaf));
+    ? login.loginArgs(leaf.profile, env)
+    : sso.ssoLoginArgs(ssoSource(leaf));
+}
+
+/** The aws CLI command that signs the leaf's session in again (for hints, `status`, `awsmfa login`). */
+export function signInCommand(leaf: SessionLeaf, env: NodeJS.ProcessEnv): string {
+  return ["aws", ...signInArgs(leaf, env)].join(" ");
 }
 
 /** The aws CLI's token file behind the leaf (for `status`, and `logout` when asked to forget it). */
@@ -53,14 +57,19 @@ export function tokenFilePath(leaf: SessionLeaf, env: NodeJS.ProcessEnv): string
     : sso.ssoTokenPath(ssoSource(leaf), env);
 }
 
+/** The leaf's session as messages about its token file name it. */
+export function tokenSession(leaf: SessionLeaf, env: NodeJS.ProcessEnv): TokenSession {
+  return leaf.type === "login-session"
+    ? login.loginTokenSession(leaf.profile, env)
+    : sso.ssoTokenSession(ssoSource(leaf));
+}
+
 /**
- * What decides whose credentials the leaf yields, for the cache keys of the role hops above it:
- * the session (not the profile name), and for SSO the account and role.
+ * Deletes the aws CLI's token file of the leaf's session (`logout --sign-out`), under the refresh's
+ * lock: `aws` and every profile on that session are signed out. False when there was none.
  */
-export function identityParts(leaf: SessionLeaf): string[] {
-  if (leaf.type === "login-session") return ["login-session", leaf.detail.login_session ?? ""];
-  const source = ssoSource(leaf);
-  return ["sso", source.ssoSession ?? source.startUrl, source.startUrl, source.accountId, source.roleName];
+export function removeSessionTokenFile(leaf: SessionLeaf, env: NodeJS.ProcessEnv): Promise<boolean> {
+  return removeTokenFile(tokenFilePath(leaf, env), tokenSession(leaf, env));
 }
 
 /** plan.ts flattens the [sso-session] section's sso_start_url and sso_region into the leaf's detail. */

@@ -37,11 +37,6 @@ export interface LoginSessionOptions {
   minValidityMs?: number;
 }
 
-/** The profile names an `aws login` session. */
-export function isLoginSession(properties: Readonly<Record<string, string | undefined>>): boolean {
-  return Boolean(properties.login_session);
-}
-
 export function loginSessionSource(
   profile: string,
   properties: Readonly<Record<string, string | undefined>>,
@@ -49,9 +44,41 @@ export function loginSessionSource(
   return { profile, loginSession: properties.login_session ?? "", region: properties.region || undefined };
 }
 
+/**
+ * The aws CLI's arguments that sign this profile in again: `--remote` where no browser can open
+ * here, so that the CLI prints the sign-in URL for a browser elsewhere and asks for the code it shows.
+ */
+export function loginArgs(profile: string, env: NodeJS.ProcessEnv): string[] {
+  return [
+    "login",
+    ...(profile === "default" ? [] : ["--profile", profile]),
+    ...(hasLocalBrowser(env) ? [] : ["--remote"]),
+  ];
+}
+
 /** The aws CLI's command that signs this profile in again. */
-export function loginCommand(profile: string): string {
-  return profile === "default" ? "aws login" : `aws login --profile ${profile}`;
+export function loginCommand(profile: string, env: NodeJS.ProcessEnv): string {
+  return ["aws", ...loginArgs(profile, env)].join(" ");
+}
+
+/**
+ * Whether `aws login` can open a browser on this machine whose redirect reaches the CLI's own
+ * 127.0.0.1 listener: not over SSH (a browser there would be on the other machine), and on
+ * Linux and the BSDs only with a graphical display or a BROWSER the person chose; macOS and
+ * Windows always have one.
+ */
+export function hasLocalBrowser(
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform = process.platform,
+): boolean {
+  if (env.SSH_CONNECTION || env.SSH_CLIENT || env.SSH_TTY) return false;
+  if (platform === "darwin" || platform === "win32") return true;
+  return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY || env.BROWSER);
+}
+
+/** How messages about this profile's token file name it. */
+export function loginTokenSession(profile: string, env: NodeJS.ProcessEnv): TokenSession {
+  return { profile, kind: "aws login session", signInCommand: loginCommand(profile, env) };
 }
 
 /** `AWS_LOGIN_CACHE_DIRECTORY`/<hex SHA-256 of login_session>.json, as the CLI and the SDKs name it. */
@@ -67,11 +94,7 @@ export async function readBaseCredentials(
   options: LoginSessionOptions = {},
 ): Promise<SessionCredentials> {
   const path = loginTokenPath(source.loginSession, env);
-  const session: TokenSession = {
-    profile: source.profile,
-    kind: "aws login session",
-    signInCommand: loginCommand(source.profile),
-  };
+  const session = loginTokenSession(source.profile, env);
   const margin = refreshMargin(options.minValidityMs);
   const msLeft = (token: LoginToken) => expiresAtMs(token.accessToken.expiresAt, path, session) - Date.now();
   const fresh = (token: LoginToken) => msLeft(token) > margin;

@@ -37,15 +37,6 @@ export interface SsoSessionSource {
 
 type Properties = Readonly<Record<string, string | undefined>>;
 
-/** The profile names an Identity Center role: an account, a role, and a session or start URL. */
-export function isSsoSession(properties: Properties): boolean {
-  return Boolean(
-    properties.sso_account_id &&
-      properties.sso_role_name &&
-      (properties.sso_session || properties.sso_start_url),
-  );
-}
-
 /** `sessionProperties`: the `[sso-session NAME]` section the profile's `sso_session` names. */
 export function ssoSessionSource(
   profile: string,
@@ -64,10 +55,24 @@ export function ssoSessionSource(
   };
 }
 
+/** The aws CLI's arguments that sign this session in again. */
+export function ssoLoginArgs(source: SsoSessionSource): string[] {
+  if (source.ssoSession) return ["sso", "login", "--sso-session", source.ssoSession];
+  return source.profile === "default" ? ["sso", "login"] : ["sso", "login", "--profile", source.profile];
+}
+
 /** The aws CLI's command that signs this session in again. */
 export function ssoLoginCommand(source: SsoSessionSource): string {
-  if (source.ssoSession) return `aws sso login --sso-session ${source.ssoSession}`;
-  return source.profile === "default" ? "aws sso login" : `aws sso login --profile ${source.profile}`;
+  return ["aws", ...ssoLoginArgs(source)].join(" ");
+}
+
+/** How messages about this session's token file name it. */
+export function ssoTokenSession(source: SsoSessionSource): TokenSession {
+  return {
+    profile: source.profile,
+    kind: "IAM Identity Center session",
+    signInCommand: ssoLoginCommand(source),
+  };
 }
 
 /** ~/.aws/sso/cache/<hex SHA-1 of the session name, or of the start URL>.json, as botocore names it. */
@@ -114,11 +119,7 @@ async function currentAccessToken(
   margin: number,
 ): Promise<string> {
   const path = ssoTokenPath(source, env);
-  const session: TokenSession = {
-    profile: source.profile,
-    kind: "IAM Identity Center session",
-    signInCommand: ssoLoginCommand(source),
-  };
+  const session = ssoTokenSession(source);
   const msLeft = (token: SsoToken) => expiresAtMs(token.expiresAt, path, session) - Date.now();
   const found = readSsoToken(path, session);
   if (msLeft(found.token) > margin) return found.token.accessToken;

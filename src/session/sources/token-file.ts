@@ -1,6 +1,8 @@
-import { readFileSync, statSync } from "node:fs";
-import { AppError, ExitStatus, errnoCode, isAppError } from "../../errors";
+import { lstatSync, type Stats, unlinkSync } from "node:fs";
+import { AppError, ExitStatus, errnoCode, fileError, isAppError } from "../../errors";
 import { withLock } from "../../fsio/lock";
+import { privacyProblem } from "../../fsio/private-file";
+import { type RegularFile, readRegularFile } from "../../fsio/regular-file";
 
 /**
  * What the `aws login` and IAM Identity Center sources share about the aws CLI's token files:
@@ -34,24 +36,25 @@ const LOCK_TIMEOUT_MS = 30_000;
 const LOCK_STALE_MS = 60_000;
 
 export function readTokenFile(path: string, session: TokenSession): TokenFile {
-  let text: string;
-  let mode: number;
+  let found: RegularFile;
   try {
-    const stat = statSync(path);
-    refuseForeign(stat, path, session);
-    mode = stat.mode & 0o777;
-    text = readFileSync(path, "utf8");
+    // Opened without blocking and judged by its own fstat: a FIFO put in its place never hangs awsmfa.
+    found = readRegularFile(path);
   } catch (error) {
-    if (error instanceof AppError) throw error;
-    if (errnoCode(error) === "ENOENT") {
-      throw sessionMissing(session, `there is no ${session.kind} for it (${path} does not exist)`, error);
-    }
     throw new AppError("token-file", `Cannot read ${path} (${errnoCode(error) ?? "unknown error"}).`, {
       status: "failure",
       hint: `Check that you can read it, or sign in again: \`${session.signInCommand}\`.`,
       cause: error,
     });
   }
+  if ("missing" in found) {
+    throw sessionMissing(session, `there is no ${session.kind} for it (${path} does not exist)`);
+  }
+  if ("notRegular" in found)
+    throw unsafeTokenFile(path, session, `is ${found.notRegular}, not a regular file`);
+  refuseForeign(found.stat, path, session);
+  const mode = found.stat.mode & 0o777;
+  const text = found.text;
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -104,14 +107,52 @@ export function sessionMissing(session: TokenSession, reason: string, cause?: un
 /** A token file someone else owns or may write may have been planted: its credentials are not used. */
 function refuseForeign(stat: { uid: number; mode: number }, path: string, session: TokenSession): void {
   if (process.platform === "win32") return;
-  const uid = process.getuid?.();
-  const foreign = uid !== undefined && stat.uid !== uid;
-  if (!foreign && (stat.mode & 0o022) === 0) return;
-  throw new AppError(
+  const owner = privacyProblem(stat);
+  if (owner && "otherOwner" in owner)
+    throw unsafeTokenFile(path, session, `belongs to user ${owner.otherOwner}`);
+  if ((stat.mode & 0o022) !== 0) throw unsafeTokenFile(path, session, "may be written by others");
+}
+
+function unsafeTokenFile(path: string, session: TokenSession, why: string): AppError {
+  return new AppError(
     "token-file-unsafe",
-    `Refusing the ${session.kind} of profile '${session.profile}': ${path} ${foreign ? `belongs to user ${stat.uid}` : "may be written by others"}.`,
+    `Refusing the ${session.kind} of profile '${session.profile}': ${path} ${why}.`,
     { status: "unsafeFile", hint: `Remove it and sign in again: \`${session.signInCommand}\`.` },
   );
+}
+
+/**
+ * Deletes the token file (the aws CLI's own, so this signs `aws` out too), under the lock a refresh
+ * takes, so that no refresh is half way through writing it. Only a regular file of this user's
+ * (a link, a FIFO or someone else's file is refused, exit 9). False when there was none.
+ */
+export async function removeTokenFile(path: string, session: TokenSession): Promise<boolean> {
+  if (lstatOrMissing(path) === undefined) return false;
+  return withTokenFileLock(path, session, async () => {
+    const stat = lstatOrMissing(path);
+    if (stat === undefined) return false;
+    if (!stat.isFile()) throw unsafeTokenFile(path, session, "is not a regular file; it was left in place");
+    const owner = privacyProblem(stat);
+    if (owner && "otherOwner" in owner) {
+      throw unsafeTokenFile(path, session, `belongs to user ${owner.otherOwner}; it was left in place`);
+    }
+    try {
+      unlinkSync(path);
+    } catch (error) {
+      if (errnoCode(error) === "ENOENT") return false;
+      throw fileError("token-file", `Cannot delete ${path}`, error);
+    }
+    return true;
+  });
+}
+
+function lstatOrMissing(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (error) {
+    if (errnoCode(error) === "ENOENT" || errnoCode(error) === "ENOTDIR") return undefined;
+    throw fileError("token-file", `Cannot read ${path}`, error);
+  }
 }
 
 /** The margin a caller asked for, within what the sessions allow (5 minutes when not asked). */

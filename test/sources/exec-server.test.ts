@@ -1,0 +1,82 @@
+// `awsmfa exec --server` over an aws login session: a job that outlives several access tokens is
+// kept supplied, the session refreshed in the background (no code, no prompt), each refresh token
+// spent once. The job is the AWS SDK for JavaScript through its default chain (the container endpoint).
+import assert from "node:assert/strict";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { after, beforeEach, test } from "node:test";
+import { pythonJson } from "../../src/session/sources/cli-json";
+import { loginTokenPath } from "../../src/session/sources/login-session";
+import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
+import { runAwsmfa } from "../support/run-awsmfa";
+import { ACCOUNT, useSignInServer } from "../support/sign-in-world";
+
+const SDK_CALLS = join(__dirname, "..", "server", "fixtures", "sdk-calls.cjs");
+const ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/Admin`;
+/** Seconds each access token (and each role session) lives: the job outlives several. */
+const LIFETIME = 10;
+
+const signIns = useSignInServer();
+let world: IsolatedEnv;
+
+beforeEach(async () => {
+  await world?.cleanup();
+  world = await createIsolatedEnv({ endpointUrl: signIns.server.url });
+  signIns.server.setOption({ roles: [{ arn: ADMIN_ROLE }] });
+  const { loginSession, token } = signIns.server.signin.signIn("alice", { accessTokenSeconds: LIFETIME });
+  signIns.server.signin.refreshedLifetimeSeconds = LIFETIME;
+  const path = loginTokenPath(loginSession, world.env);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeFile(path, pythonJson(token), { mode: 0o600 });
+  await writeFile(
+    world.configPath,
+    `[profile dev]\nlogin_session = ${loginSession}\nregion = us-east-1\n\n` +
+      `[profile admin]\nrole_arn = ${ADMIN_ROLE}\nsource_profile = dev\n`,
+  );
+});
+after(() => world?.cleanup());
+
+async function execServer(profile: string, seconds: number) {
+  const run = await runAwsmfa(
+    [
+      "exec",
+      "--server",
+      "-p",
+      profile,
+      "--min-ttl",
+      "2s",
+      "--",
+      process.execPath,
+      SDK_CALLS,
+      "chain",
+      String(seconds),
+      "250",
+    ],
+    { env: world.env, timeoutMs: 90_000 },
+  );
+  assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
+  const summary = JSON.parse(run.stdout) as { calls: number; failures: string[]; arns: string[] };
+  assert.deepEqual(summary.failures, [], "every call succeeded");
+  assert.doesNotMatch(run.stderr, /Could not renew|MFA code/i, run.stderr);
+  return summary;
+}
+
+test("the session alone: the job keeps working across access-token refreshes, each refresh token spent once", async () => {
+  const summary = await execServer("dev", 3 * LIFETIME);
+  assert.deepEqual(summary.arns, [`arn:aws:iam::${ACCOUNT}:user/alice`]);
+  assert.ok(
+    (signIns.server.accepted.CreateOAuth2Token ?? 0) >= 3,
+    "refreshed in the background, several times",
+  );
+  assert.equal(signIns.server.signin.reusedRefreshTokens, 0);
+});
+
+test("a role over the session: re-minted from refreshed sessions, no gap", async () => {
+  signIns.server.setOption({ sessionDurationOverrideSeconds: LIFETIME });
+  const summary = await execServer("admin", 3 * LIFETIME);
+  assert.equal(summary.arns.length, 1);
+  assert.match(summary.arns[0] ?? "", /:assumed-role\/Admin\/awsmfa-alice$/);
+  assert.ok((signIns.server.accepted.AssumeRole ?? 0) >= 3, "the role renewed several times");
+  assert.ok((signIns.server.accepted.CreateOAuth2Token ?? 0) >= 2, "on refreshed sessions");
+  assert.equal(signIns.server.signin.reusedRefreshTokens, 0);
+});

@@ -1,5 +1,5 @@
 import type { SessionCredentials } from "./credentials";
-import { type CallContext, toAppError } from "./errors";
+import { badResponse, type CallContext, expiredOnArrival } from "./errors";
 
 /** The credentials in an STS answer, checked: complete, and not already expired by this machine's clock. */
 export function sessionCredentials(
@@ -10,14 +10,10 @@ export function sessionCredentials(
 ): SessionCredentials {
   const expiration = credentials?.Expiration;
   if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken || !expiration) {
-    throw toAppError(new Error("the response held no complete credentials"), context, {});
+    throw badResponse(context);
   }
   if (Number.isNaN(expiration.getTime()) || expiration.getTime() <= Date.now()) {
-    throw toAppError(
-      new Error(`the credentials AWS returned had already expired (${expiration.toISOString()})`),
-      context,
-      {},
-    );
+    throw expiredOnArrival(context, expiration);
   }
   return {
     accessKeyId: credentials.AccessKeyId,

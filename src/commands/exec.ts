@@ -20,7 +20,6 @@ export async function runExec(command: string[], options: ExecOptions): Promise<
   const outer = process.env[EXEC_MARK];
   if (outer && !options.force) {
     throw new AppError("nested-exec", `Already inside \`awsmfa exec\` for profile '${outer}'.`, {
-      status: "usage",
       hint: "Leave that shell first, or pass --force to nest anyway.",
     });
   }

@@ -30,7 +30,6 @@ export async function runLogout(options: LogoutOptions): Promise<void> {
     throw new AppError(
       "bad-logout",
       `Give either --all or ${options.roleOnly ? "--role-only" : "--profile"}, not both.`,
-      { status: "usage" },
     );
   }
   const dir = cacheDirectory(process.env);
@@ -59,7 +58,7 @@ function forgetProfile(profile: string, roleOnly: boolean, dir: string): void {
     throw new AppError(
       "bad-logout",
       `Profile '${plan.profile}' has no role of its own: its cached step is the MFA session.`,
-      { status: "usage", hint: `Leave out --role-only to forget it: awsmfa logout -p ${plan.profile}` },
+      { hint: `Leave out --role-only to forget it: awsmfa logout -p ${plan.profile}` },
     );
   }
   const doomed = roleOnly && top ? [top] : steps;

@@ -152,7 +152,6 @@ async function setUp(options: SetupOptions, progress: Progress): Promise<void> {
       "setup-not-a-user",
       `The access key ${keys.accessKeyId} belongs to ${identity.arn}, not to an IAM user; awsmfa sets up an IAM user's keys.`,
       {
-        status: "config",
         hint: identity.arn.endsWith(":root")
           ? "These are the account's root keys: delete them, and create an IAM user with an MFA device instead."
           : "Give the access key of an IAM user (AKIA…).",
@@ -493,7 +492,6 @@ async function importedKeys(from: string, profile: string, merged: ProfileSet): 
       "setup-no-keys-to-import",
       `Profile '${from}' has no aws_access_key_id and aws_secret_access_key in the credentials or config file to import.`,
       {
-        status: "config",
         hint: "Give the keys instead: --access-key-id AKIA… --secret-access-key-stdin (the secret on stdin).",
       },
     );
@@ -569,7 +567,6 @@ function refuseKeysOverStore(keys: Keys, current: Properties, profile: string): 
     "setup-keys-in-store",
     `Profile '${profile}' keeps its keys in ${keyStore(current)} (awsmfa_keys); setup writes keys to the credentials file only.`,
     {
-      status: "config",
       hint: `Move them back first (\`awsmfa keys move -p ${profile} --to file\`), run setup, then move them again.`,
     },
   );
@@ -626,7 +623,6 @@ async function chooseDevice(
       "no-mfa-device",
       `The IAM user ${identity.arn} has no MFA device that gives codes${serials.length > usable.length ? " (security keys cannot be used with the API)" : ""}.`,
       {
-        status: "config",
         hint: "Assign a virtual or hardware TOTP device in the IAM console (Users → Security credentials → Assign MFA device), then run setup again.",
       },
     );
@@ -646,7 +642,7 @@ async function chooseDevice(
   throw new AppError(
     "several-mfa-devices",
     `The IAM user ${identity.arn} has ${usable.length} MFA devices: ${usable.join(", ")}.`,
-    { status: "usage", hint: "Choose one with --mfa-serial <ARN>." },
+    { hint: "Choose one with --mfa-serial <ARN>." },
   );
 }
 
@@ -812,11 +808,11 @@ function missing(what: string, flags: string): never {
 }
 
 function usage(message: string, hint?: string): AppError {
-  return new AppError("setup-usage", message, { status: "usage", hint });
+  return new AppError("setup-usage", message, { hint });
 }
 
 function cancelled(): AppError {
-  return new AppError("setup-cancelled", "Setup cancelled; nothing was written.", { status: "interrupted" });
+  return new AppError("setup-cancelled", "Setup cancelled; nothing was written.");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -828,7 +824,7 @@ function readState(kind: FileKind, path: string): FileState {
     return { kind, path, exists: true, before: text, after: text };
   } catch (error) {
     if (errnoCode(error) === "ENOENT") return { kind, path, exists: false, before: "", after: "" };
-    throw fileError("config-read", `Cannot read ${path}`, error, { status: "config" });
+    throw fileError("config-read", `Cannot read ${path}`, error);
   }
 }
 
@@ -839,10 +835,7 @@ async function writeAsShown(file: FileState): Promise<void> {
       throw new AppError(
         "setup-file-changed",
         `${file.path} changed while setup was running; nothing was written to it.`,
-        {
-          status: "failure",
-          hint: "Run awsmfa setup again to see the change against the file as it is now.",
-        },
+        { hint: "Run awsmfa setup again to see the change against the file as it is now." },
       );
     }
     return file.after;

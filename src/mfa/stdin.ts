@@ -43,9 +43,11 @@ function readOneLine(stream: Readable): Promise<string> {
     const onError = (error: Error) =>
       settle(() =>
         reject(
-          new AppError("stdin-failed", `Could not read the MFA code from standard input: ${error.message}`, {
-            status: "noCode",
-          }),
+          new AppError(
+            "stdin-failed",
+            `Could not read the MFA code from standard input: ${error.message}`,
+            {},
+          ),
         ),
       );
     stream.on("data", onData);

@@ -89,10 +89,7 @@ export async function askOnTerminal(
 ): Promise<string> {
   const terminal = openTerminal(platform);
   if (terminal === undefined) {
-    throw new AppError("no-terminal", "There is no terminal to ask on.", {
-      status: "noCode",
-      hint: "Run awsmfa from a terminal, or give the answer another way.",
-    });
+    throw new AppError("no-terminal", "There is no terminal to ask on.");
   }
   try {
     writeAll(terminal.output, question);
@@ -122,7 +119,6 @@ export async function askChoiceOnTerminal(
     notice = `Please type a number from 1 to ${choices.length}.\n`;
   }
   throw new AppError("bad-choice", `No valid choice after ${MAX_CHOICE_ASKS} tries.`, {
-    status: "usage",
     hint: `Type a number from 1 to ${choices.length}.`,
   });
 }
@@ -165,10 +161,7 @@ function readLine(terminal: TerminalFds): Promise<string> {
       input.destroy();
       closeQuietly(terminal.output);
       if (answer !== undefined) resolve(answer);
-      else
-        reject(
-          new AppError("no-answer", "The terminal closed before an answer was typed.", { status: "noCode" }),
-        );
+      else reject(new AppError("no-answer", "The terminal closed before an answer was typed."));
     });
   });
 }

@@ -233,7 +233,7 @@ export class CredentialsKeeper {
         throw new AppError(
           "renewed-expired",
           `STS gave credentials that expire at ${entry.credentials.expiration}, already (nearly) expired.`,
-          { status: "aws", hint: "Check that this machine's clock is right." },
+          { hint: "Check that this machine's clock is right." },
         );
       }
       if (kind === "top") {

@@ -51,7 +51,7 @@ export function createTokenFile(path: string, token: string, notify: (message: s
     throw new AppError(
       "token-file-exists",
       `--token-file ${path} already exists and is not a token file of awsmfa's; it was left as it is.`,
-      { status: "failure", hint: "Give --token-file a path where nothing is yet, e.g. ~/.aws/awsmfa/token." },
+      { hint: "Give --token-file a path where nothing is yet, e.g. ~/.aws/awsmfa/token." },
     );
   }
   try {
@@ -119,29 +119,22 @@ function checkDirectory(dir: string): void {
       throw new AppError(
         "token-file-dir",
         `Cannot use ${dir} for --token-file: ${(error as Error).message}`,
-        {
-          status: "failure",
-          hint: "Give --token-file a path in a directory of yours that exists, e.g. ~/.aws/awsmfa/token.",
-        },
+        { hint: "Give --token-file a path in a directory of yours that exists, e.g. ~/.aws/awsmfa/token." },
       );
     }
   }
   const stat = statSync(dir);
   if (!stat.isDirectory()) {
     throw new AppError("token-file-dir", `${dir} is not a directory; --token-file needs one.`, {
-      status: "failure",
       hint: "Give --token-file a path in a directory of yours, e.g. ~/.aws/awsmfa/token.",
     });
   }
   if (process.platform === "win32") return;
   if (!isOurs(stat) || (stat.mode & 0o022) !== 0) {
     throw new AppError(
-      "token-file-dir",
+      "token-file-dir-unsafe",
       `Refusing --token-file in ${dir}: ${isOurs(stat) ? "others can write to that directory" : `it belongs to uid ${stat.uid}`}.`,
-      {
-        status: "unsafeFile",
-        hint: "Give --token-file a path in a directory only you can write, e.g. ~/.aws/awsmfa/token.",
-      },
+      { hint: "Give --token-file a path in a directory only you can write, e.g. ~/.aws/awsmfa/token." },
     );
   }
 }
@@ -153,7 +146,6 @@ function isOurs(stat: { uid: number }): boolean {
 
 function cannotWrite(path: string, error: unknown): AppError {
   return new AppError("token-file", `Cannot write the token file ${path}: ${(error as Error).message}`, {
-    status: "failure",
     hint: "Give --token-file a path in a directory of yours that exists, e.g. ~/.aws/awsmfa/token.",
     cause: error,
   });

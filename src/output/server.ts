@@ -212,17 +212,13 @@ function listenError(error: Error, port: number): Error {
   const code = errnoCode(error);
   if (code === "EADDRINUSE") {
     return new AppError("port-in-use", `Port ${port} on ${SERVER_HOST} is in use.`, {
-      status: "failure",
       hint: "Choose another with --port, or --port 0 for any free one.",
     });
   }
   if (code === "EACCES") {
     return new AppError("port-denied", `Not allowed to listen on port ${port}.`, {
-      status: "failure",
       hint: "Ports below 1024 need privileges: choose a higher one, or --port 0.",
     });
   }
-  return new AppError("listen-failed", `Cannot listen on ${SERVER_HOST}:${port}: ${error.message}`, {
-    status: "failure",
-  });
+  return new AppError("listen-failed", `Cannot listen on ${SERVER_HOST}:${port}: ${error.message}`, {});
 }

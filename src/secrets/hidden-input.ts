@@ -77,16 +77,13 @@ function readHiddenLine(stream: ReadStream): Promise<string> {
       if (error) reject(error);
       else resolve(line);
     };
-    const onEnd = () =>
-      finish(
-        new AppError("no-answer", "The terminal closed before an answer was typed.", { status: "usage" }),
-      );
+    const onEnd = () => finish(new AppError("no-answer", "The terminal closed before an answer was typed."));
     const onData = (chunk: string) => {
       // An escape sequence (an arrow key) carries nothing typed.
       if (chunk.startsWith("\x1b")) return;
       for (const char of chunk) {
         if (char === "\r" || char === "\n") return finish();
-        if (char === "\x03") return finish(new AppError("cancelled", "Cancelled.", { status: "usage" }));
+        if (char === "\x03") return finish(new AppError("cancelled", "Cancelled."));
         if (char === "\x04" && line === "") return onEnd();
         if (char === "\x7f" || char === "\b") line = Array.from(line).slice(0, -1).join("");
         else if (char === "\x15") line = "";
@@ -101,8 +98,5 @@ function readHiddenLine(stream: ReadStream): Promise<string> {
 }
 
 function noTerminal(): AppError {
-  return new AppError("no-terminal", "There is no terminal to ask on.", {
-    status: "usage",
-    hint: "Run awsmfa from a terminal, or give the answer another way.",
-  });
+  return new AppError("no-terminal", "There is no terminal to ask on.");
 }

@@ -46,7 +46,6 @@ async function chooseDevice(plan: Plan, userArn: string, serials: string[]): Pro
       "no-mfa-device",
       `The IAM user ${userArn} (profile '${plan.profile}') has no MFA device.`,
       {
-        status: "config",
         hint: "Assign one in the IAM console (Users → Security credentials → Assign MFA device), then run awsmfa again.",
       },
     );
@@ -56,10 +55,7 @@ async function chooseDevice(plan: Plan, userArn: string, serials: string[]): Pro
     throw new AppError(
       "several-mfa-devices",
       `The IAM user ${userArn} (profile '${plan.profile}') has ${serials.length} MFA devices: ${serials.join(", ")}.`,
-      {
-        status: "config",
-        hint: `Choose one: add mfa_serial = <one of them> to [profile ${plan.leaf.profile}].`,
-      },
+      { hint: `Choose one: add mfa_serial = <one of them> to [profile ${plan.leaf.profile}].` },
     );
   }
   const index = await terminal.askChoiceOnTerminal(

@@ -316,6 +316,6 @@ function unsupportedLeaf(plan: Plan): AppError {
   return new AppError(
     "unsupported-profile",
     `Profile '${plan.profile}' gets its credentials from ${how[leaf.type] ?? leaf.type} (via profile '${leaf.profile}').`,
-    { status: "config", hint: "awsmfa works with profiles whose chain ends in an IAM user's access keys." },
+    { hint: "awsmfa works with profiles whose chain ends in an IAM user's access keys." },
   );
 }

@@ -1,4 +1,4 @@
-import { AppError, type ExitStatusName } from "../errors";
+import { AppError, type ErrorCode } from "../errors";
 import { type AwsService, endpointOverride } from "./endpoint";
 import { classifyAwsFailure } from "./error-kind";
 
@@ -6,7 +6,7 @@ import { classifyAwsFailure } from "./error-kind";
 export interface CallContext {
   profile: string;
   action?: string;
-  /** The service called: STS unless said (client.ts says IAM for IAM calls). */
+  /** The service called: STS unless said (iam.ts says IAM for IAM calls). */
   service?: AwsService;
   serial?: string;
   roleArn?: string;
@@ -28,8 +28,8 @@ export function toAppError(error: unknown, context: CallContext, env: NodeJS.Pro
   const action = context.action ?? "the AWS call";
   const service = context.service ?? "STS";
   const afterAttempts = attempts && attempts > 1 ? `, still after ${attempts} attempts` : "";
-  const fail = (id: string, text: string, exit: ExitStatusName, hint: string): AppError =>
-    new AppError(id, text, { status: exit, hint, cause: error });
+  const fail = (id: ErrorCode, text: string, hint: string): AppError =>
+    new AppError(id, text, { hint, cause: error });
 
   switch (failure.kind) {
     case "bad-response":
@@ -38,21 +38,18 @@ export function toAppError(error: unknown, context: CallContext, env: NodeJS.Pro
       return fail(
         "mfa-rejected",
         `AWS rejected the MFA code for ${profile}: it is wrong, expired or was already used.`,
-        "mfaRejected",
         `Each code works once: ${NEXT_CODE} and try again. If codes come from this machine (mfa_process, ykman), check its clock.`,
       );
     case "mfa-device-unknown":
       return fail(
         "mfa-serial-invalid",
         `The MFA device ${context.serial ?? "configured"} is not associated with the IAM user of ${profile}.`,
-        "mfaRejected",
         `Fix mfa_serial for '${context.profile}' (or remove it and run \`awsmfa login -p ${context.profile}\` to find the device).`,
       );
     case "clock-skew":
       return fail(
         "clock-skew",
         `AWS refused the request for ${profile} as signed at the wrong time: this machine's clock is off.`,
-        "aws",
         CLOCK_HINT,
       );
     case "access-denied":
@@ -60,7 +57,6 @@ export function toAppError(error: unknown, context: CallContext, env: NodeJS.Pro
         return fail(
           "assume-role-denied",
           `${capital(profile)} is not allowed to assume ${context.roleArn ?? "the role"}: ${sentence(message)}.`,
-          "aws",
           `Check role_arn, source_profile and external_id for '${context.profile}'; the role's trust policy must allow your user (and may require MFA or an external ID).`,
         );
       }
@@ -68,7 +64,6 @@ export function toAppError(error: unknown, context: CallContext, env: NodeJS.Pro
         return fail(
           "list-mfa-denied",
           `IAM refused to list the MFA devices of the user behind ${profile}, so awsmfa cannot find its mfa_serial: ${sentence(message)}.`,
-          "aws",
           `Add mfa_serial = <your device ARN, from IAM console → Users → Security credentials> to the profile that holds the keys of '${context.profile}', or get iam:ListMFADevices on your own user.`,
         );
       }
@@ -77,37 +72,32 @@ export function toAppError(error: unknown, context: CallContext, env: NodeJS.Pro
       return fail(
         "expired-token",
         `AWS says the session awsmfa cached for ${profile} has expired, although this machine's clock gave it time left.`,
-        "aws",
         `Run \`awsmfa login -p ${context.profile} --force\` for a new session. If this happens again, this machine's clock is behind: \`date -u\`, then enable time sync.`,
       );
     case "unknown-key":
-      return invalidKey(context, profile, (text, hint) => fail("invalid-keys", text, "aws", hint));
+      return invalidKey(context, profile, (text, hint) => fail("invalid-keys", text, hint));
     case "bad-signature":
       return fail(
         "bad-signature",
         `AWS refused the signature of ${profile}: the secret access key does not match the access key ID${context.accessKeyId ? ` ${context.accessKeyId}` : ""}, or the clock is off.`,
-        "aws",
         `Check aws_secret_access_key for '${context.profile}' in the credentials file. ${CLOCK_HINT}`,
       );
     case "role-chaining-too-long":
       return fail(
         "duration-too-long",
         `${capital(profile)} asked for a longer session than AWS allows for ${context.roleArn ?? "a role"} assumed from another role: ${sentence(message)}.`,
-        "aws",
         `Lower duration_seconds for '${context.profile}' to 3600 or less: a role assumed with another role's session lasts at most 1 hour.`,
       );
     case "duration-too-long":
       return fail(
         "duration-too-long",
         `${capital(profile)} asked for a longer session than ${context.roleArn ?? "the role"} allows: ${sentence(message)}.`,
-        "aws",
         `Lower duration_seconds for '${context.profile}' to the role's maximum session duration (3600 s unless it was raised in IAM), or raise the role's maximum in IAM.`,
       );
     case "throttled":
       return fail(
         "throttled",
         `AWS throttled ${action} for ${profile} (${code}: ${sentence(message)})${afterAttempts}.`,
-        "aws",
         `Wait a minute and try again; something else may be calling ${service} in a loop with these keys.`,
       );
     case "unreachable": {
@@ -121,7 +111,6 @@ export function toAppError(error: unknown, context: CallContext, env: NodeJS.Pro
       return fail(
         "network",
         `Could not reach ${where} for ${profile}: ${network}${attempts && attempts > 1 ? ` (${attempts} attempts)` : ""}.`,
-        "network",
         `Check the network connection, and HTTPS_PROXY / ${endpointVariable(context)} if you set them; then ${then}.`,
       );
     }
@@ -129,7 +118,6 @@ export function toAppError(error: unknown, context: CallContext, env: NodeJS.Pro
       return fail(
         "aws-unavailable",
         `${service} failed ${action} for ${profile} on its side (HTTP ${status} ${code}: ${sentence(message)})${afterAttempts}.`,
-        "aws",
         "This is AWS's problem, not your setup: try again in a few minutes, and check https://health.aws.amazon.com if it lasts.",
       );
   }
@@ -137,7 +125,6 @@ export function toAppError(error: unknown, context: CallContext, env: NodeJS.Pro
   return fail(
     "aws-error",
     `${action} failed for ${profile}: ${detail}${status ? ` (HTTP ${status})` : ""}.`,
-    "aws",
     "If this persists, run with --debug and check the AWS status page.",
   );
 }
@@ -149,7 +136,6 @@ export function badResponse(context: CallContext, httpStatus?: number, cause?: u
     "bad-response",
     `${service} answered ${context.action ?? "a request"} for profile '${context.profile}' with something that is not a valid AWS response${httpStatus ? ` (HTTP ${httpStatus})` : ""}.`,
     {
-      status: "network",
       hint: `A proxy, firewall or captive portal may be rewriting traffic: check HTTPS_PROXY and ${endpointVariable(context)}, then ${tryAgain(context)}.`,
       cause,
     },
@@ -162,7 +148,7 @@ export function expiredOnArrival(context: CallContext, expiration: Date): AppErr
   return new AppError(
     "expired-on-arrival",
     `The credentials AWS returned for profile '${context.profile}' expire at ${when}, which is already past by this machine's clock (${rfc3339(new Date())}): the clock is probably wrong.`,
-    { status: "aws", hint: `${CLOCK_HINT} Then ${NEXT_CODE} and log in again.` },
+    { hint: `${CLOCK_HINT} Then ${NEXT_CODE} and log in again.` },
   );
 }
 

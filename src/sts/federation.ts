@@ -34,7 +34,6 @@ export async function getSigninToken(
       "signin-refused",
       `The AWS sign-in endpoint ${endpoint} refused a console sign-in for profile '${context.profile}': ${message}.`,
       {
-        status: "aws",
         hint: `The console takes role sessions only. Get a fresh one with \`awsmfa login -p ${context.profile} --force\` and try again.`,
         cause,
       },

@@ -122,7 +122,6 @@ function sessionEnded(
     "login-session-ended",
     `The aws login session of profile '${context.profile}' cannot be refreshed: ${reason}.`,
     {
-      status: "sessionEnded",
       hint: `Sign in again: \`${context.signInCommand}\` (add --remote on a machine without a browser).`,
       cause,
     },

@@ -110,7 +110,7 @@ function ssoError(
     return new AppError(
       "sso-session-ended",
       `The IAM Identity Center session of profile '${context.profile}' has ended: ${action} was refused (${name}).`,
-      { status: "sessionEnded", hint: `Sign in again: \`${context.signInCommand}\`.`, cause: error },
+      { hint: `Sign in again: \`${context.signInCommand}\`.`, cause: error },
     );
   }
   const callContext: CallContext = { profile: context.profile, action, service };

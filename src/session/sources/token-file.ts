@@ -47,7 +47,6 @@ export function readTokenFile(path: string, session: TokenSession): TokenFile {
       throw sessionMissing(session, `there is no ${session.kind} for it (${path} does not exist)`, error);
     }
     throw new AppError("token-file", `Cannot read ${path} (${errnoCode(error) ?? "unknown error"}).`, {
-      status: "failure",
       hint: `Check that you can read it, or sign in again: \`${session.signInCommand}\`.`,
       cause: error,
     });
@@ -95,7 +94,6 @@ export function withTokenFileLock<T>(
 
 export function sessionMissing(session: TokenSession, reason: string, cause?: unknown): AppError {
   return new AppError("session-missing", `Profile '${session.profile}' cannot be used: ${reason}.`, {
-    status: "sessionEnded",
     hint: `Sign in: \`${session.signInCommand}\`.`,
     cause,
   });
@@ -110,7 +108,7 @@ function refuseForeign(stat: { uid: number; mode: number }, path: string, sessio
   throw new AppError(
     "token-file-unsafe",
     `Refusing the ${session.kind} of profile '${session.profile}': ${path} ${foreign ? `belongs to user ${stat.uid}` : "may be written by others"}.`,
-    { status: "unsafeFile", hint: `Remove it and sign in again: \`${session.signInCommand}\`.` },
+    { hint: `Remove it and sign in again: \`${session.signInCommand}\`.` },
   );
 }
 

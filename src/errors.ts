@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCode, type ErrorCodeRule } from "./error-codes";
+import { type ErrorCode, type ErrorCodeRule, errorCodes } from "./error-codes";
 
 /**
  * The one error type that reaches the user. Every failure a user can meet is an AppError with
@@ -45,7 +45,7 @@ export class AppError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "AppError";
     this.code = code;
-    const rule: ErrorCodeRule = ERROR_CODES[code];
+    const rule = errorCodes()[code];
     this.hint = options.hint ?? rule.hint;
     this.status = exitStatusOf(rule, options.cause);
   }

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { ERROR_CODES } from "../../src/error-codes";
+import { errorCodes } from "../../src/error-codes";
 import { ExitStatus } from "../../src/errors";
 import { ACCOUNT, ALICE_CONFIG, KEYS, SERIAL, useAliceWorld } from "../support/alice-world";
 import { createIsolatedEnv } from "../support/env";
@@ -37,7 +37,7 @@ describe("the table of error codes", () => {
 
   test("every code's status is one README documents", () => {
     const documented = new Set(readmeStatuses());
-    for (const [code, rule] of Object.entries(ERROR_CODES)) {
+    for (const [code, rule] of Object.entries(errorCodes())) {
       assert.ok(
         documented.has(ExitStatus[rule.status]),
         `${code}: exit ${ExitStatus[rule.status]} is not in README`,

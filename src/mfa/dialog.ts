@@ -78,7 +78,7 @@ export async function askWithDialog(
     case "exited":
       if (outcome.exitCode === 0) return outcome.stdout;
       if (outcome.exitCode === 1) {
-        throw new AppError("code-cancelled", `The MFA code was not given: ${where} was cancelled.`, {});
+        throw new AppError("code-cancelled", `The MFA code was not given: ${where} was cancelled.`);
       }
       throw new AppError(
         "prompt-failed",

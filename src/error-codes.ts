@@ -15,6 +15,11 @@ export interface ErrorCodeRule {
    * it is an AppError, else `status`.
    */
   statusOfCause?: true;
+  /**
+   * A code for a file operation (errors.ts fileError): when the machine's own state is the cause
+   * (a full or read-only disk, no file descriptors left: MACHINE_STATE), it exits 1, as README says.
+   */
+  fileOperation?: true;
 }
 
 const NO_TERMINAL_HINT = "Run awsmfa from a terminal, or give the answer another way.";
@@ -26,11 +31,11 @@ const NO_TERMINAL_HINT = "Run awsmfa from a terminal, or give the answer another
 function table() {
   return {
     // 1: failure (the message says what)
-    "cache-write": { status: "failure" },
+    "cache-write": { status: "failure", fileOperation: true },
     "keys-move-unverified": { status: "failure" },
     "listen-failed": { status: "failure" },
-    "lock-file": { status: "failure" },
-    "machine-state": { status: "failure" },
+    "lock-file": { status: "failure", fileOperation: true },
+    "machine-state": { status: "failure", fileOperation: true },
     "port-denied": { status: "failure" },
     "port-in-use": { status: "failure" },
     "rotate-failed": { status: "failure", statusOfCause: true },
@@ -67,9 +72,9 @@ function table() {
     "bad-role-duration": { status: "config" },
     "config-encoding": { status: "config" },
     "config-parse": { status: "config" },
-    "config-read": { status: "config" },
+    "config-read": { status: "config", fileOperation: true },
     "config-too-large": { status: "config" },
-    "config-write": { status: "config" },
+    "config-write": { status: "config", fileOperation: true },
     "console-needs-role": { status: "config" },
     "credential-loop": { status: "config" },
     "keyring-failed": { status: "config" },
@@ -91,11 +96,11 @@ function table() {
     "rotate-key-unknown": { status: "config" },
     "rotate-not-a-user": { status: "config" },
     "secrets-damaged": { status: "config" },
-    "secrets-dir": { status: "config" },
+    "secrets-dir": { status: "config", fileOperation: true },
     "secrets-passphrase": { status: "config" },
-    "secrets-read": { status: "config" },
+    "secrets-read": { status: "config", fileOperation: true },
     "secrets-tampered": { status: "config" },
-    "secrets-write": { status: "config" },
+    "secrets-write": { status: "config", fileOperation: true },
     "setup-keys-in-store": { status: "config" },
     "setup-no-keys-to-import": { status: "config" },
     "setup-not-a-user": { status: "config" },
@@ -152,7 +157,7 @@ function table() {
     "lock-timeout": { status: "locked" },
 
     // 9: unsafe permissions or owner
-    "cache-dir": { status: "unsafeFile" },
+    "cache-dir": { status: "unsafeFile", fileOperation: true },
     "token-file-dir-unsafe": { status: "unsafeFile" },
     "token-file-unsafe": { status: "unsafeFile" },
     "unsafe-cache": { status: "unsafeFile" },
@@ -169,6 +174,11 @@ function table() {
 }
 
 export type ErrorCode = keyof ReturnType<typeof table>;
+
+/** The codes errors.ts fileError may take. */
+export type FileOperationCode = {
+  [Code in ErrorCode]: ReturnType<typeof table>[Code] extends { fileOperation: true } ? Code : never;
+}[ErrorCode];
 
 let rules: Readonly<Record<ErrorCode, ErrorCodeRule>> | undefined;
 

@@ -1,4 +1,4 @@
-import { type ErrorCode, type ErrorCodeRule, errorCodes } from "./error-codes";
+import { type ErrorCode, type ErrorCodeRule, errorCodes, type FileOperationCode } from "./error-codes";
 
 /**
  * The one error type that reaches the user. Every failure a user can meet is an AppError with
@@ -52,9 +52,9 @@ export class AppError extends Error {
 }
 
 /**
- * The code's status, with two rules that hold for every code: an error that reports another
- * AppError (statusOfCause) exits as that one did, and the machine's own state (a full disk, …:
- * MACHINE_STATE) exits 1 whatever was being done, as README's table says.
+ * The code's status, with two rules the table marks: an error that reports another AppError
+ * (statusOfCause) exits as that one did, and a file operation that met the machine's own state
+ * (fileOperation, MACHINE_STATE) exits 1 whatever it was doing, as README's table says.
  */
 function exitStatusOf(rule: ErrorCodeRule, cause: unknown): number {
   if (
@@ -64,7 +64,7 @@ function exitStatusOf(rule: ErrorCodeRule, cause: unknown): number {
     cause.status !== ExitStatus.internal
   )
     return cause.status;
-  if (isMachineState(cause)) return ExitStatus.failure;
+  if (rule.fileOperation && isMachineState(cause)) return ExitStatus.failure;
   return ExitStatus[rule.status];
 }
 
@@ -137,7 +137,7 @@ const MACHINE_STATE: Record<string, { cause: string; hint: string }> = {
  * exit 1. Any other errno keeps the code's status and the caller's hint.
  */
 export function fileError(
-  code: ErrorCode,
+  code: FileOperationCode,
   what: string,
   error: unknown,
   options: AppErrorOptions = {},

@@ -237,6 +237,20 @@ describe("faults from AWS and the network", { concurrency: true }, () => {
       });
     }
 
+    test("a well-formed answer without Credentials on GetSessionToken (1 call): exit 7, not a valid AWS response", async () => {
+      server.setOption({ malformed: "no-credentials" });
+      const result = await login();
+      assertReported(result, {
+        status: 7,
+        profile: "carol",
+        message:
+          /STS answered a request for profile 'carol' with something that is not a valid AWS response\.$/,
+        hint: /proxy.*HTTPS_PROXY/,
+      });
+      assert.equal(server.calls.GetSessionToken, 1);
+      assert.deepEqual(cacheFiles(home), []);
+    });
+
     test("a garbage XML body on AssumeRole over a cached session: exit 7, no role cached, no code asked for", async () => {
       const first = await login();
       assert.equal(first.status, 0, first.stderr);

@@ -1,10 +1,12 @@
+import { type ErrorCode, type ErrorCodeRule, errorCodes, type FileOperationCode } from "./error-codes";
+
 /**
  * The one error type that reaches the user. Every failure a user can meet is an AppError with
  * a stable code (for scripts and tests), one line of message, an optional hint that says what
  * to do next, and the process exit status. Anything else that escapes is a bug (exit 70).
  */
 
-/** Exit statuses: the README's table is generated from the same numbers; keep both true. */
+/** Exit statuses: README's exit-status table and `--help` list the same numbers (test/care/error-codes.test.ts). */
 export const ExitStatus = {
   ok: 0,
   failure: 1,
@@ -25,24 +27,45 @@ export const ExitStatus = {
 
 export type ExitStatusName = keyof typeof ExitStatus;
 
+export type { ErrorCode } from "./error-codes";
+
 export interface AppErrorOptions {
+  /** What to do next; the code's default hint (error-codes.ts) when not given. */
   hint?: string;
-  status?: ExitStatusName;
   cause?: unknown;
 }
 
 export class AppError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly hint: string | undefined;
+  /** The exit status, from the code (error-codes.ts), never from the place that throws. */
   readonly status: number;
 
-  constructor(code: string, message: string, options: AppErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "AppError";
     this.code = code;
-    this.hint = options.hint;
-    this.status = ExitStatus[options.status ?? "failure"];
+    const rule = errorCodes()[code];
+    this.hint = options.hint ?? rule.hint;
+    this.status = exitStatusOf(rule, options.cause);
   }
+}
+
+/**
+ * The code's status, with two rules the table marks: an error that reports another AppError
+ * (statusOfCause) exits as that one did, and a file operation that met the machine's own state
+ * (fileOperation, MACHINE_STATE) exits 1 whatever it was doing, as README's table says.
+ */
+function exitStatusOf(rule: ErrorCodeRule, cause: unknown): number {
+  if (
+    rule.statusOfCause &&
+    isAppError(cause) &&
+    cause.status !== ExitStatus.ok &&
+    cause.status !== ExitStatus.internal
+  )
+    return cause.status;
+  if (rule.fileOperation && isMachineState(cause)) return ExitStatus.failure;
+  return ExitStatus[rule.status];
 }
 
 /**
@@ -111,10 +134,10 @@ const MACHINE_STATE: Record<string, { cause: string; hint: string }> = {
 /**
  * The one way an I/O failure becomes what the user reads: `what` (say, "Cannot write the cache
  * file PATH"), then the errno and, for the machine's own state, its cause in words and what to do,
- * exit 1. Any other errno keeps the caller's status and hint.
+ * exit 1. Any other errno keeps the code's status and the caller's hint.
  */
 export function fileError(
-  code: string,
+  code: FileOperationCode,
   what: string,
   error: unknown,
   options: AppErrorOptions = {},

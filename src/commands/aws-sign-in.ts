@@ -55,10 +55,9 @@ export async function signInWithAwsCli(
   if (outcome.status === 0) return;
   const interrupted = outcome.status === 130;
   throw new AppError(
-    "sign-in-failed",
+    interrupted ? "sign-in-interrupted" : "sign-in-failed",
     `\`${command}\` ${interrupted ? "was interrupted" : `failed (exit status ${outcome.status})`}, so profile '${leaf.profile}' is still signed out.`,
     {
-      status: interrupted ? "interrupted" : "sessionEnded",
       hint: `Run it yourself to see why: \`${command}\`.`,
     },
   );
@@ -90,7 +89,7 @@ async function requireAwsCliV2(
   throw new AppError(
     "aws-cli-too-old",
     `Profile '${leaf.profile}' must be signed in again with \`${command}\`, which needs the aws CLI ${leastMajor}.${leastMinor} or later; the aws CLI here is ${found}.`,
-    { status: "sessionEnded", hint: `${next} (${INSTALL_URL}), then run \`${command}\`.` },
+    { hint: `${next} (${INSTALL_URL}), then run \`${command}\`.` },
   );
 }
 
@@ -98,6 +97,6 @@ function awsCliMissing(leaf: SessionLeafStep, command: string): AppError {
   return new AppError(
     "aws-cli-missing",
     `Profile '${leaf.profile}' must be signed in again with \`${command}\`, and there is no aws CLI here to run it.`,
-    { status: "sessionEnded", hint: `Install the aws CLI v2 (${INSTALL_URL}), then run \`${command}\`.` },
+    { hint: `Install the aws CLI v2 (${INSTALL_URL}), then run \`${command}\`.` },
   );
 }

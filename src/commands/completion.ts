@@ -28,7 +28,6 @@ export function runCompletion(program: Command, shell: string | undefined, optio
   }
   if (shell === undefined) {
     throw new AppError("completion-shell", "Name the shell: awsmfa completion bash|zsh|fish.", {
-      status: "usage",
       hint: 'bash: eval "$(awsmfa completion bash)" in ~/.bashrc; zsh: source <(awsmfa completion zsh) in ~/.zshrc; fish: awsmfa completion fish > ~/.config/fish/completions/awsmfa.fish',
     });
   }

@@ -116,7 +116,6 @@ function consoleDuration(text: string | undefined, chained: boolean, plan: Plan)
     throw new AppError(
       "bad-console-duration",
       `--duration must be a whole number of seconds from ${CONSOLE_MIN_SECONDS} to ${CONSOLE_MAX_SECONDS}.`,
-      { status: "usage" },
     );
   }
   if (seconds > max) {
@@ -124,7 +123,6 @@ function consoleDuration(text: string | undefined, chained: boolean, plan: Plan)
       "console-duration-chained",
       `Profile '${plan.profile}' assumes its role with session credentials (role chaining), and AWS refuses a console session longer than ${CHAINED_CONSOLE_MAX_SECONDS} s for such a role; --duration ${seconds} would fail.`,
       {
-        status: "usage",
         hint: `Use --duration ${CHAINED_CONSOLE_MAX_SECONDS} or less, or set awsmfa_session = false on [profile ${plan.profile}] so that the role is assumed directly with the code (then up to ${CONSOLE_MAX_SECONDS} s).`,
       },
     );
@@ -153,7 +151,6 @@ function notARole(plan: Plan): AppError {
     "console-needs-role",
     `Profile '${plan.profile}' is an IAM user's MFA session (GetSessionToken), and AWS does not let such a session sign in to the console: the federation endpoint takes only role (or federated-user) sessions.`,
     {
-      status: "config",
       hint: `Sign in as the IAM user with its password and MFA device at https://<account>.signin.aws.amazon.com/console, or add a role profile (role_arn = …, source_profile = ${user}) and run \`awsmfa console -p <that profile>\`.`,
     },
   );

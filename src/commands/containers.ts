@@ -59,7 +59,7 @@ function onLinux(verb: "enable" | "disable"): void {
     throw new AppError(
       "containers-not-linux",
       `containers ${verb} is for Linux, where containers reach the host at ${ECS_ADDRESS}.`,
-      { status: "usage", hint: "Elsewhere --containers uses its tls mode and needs no set-up." },
+      { hint: "Elsewhere --containers uses its tls mode and needs no set-up." },
     );
   }
 }
@@ -71,7 +71,6 @@ function rootWithIp(verb: "enable" | "disable"): string {
       "containers-need-root",
       `containers ${verb} changes the loopback interface, which needs root.`,
       {
-        status: "failure",
         hint:
           verb === "enable"
             ? `Run: sudo awsmfa containers enable   (or, without awsmfa: sudo ip ${ADD.join(" ")})`
@@ -83,7 +82,6 @@ function rootWithIp(verb: "enable" | "disable"): string {
   const ip = findProgram("ip", { PATH: path }, process.platform);
   if (ip === undefined) {
     throw new AppError("containers-no-ip", "Cannot find iproute2's `ip` command.", {
-      status: "failure",
       hint: "Install iproute2 (apt-get install iproute2, dnf install iproute) and run this again.",
     });
   }
@@ -94,5 +92,5 @@ function runIp(ip: string, args: string[]): void {
   const result = spawnSync(ip, args, { encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] });
   if (result.status === 0) return;
   const said = (result.stderr ?? "").trim() || result.error?.message || `exit ${result.status}`;
-  throw new AppError("containers-ip-failed", `ip ${args.join(" ")} failed: ${said}`, { status: "failure" });
+  throw new AppError("containers-ip-failed", `ip ${args.join(" ")} failed: ${said}`, {});
 }

@@ -44,7 +44,6 @@ function refuseLoop(plan: Plan): void {
       "credential-loop",
       `Profile '${plan.profile}' leads back into awsmfa itself (a code source or credential_process calling awsmfa for the same profile).`,
       {
-        status: "config",
         hint: "Keep the keys and mfa_serial in one profile (say 'dev-user') and point `credential_process = awsmfa credential-process -p dev-user` from another.",
       },
     );
@@ -56,7 +55,6 @@ function refuseLoop(plan: Plan): void {
       "credential-loop",
       `Profile '${plan.leaf.profile}' gets its credentials from awsmfa (credential_process = ${command}) without naming a profile for it.`,
       {
-        status: "config",
         hint: `Name the profile that holds the keys and mfa_serial: credential_process = awsmfa credential-process -p <that profile>.`,
       },
     );

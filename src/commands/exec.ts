@@ -33,7 +33,6 @@ export async function runExec(command: string[], options: ExecOptions): Promise<
   const outer = process.env[EXEC_MARK];
   if (outer && !options.force) {
     throw new AppError("nested-exec", `Already inside \`awsmfa exec\` for profile '${outer}'.`, {
-      status: "usage",
       hint: "Leave that shell first, or pass --force to nest anyway.",
     });
   }
@@ -42,7 +41,6 @@ export async function runExec(command: string[], options: ExecOptions): Promise<
       "containers-without-server",
       "--containers and --container-env serve through --server.",
       {
-        status: "usage",
         hint: "Add --server: exec --server --containers -- CMD",
       },
     );

@@ -38,7 +38,7 @@ export async function runKeysMove(options: KeysMoveOptions): Promise<void> {
     throw new AppError(
       "keys-move-unverified",
       `The keys of ${whose} were written to ${placeOf(to, env)} but did not read back the same; nothing else was changed.`,
-      { status: "failure", hint: `They are still in ${placeOf(from, env)}.` },
+      { hint: `They are still in ${placeOf(from, env)}.` },
     );
   }
   await pointAt(env, leaf, to.name);

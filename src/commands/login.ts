@@ -87,7 +87,7 @@ function refuseCodeOptions(plan: Plan, options: LoginOptions): void {
   throw new AppError(
     "bad-login",
     `Profile '${plan.profile}' gets its credentials from the ${leaf.type === "login-session" ? "aws login" : "IAM Identity Center"} session of profile '${leaf.profile}', which asks for no MFA code here: ${flag} does not apply.`,
-    { status: "usage", hint: `Leave it out: awsmfa login -p ${plan.profile}` },
+    { hint: `Leave it out: awsmfa login -p ${plan.profile}` },
   );
 }
 

@@ -36,11 +36,11 @@ export async function runLogout(options: LogoutOptions): Promise<void> {
     throw new AppError(
       "bad-logout",
       `Give either --all or ${options.roleOnly ? "--role-only" : options.signOut ? "--sign-out" : "--profile"}, not both.`,
-      { status: "usage" },
+      {},
     );
   }
   if (options.signOut && options.roleOnly) {
-    throw new AppError("bad-logout", "Give either --sign-out or --role-only, not both.", { status: "usage" });
+    throw new AppError("bad-logout", "Give either --sign-out or --role-only, not both.", {});
   }
   const dir = cacheDirectory(process.env);
   if (options.all) {
@@ -58,7 +58,7 @@ export async function runLogout(options: LogoutOptions): Promise<void> {
       throw new AppError(
         "bad-logout",
         `Profile '${plan.profile}' has no aws login or IAM Identity Center session to sign out of: its credentials come from ${plan.leaf.type} (profile '${plan.leaf.profile}').`,
-        { status: "usage", hint: `Leave out --sign-out: awsmfa logout -p ${plan.profile}` },
+        { hint: `Leave out --sign-out: awsmfa logout -p ${plan.profile}` },
       );
     }
     forgetProfile(plan, options.roleOnly === true, dir);
@@ -76,7 +76,7 @@ function forgetProfile(plan: Plan, roleOnly: boolean, dir: string): void {
     throw new AppError(
       "bad-logout",
       `Profile '${plan.profile}' has no role of its own: its cached step is the MFA session.`,
-      { status: "usage", hint: `Leave out --role-only to forget it: awsmfa logout -p ${plan.profile}` },
+      { hint: `Leave out --role-only to forget it: awsmfa logout -p ${plan.profile}` },
     );
   }
   const doomed = roleOnly && top ? [top] : steps;

@@ -3,7 +3,7 @@ import { editProfileFile, removeProperty, setProperty } from "../config/edit";
 import { configFilePath, credentialsFilePath, loadProfileSet } from "../config/files";
 import { parseProfileFiles } from "../config/ini";
 import type { KeysStep } from "../config/plan";
-import { AppError, ExitStatus, type ExitStatusName, isAppError } from "../errors";
+import { AppError, isAppError } from "../errors";
 import { spinWhileWaiting } from "../output/spinner";
 import type { AwsCredentials } from "../sts/credentials";
 import { userNameOf } from "../sts/credentials";
@@ -104,7 +104,6 @@ async function rotate(
     throw new AppError(
       "rotate-not-a-user",
       `The keys of profile '${profile}' belong to ${userArn}, not to an IAM user; awsmfa rotates IAM users' keys only.`,
-      { status: "config" },
     );
   }
 
@@ -113,7 +112,7 @@ async function rotate(
     throw new AppError(
       "rotate-key-unknown",
       `The access key ${oldKeyId} of profile '${profile}' is not one of IAM user ${userName}'s keys (${keys.map((key) => key.accessKeyId).join(", ") || "none"}).`,
-      { status: "config", hint: `Check aws_access_key_id of '${profile}'.` },
+      { hint: `Check aws_access_key_id of '${profile}'.` },
     );
   }
   if (keys.length >= MAX_KEYS) {
@@ -122,7 +121,6 @@ async function rotate(
       "rotate-no-room",
       `IAM user ${userName} has ${keys.length} access keys already (${keys.map((key) => key.accessKeyId).join(", ")}), the most IAM allows, so there is no room for a new one.`,
       {
-        status: "aws",
         hint: `Delete the one profile '${profile}' does not use, if nothing else needs it: aws iam delete-access-key --user-name ${userName} --access-key-id ${others[0]}. Then run \`awsmfa rotate -p ${profile}\` again.`,
       },
     );
@@ -159,7 +157,6 @@ async function rotate(
       "rotate-old-key-left",
       `Profile '${profile}' now uses the new key ${created.accessKeyId}, which works, but deleting the old key ${oldKeyId} failed: ${messageOf(error)}`,
       {
-        status: isAppError(error) ? statusOf(error) : "aws",
         hint: `Delete it yourself once the problem is solved: aws iam delete-access-key --user-name ${userName} --access-key-id ${oldKeyId}`,
         cause: error,
       },
@@ -222,7 +219,6 @@ async function undoCreate(
   deleteNewKey: () => Promise<void>,
 ): Promise<AppError> {
   const why = messageOf(error);
-  const status = statusOf(error);
   const oldKeyId = oldKeys.accessKeyId;
   let stillOld = false;
   try {
@@ -239,7 +235,6 @@ async function undoCreate(
       "rotate-incomplete",
       `Rotating the key of profile '${profile}' stopped after the new key ${newKeyId} was written to ${store.where}: ${why}`,
       {
-        status,
         hint: `Both keys still exist. Check which one '${profile}' uses (\`awsmfa plan -p ${profile}\`), then delete the other: aws iam delete-access-key --user-name ${userName} --access-key-id <the unused one>.`,
         cause: error,
       },
@@ -250,14 +245,13 @@ async function undoCreate(
     return new AppError(
       "rotate-failed",
       `Rotating the key of profile '${profile}' failed: ${why} The new key ${newKeyId} was deleted again; the old key ${oldKeyId} is unchanged and still in use.`,
-      { status, cause: error },
+      { cause: error },
     );
   } catch (cleanup) {
     return new AppError(
       "rotate-failed",
       `Rotating the key of profile '${profile}' failed: ${why} The old key ${oldKeyId} is unchanged and still in use, but the unused new key ${newKeyId} could not be deleted (${messageOf(cleanup)}).`,
       {
-        status,
         hint: `Delete it: aws iam delete-access-key --user-name ${userName} --access-key-id ${newKeyId}`,
         cause: error,
       },
@@ -384,11 +378,4 @@ async function checkWritable(leaf: KeysStep, env: NodeJS.ProcessEnv): Promise<vo
 function messageOf(error: unknown): string {
   const text = isAppError(error) ? error.message : ((error as Error)?.message ?? String(error));
   return /[.!?]$/.test(text) ? text : `${text}.`;
-}
-
-/** The exit status of an error, to pass on in the error that reports it. */
-function statusOf(error: unknown): ExitStatusName {
-  if (!isAppError(error)) return "failure";
-  const name = (Object.keys(ExitStatus) as ExitStatusName[]).find((key) => ExitStatus[key] === error.status);
-  return name === undefined || name === "ok" || name === "internal" ? "failure" : name;
 }

@@ -48,7 +48,6 @@ export function parseMinTtl(text: string | undefined): number {
   const match = /^(\d+)([smh]?)$/.exec(text.trim());
   if (!match) {
     throw new AppError("bad-min-ttl", `--min-ttl '${text}' is not a duration.`, {
-      status: "usage",
       hint: "Give seconds or a unit: 900, 15m, 1h.",
     });
   }
@@ -67,6 +66,5 @@ export function keysLeafOf(plan: Plan, verb: string): KeysStep {
   throw new AppError(
     "no-long-term-keys",
     `Profile '${plan.profile}' has no long-term access keys to ${verb}: its credentials come from ${plan.leaf.type} (profile '${plan.leaf.profile}').`,
-    { status: "config" },
   );
 }

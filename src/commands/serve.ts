@@ -200,7 +200,6 @@ export function containerServing(
   if (mode === undefined) {
     if (envFile === undefined) return undefined;
     throw new AppError("container-env-without-containers", "--container-env is for --containers.", {
-      status: "usage",
       hint: "Add --containers: the file tells a container how to reach the endpoint.",
     });
   }
@@ -311,7 +310,6 @@ export function parsePort(text: string | undefined): number {
   const value = /^\d{1,5}$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
   if (!(value >= 0 && value <= 65535)) {
     throw new AppError("bad-port", `--port '${text}' is not a port number.`, {
-      status: "usage",
       hint: "Give 1-65535, or 0 for any free port.",
     });
   }

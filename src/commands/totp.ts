@@ -40,7 +40,6 @@ export async function runTotpAdd(options: TotpAddOptions): Promise<void> {
   );
   if (!options.stdin && !canOpenTerminal()) {
     throw new AppError("no-terminal", "There is no terminal to type the TOTP seed on.", {
-      status: "usage",
       hint: `Give it on standard input: \`awsmfa totp add -p ${plan.profile} --stdin < seed.txt\`.`,
     });
   }
@@ -101,13 +100,11 @@ function deviceOf(plan: Plan): { serial: string; owner: string } {
     throw new AppError(
       "unsupported-profile",
       `Profile '${plan.profile}' gets its credentials from ${plan.leaf.type}, not from an IAM user's keys and MFA device.`,
-      { status: "config" },
     );
   }
   const serial = plan.mfa?.serial ?? plan.roles.find((role) => role.mfaSerial)?.mfaSerial;
   if (serial === undefined) {
     throw new AppError("no-mfa-serial", `Profile '${plan.profile}' names no MFA device (mfa_serial) yet.`, {
-      status: "config",
       hint: `Run \`awsmfa login -p ${plan.profile}\` once (it finds the device and records mfa_serial), or add mfa_serial = <device ARN> to the profile.`,
     });
   }
@@ -123,7 +120,6 @@ function seedStore(name: string, origin: string): SecretStore {
   const store = storeNamed(name, origin);
   if (store.holdsSeeds) return store;
   throw new AppError("seed-in-file", "TOTP seeds are never kept in the AWS config or credentials files.", {
-    status: "usage",
     hint: "Use --store keyring or --store encrypted.",
   });
 }
@@ -136,7 +132,7 @@ async function readStdin(): Promise<string> {
     const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
     size += bytes.length;
     if (size > MAX_STDIN_BYTES) {
-      throw new AppError("bad-totp-seed", "Standard input holds more than a TOTP seed.", { status: "usage" });
+      throw new AppError("bad-totp-seed", "Standard input holds more than a TOTP seed.");
     }
     chunks.push(bytes);
   }

@@ -141,7 +141,7 @@ export async function editProfileFile(
       const mode = existing?.mode ?? 0o600;
       writeWhole(target, edited, kind === "credentials" ? mode & 0o700 : mode);
     } catch (error) {
-      throw fileError("config-write", `Cannot write ${target}`, error, { status: "config" });
+      throw fileError("config-write", `Cannot write ${target}`, error);
     }
     return { changed: true };
   });
@@ -283,14 +283,14 @@ function valueProblem(value: string): string | undefined {
 }
 
 function unsafe(message: string, hint?: string): AppError {
-  return new AppError("config-unsafe-edit", message, { status: "usage", hint });
+  return new AppError("config-unsafe-edit", message, { hint });
 }
 
 function makeParentDirectory(path: string): void {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   } catch (error) {
-    throw fileError("config-write", `Cannot create ${dirname(path)}`, error, { status: "config" });
+    throw fileError("config-write", `Cannot create ${dirname(path)}`, error);
   }
 }
 
@@ -316,10 +316,7 @@ function readForEdit(path: string): ExistingFile | undefined {
     throw new AppError(
       "config-read",
       `${path} is ${opened.notRegular}, not a regular file; awsmfa will not rewrite it.`,
-      {
-        status: "config",
-        hint: "Check that AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name the right files.",
-      },
+      { hint: "Check that AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name the right files." },
     );
   }
   try {
@@ -337,12 +334,11 @@ function decodeUtf8(bytes: Uint8Array, path: string): string {
     return utf8.decode(bytes);
   } catch {
     throw new AppError("config-encoding", `${path} is not UTF-8 text; awsmfa will not rewrite it.`, {
-      status: "config",
       hint: "Save it as UTF-8 and try again.",
     });
   }
 }
 
 function readError(path: string, error: unknown): AppError {
-  return fileError("config-read", `Cannot read ${path}`, error, { status: "config" });
+  return fileError("config-read", `Cannot read ${path}`, error);
 }

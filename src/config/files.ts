@@ -96,7 +96,6 @@ export function homeDirectory(env: Env, platform: NodeJS.Platform = process.plat
     return process.getBuiltinModule("node:os").homedir();
   } catch (error) {
     throw new AppError("no-home", "Cannot tell where your home directory is, so not where ~/.aws is.", {
-      status: "config",
       hint: "Set HOME, or AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE.",
       cause: error,
     });
@@ -114,7 +113,6 @@ export function readProfileFile(path: string): ProfileFile | undefined {
     if ("missing" in opened) return undefined;
     if ("notRegular" in opened) {
       throw new AppError("config-read", `${path} is not a regular file; awsmfa will not read it.`, {
-        status: "config",
         hint: "Check that AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name the right files.",
       });
     }
@@ -129,7 +127,6 @@ export function readProfileFile(path: string): ProfileFile | undefined {
   } catch (error) {
     if (error instanceof AppError) throw error;
     throw fileError("config-read", `Cannot read ${path}`, error, {
-      status: "config",
       hint: "Check that it is a file you can read.",
     });
   }

@@ -117,10 +117,7 @@ export function profileFileTooLarge(path: string, what: string): AppError {
   return new AppError(
     "config-too-large",
     `${path} is too large to be a profile file (${what}); awsmfa will not read it.`,
-    {
-      status: "config",
-      hint: "Check that AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name the right files.",
-    },
+    { hint: "Check that AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name the right files." },
   );
 }
 
@@ -352,7 +349,6 @@ function withoutComment(text: string, commentNeedsWhitespace: boolean): string {
 
 function parseError(path: string, line: number, message: string): AppError {
   return new AppError("config-parse", `${path} line ${line}: ${message}`, {
-    status: "config",
     hint: "Fix that line: awsmfa reads this file by the rules the AWS SDKs share.",
   });
 }

@@ -152,7 +152,7 @@ export function checkSessionDuration(seconds: number, what: string): number {
     throw new AppError(
       "bad-duration",
       `${what} must be a whole number of seconds from ${MIN_SESSION_SECONDS} to ${MAX_SESSION_SECONDS}.`,
-      { status: "usage", hint: "43200 (12 hours) is the default; 129600 (36 hours) is the most AWS allows." },
+      { hint: "43200 (12 hours) is the default; 129600 (36 hours) is the most AWS allows." },
     );
   }
   return seconds;
@@ -211,7 +211,7 @@ function loopError(path: string[], set: ProfileSet): AppError {
     return command !== undefined && awsmfaCredentialProcessProfile(command) !== undefined;
   });
   if (throughAwsmfa) {
-    return configError(
+    return new AppError(
       "credential-loop",
       `Profile '${path[0]}' leads back into awsmfa itself: ${path.join(" → ")} (through credential_process = awsmfa credential-process).`,
       {
@@ -219,7 +219,7 @@ function loopError(path: string[], set: ProfileSet): AppError {
       },
     );
   }
-  return configError("profile-loop", `Profiles form a loop: ${path.join(" → ")}.`, {
+  return new AppError("profile-loop", `Profiles form a loop: ${path.join(" → ")}.`, {
     hint: "Change one source_profile so that the chain ends at a profile with keys.",
   });
 }
@@ -235,13 +235,13 @@ function roleHop(
   const source = properties.source_profile;
   const credentialSource = properties.credential_source;
   if (source !== undefined && credentialSource !== undefined) {
-    throw configError(
+    throw new AppError(
       "role-source-conflict",
       `Profile '${name}' has both source_profile and credential_source; only one may be set.`,
     );
   }
   if (source === undefined && credentialSource === undefined) {
-    throw configError("role-without-source", `Profile '${name}' has role_arn but no source_profile.`, {
+    throw new AppError("role-without-source", `Profile '${name}' has role_arn but no source_profile.`, {
       hint: `Add source_profile = <profile with your access keys> to [profile ${name}].`,
     });
   }
@@ -266,7 +266,7 @@ function roleDuration(name: string, text: string | undefined): number | null {
   if (text === undefined) return null;
   const seconds = Number(text);
   if (!Number.isInteger(seconds) || seconds < 900 || seconds > 43200) {
-    throw configError(
+    throw new AppError(
       "bad-role-duration",
       `duration_seconds in profile '${name}' must be a whole number from 900 to 43200.`,
     );
@@ -280,7 +280,7 @@ function baseLeaf(set: ProfileSet, name: string, properties: Properties): LeafSt
   }
   if (properties.web_identity_token_file !== undefined) {
     if (!properties.role_arn) {
-      throw configError(
+      throw new AppError(
         "web-identity-without-role",
         `Profile '${name}' has web_identity_token_file but no role_arn.`,
       );
@@ -317,7 +317,7 @@ function staticKeys(name: string, properties: Properties): KeysStep {
   if (store !== undefined) {
     const accessKeyId = properties.awsmfa_access_key_id;
     if (!accessKeyId) {
-      throw configError(
+      throw new AppError(
         "partial-keys",
         `Profile '${name}' has awsmfa_keys = ${store} but no awsmfa_access_key_id.`,
         { hint: `Add awsmfa_access_key_id = <the access key id> to [profile ${name}] in the config file.` },
@@ -328,7 +328,7 @@ function staticKeys(name: string, properties: Properties): KeysStep {
   const accessKeyId = properties.aws_access_key_id;
   const secretAccessKey = properties.aws_secret_access_key;
   if (!accessKeyId && !secretAccessKey) {
-    throw configError(
+    throw new AppError(
       "no-credentials",
       `Profile '${name}' has no credentials: no keys, role or other source.`,
       {
@@ -337,13 +337,13 @@ function staticKeys(name: string, properties: Properties): KeysStep {
     );
   }
   if (!secretAccessKey) {
-    throw configError(
+    throw new AppError(
       "partial-keys",
       `Profile '${name}' has aws_access_key_id but is missing aws_secret_access_key.`,
     );
   }
   if (!accessKeyId) {
-    throw configError(
+    throw new AppError(
       "partial-keys",
       `Profile '${name}' has aws_secret_access_key but is missing aws_access_key_id.`,
     );
@@ -368,7 +368,7 @@ function missingProfile(
 ): AppError {
   const known = Object.keys(set.profiles).sort();
   if (known.length === 0) {
-    return configError("no-profiles", "No profiles are defined in the AWS config or credentials file.", {
+    return new AppError("no-profiles", "No profiles are defined in the AWS config or credentials file.", {
       hint: "Run `awsmfa setup` or `aws configure` to create one.",
     });
   }

@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../error-codes";
 import { AppError } from "../errors";
 import type { ProfileSet, Properties } from "./types";
 
@@ -80,8 +81,8 @@ export function pick(properties: Properties, keys: string[]): Properties {
   return picked;
 }
 
-export function configError(code: string, message: string, options: { hint?: string } = {}): AppError {
-  return new AppError(code, message, { status: "config", ...options });
+export function configError(code: ErrorCode, message: string, options: { hint?: string } = {}): AppError {
+  return new AppError(code, message, { ...options });
 }
 
 export function isSessionLeaf(leaf: { type: string }): leaf is SessionLeafStep {

@@ -71,10 +71,7 @@ export async function acquireLock(path: string, options: LockOptions): Promise<H
       throw new AppError(
         "lock-timeout",
         `Gave up waiting for ${who} that holds the lock on ${options.what}.`,
-        {
-          status: "locked",
-          hint: `If no awsmfa is running, remove ${path} and try again.`,
-        },
+        { hint: `If no awsmfa is running, remove ${path} and try again.` },
       );
     }
     await sleep(POLL_MS);

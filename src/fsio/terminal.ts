@@ -2,7 +2,7 @@ import { closeSync, createReadStream, openSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { isatty, ReadStream } from "node:tty";
-import { AppError, type ExitStatusName } from "../errors";
+import { AppError } from "../errors";
 import { writeAll } from "./write-all";
 
 /**
@@ -105,17 +105,16 @@ function writeTerminal(text: string, platform: NodeJS.Platform): boolean {
   }
 }
 
-// The errors of both prompts. Each keeps the exit status it had before they met here.
+// The errors of both prompts (their exit status is the code's: error-codes.ts).
 
-function noTerminal(status: ExitStatusName): AppError {
+function noTerminal(): AppError {
   return new AppError("no-terminal", "There is no terminal to ask on.", {
-    status,
     hint: "Run awsmfa from a terminal, or give the answer another way.",
   });
 }
 
-function noAnswer(status: ExitStatusName): AppError {
-  return new AppError("no-answer", "The terminal closed before an answer was typed.", { status });
+function noAnswer(): AppError {
+  return new AppError("no-answer", "The terminal closed before an answer was typed.", {});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -127,7 +126,7 @@ export async function askOnTerminal(
   platform: NodeJS.Platform = process.platform,
 ): Promise<string> {
   const terminal = openTerminal(platform);
-  if (terminal === undefined) throw noTerminal("noCode");
+  if (terminal === undefined) throw noTerminal();
   try {
     writeAll(terminal.output, question);
   } catch (error) {
@@ -155,7 +154,7 @@ function readLine(terminal: TerminalFds): Promise<string> {
       input.destroy();
       closeQuietly(terminal.output);
       if (answer !== undefined) resolve(answer);
-      else reject(noAnswer("noCode"));
+      else reject(noAnswer());
     });
   });
 }
@@ -179,7 +178,6 @@ export async function askChoiceOnTerminal(
     notice = `Please type a number from 1 to ${choices.length}.\n`;
   }
   throw new AppError("bad-choice", `No valid choice after ${MAX_CHOICE_ASKS} tries.`, {
-    status: "usage",
     hint: `Type a number from 1 to ${choices.length}.`,
   });
 }
@@ -193,10 +191,10 @@ export async function askHidden(
   platform: NodeJS.Platform = process.platform,
 ): Promise<string> {
   const terminal = openTerminal(platform);
-  if (terminal === undefined) throw noTerminal("usage");
+  if (terminal === undefined) throw noTerminal();
   if (!isatty(terminal.input)) {
     terminal.close();
-    throw noTerminal("usage");
+    throw noTerminal();
   }
   const say = (text: string) => writeAll(terminal.output, text);
   const stream = new ReadStream(terminal.input);
@@ -231,13 +229,13 @@ function readHiddenLine(stream: ReadStream): Promise<string> {
       if (error) reject(error);
       else resolve(line);
     };
-    const onEnd = () => finish(noAnswer("usage"));
+    const onEnd = () => finish(noAnswer());
     const onData = (chunk: string) => {
       // An escape sequence (an arrow key) carries nothing typed.
       if (chunk.startsWith("\x1b")) return;
       for (const char of chunk) {
         if (char === "\r" || char === "\n") return finish();
-        if (char === "\x03") return finish(new AppError("cancelled", "Cancelled.", { status: "usage" }));
+        if (char === "\x03") return finish(new AppError("cancelled", "Cancelled.", {}));
         if (char === "\x04" && line === "") return onEnd();
         if (char === "\x7f" || char === "\b") line = Array.from(line).slice(0, -1).join("");
         else if (char === "\x15") line = "";

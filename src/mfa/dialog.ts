@@ -63,37 +63,27 @@ export async function askWithDialog(
       throw new AppError(
         "prompt-timeout",
         `No answer in ${where} within ${Math.round(runtime.dialogTimeoutMs / 1000)} s.`,
-        {
-          status: "noCode",
-        },
+        {},
       );
     case "overflow":
       throw new AppError(
         "prompt-failed",
         `The answer in ${where} is longer than ${runtime.maxOutputBytes} bytes.`,
-        {
-          status: "noCode",
-        },
+        {},
       );
     case "spawn-error":
       throw new AppError("prompt-failed", `Could not open ${where}: ${outcome.error.message}`, {
-        status: "noCode",
         cause: outcome.error,
       });
     case "exited":
       if (outcome.exitCode === 0) return outcome.stdout;
       if (outcome.exitCode === 1) {
-        throw new AppError("code-cancelled", `The MFA code was not given: ${where} was cancelled.`, {
-          status: "noCode",
-        });
+        throw new AppError("code-cancelled", `The MFA code was not given: ${where} was cancelled.`);
       }
       throw new AppError(
         "prompt-failed",
         `${program} failed (${outcome.signal ?? `exit status ${outcome.exitCode}`}) while asking for the MFA code for profile '${request.profile}'.`,
-        {
-          status: "noCode",
-          hint: "Choose another prompt with awsmfa_prompt in the profile or AWSMFA_PROMPT.",
-        },
+        { hint: "Choose another prompt with awsmfa_prompt in the profile or AWSMFA_PROMPT." },
       );
   }
 }

@@ -186,10 +186,7 @@ async function typed(producer: Producer, request: CodeRequest, runtime: Runtime)
         throw new AppError(
           "code-reused",
           `The MFA code typed for profile '${request.profile}' was the one just used, ${MAX_ASKS} times.`,
-          {
-            status: "noCode",
-            hint: "AWS accepts each code once: wait for the authenticator to show the next code.",
-          },
+          { hint: "AWS accepts each code once: wait for the authenticator to show the next code." },
         );
       }
       notice = REUSED;
@@ -210,6 +207,6 @@ function badCode(producer: Producer, request: CodeRequest): AppError {
   return new AppError(
     "bad-code",
     `The MFA code from ${producer.label} for profile '${request.profile}' is not six digits.`,
-    { status: "usage", hint: "An MFA code is the six digits the authenticator shows now." },
+    { hint: "An MFA code is the six digits the authenticator shows now." },
   );
 }

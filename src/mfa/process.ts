@@ -63,23 +63,16 @@ async function runMfaProcess(command: string, request: CodeRequest, runtime: Run
       throw new AppError(
         "mfa-process-timeout",
         `The ${where} did not finish within ${seconds(runtime.processTimeoutMs)} s.`,
-        {
-          status: "noCode",
-          hint,
-        },
+        { hint },
       );
     case "overflow":
       throw new AppError(
         "mfa-process-output",
         `The ${where} printed more than ${runtime.maxOutputBytes} bytes; a code is six digits.`,
-        {
-          status: "noCode",
-          hint,
-        },
+        { hint },
       );
     case "spawn-error":
       throw new AppError("mfa-process-failed", `Could not start the ${where}: ${outcome.error.message}`, {
-        status: "noCode",
         hint,
         cause: outcome.error,
       });
@@ -88,10 +81,7 @@ async function runMfaProcess(command: string, request: CodeRequest, runtime: Run
       const how = outcome.signal
         ? `was killed by ${outcome.signal}`
         : `failed with exit status ${outcome.exitCode}`;
-      throw new AppError("mfa-process-failed", `The ${where} ${how}.`, {
-        status: "noCode",
-        hint,
-      });
+      throw new AppError("mfa-process-failed", `The ${where} ${how}.`, { hint });
     }
   }
 }

@@ -31,10 +31,7 @@ registerSource({
       throw new AppError(
         "bad-prompt",
         `${chosen.origin} is "${chosen.name}", which is not a way to ask for a code.`,
-        {
-          status: "config",
-          hint: `Use one of: ${[...promptMethods().map((candidate) => candidate.name), AUTO].join(", ")}.`,
-        },
+        { hint: `Use one of: ${[...promptMethods().map((candidate) => candidate.name), AUTO].join(", ")}.` },
       );
     }
     const reason = method.unavailable(request, runtime);

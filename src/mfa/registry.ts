@@ -92,10 +92,7 @@ export function noCodeSource(request: CodeRequest, reason: string): AppError {
   return new AppError(
     "no-code-source",
     `No way to get an MFA code for profile '${request.profile}': ${reason}.`,
-    {
-      status: "noCode",
-      hint: describeCodeSources(request),
-    },
+    { hint: describeCodeSources(request) },
   );
 }
 

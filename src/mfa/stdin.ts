@@ -28,9 +28,7 @@ function readOneLine(stream: Readable): Promise<string> {
       throw new AppError(
         "stdin-failed",
         `Could not read the MFA code from standard input: ${error.message}`,
-        {
-          status: "noCode",
-        },
+        {},
       );
     },
   );

@@ -36,7 +36,6 @@ registerSource({
             "no-totp-seed",
             `Profile '${current.profile}' has awsmfa_totp = ${store.name}, but ${store.where({ env: current.env })} holds no TOTP seed for ${current.serial}.`,
             {
-              status: "noCode",
               hint: `Run \`awsmfa totp add -p ${current.profile}\`, or remove awsmfa_totp from the profile.`,
             },
           );
@@ -91,7 +90,6 @@ export async function parseTotpSeed(text: string): Promise<string> {
 
 function badSeed(why: string): AppError {
   return new AppError("bad-totp-seed", `That is not a usable TOTP seed: ${why}.`, {
-    status: "usage",
     hint: "Give the secret key shown under the QR code when the virtual MFA device was assigned (64 base32 characters for AWS), or the otpauth:// URI of the QR code.",
   });
 }

@@ -39,29 +39,22 @@ registerPrompt({
       case "exited": {
         if (outcome.exitCode === 0) return outcome.stdout.trim();
         const said = lastLine(outcome.stderr) ?? `exit status ${outcome.exitCode ?? outcome.signal}`;
-        throw new AppError("ykman-failed", `${where}: ${said}`, { status: "noCode", hint });
+        throw new AppError("ykman-failed", `${where}: ${said}`, { hint });
       }
       case "timeout":
         throw new AppError(
           "ykman-failed",
           `${where}: no answer within ${Math.round(runtime.processTimeoutMs / 1000)} s.`,
-          {
-            status: "noCode",
-            hint: "Touch the YubiKey when it flashes.",
-          },
+          { hint: "Touch the YubiKey when it flashes." },
         );
       case "overflow":
         throw new AppError(
           "ykman-failed",
           `${where}: it printed more than ${runtime.maxOutputBytes} bytes.`,
-          {
-            status: "noCode",
-            hint,
-          },
+          { hint },
         );
       case "spawn-error":
         throw new AppError("ykman-failed", `${where}: ${outcome.error.message}`, {
-          status: "noCode",
           hint,
           cause: outcome.error,
         });

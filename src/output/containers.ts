@@ -64,7 +64,6 @@ export function containerEndpoint(flag: string | true): ContainerEndpoint {
       };
     case "tls":
       throw new AppError("containers-tls-not-built", "--containers tls is not built yet.", {
-        status: "usage",
         hint:
           process.platform === "linux"
             ? "On Linux use --containers ecs (the default here), after sudo awsmfa containers enable."
@@ -77,7 +76,6 @@ function parseContainerMode(text: string): ContainerMode {
   const mode = CONTAINER_MODES.find((name) => name === text);
   if (mode === undefined) {
     throw new AppError("bad-containers-mode", `--containers '${text}' is not a mode.`, {
-      status: "usage",
       hint: `Give one of ${CONTAINER_MODES.join(", ")}, or none for this system's default.`,
     });
   }
@@ -101,7 +99,6 @@ function containersNotEnabled(): AppError {
     "containers-not-enabled",
     `--containers needs ${ECS_ADDRESS} on this machine's loopback interface, and it is not there.`,
     {
-      status: "config",
       hint: "Add it once (it needs root, and lasts until reboot): sudo awsmfa containers enable",
     },
   );

@@ -69,10 +69,7 @@ function refuseForeignSection(section: Properties | undefined, path: string, nam
     throw new AppError(
       "profile-not-ours",
       `[${name}] in ${path} was not written by awsmfa; not touching it.`,
-      {
-        status: "config",
-        hint: "Choose another name for --write-profile (for example NAME-mfa).",
-      },
+      { hint: "Choose another name for --write-profile (for example NAME-mfa)." },
     );
   }
 }

@@ -51,7 +51,6 @@ export function checkEnvFilePath(path: string): void {
       "container-env-exists",
       `--container-env ${path} already exists and is not an env file of awsmfa's; it was left as it is.`,
       {
-        status: "failure",
         hint: `Give --container-env a path where nothing is yet, e.g. ${ENV_FILE.example}.`,
       },
     );

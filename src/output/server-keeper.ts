@@ -237,7 +237,7 @@ export class CredentialsKeeper {
         throw new AppError(
           "renewed-expired",
           `STS gave credentials that expire at ${entry.credentials.expiration}, already (nearly) expired.`,
-          { status: "aws", hint: "Check that this machine's clock is right." },
+          { hint: "Check that this machine's clock is right." },
         );
       }
       if (entry.kind === "session" && before !== undefined && expiresAt(entry) <= expiresAt(before)) {
@@ -245,7 +245,7 @@ export class CredentialsKeeper {
         throw new AppError(
           "not-renewed",
           "the session could not be refreshed yet; what is left of it is still served.",
-          { status: "aws" },
+          {},
         );
       }
       if (kind === "top") {

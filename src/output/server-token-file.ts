@@ -61,7 +61,7 @@ export function createTokenFile(path: string, token: string, notify: (message: s
     throw new AppError(
       "token-file-exists",
       `--token-file ${path} already exists and is not a token file of awsmfa's; it was left as it is.`,
-      { status: "failure", hint: "Give --token-file a path where nothing is yet, e.g. ~/.aws/awsmfa/token." },
+      { hint: "Give --token-file a path where nothing is yet, e.g. ~/.aws/awsmfa/token." },
     );
   }
   try {
@@ -129,13 +129,12 @@ const EARLIER_FILE_MAX_BYTES = 4096;
  */
 export function checkOwnDirectory(dir: string, chosen: ChosenPath): void {
   const { flag, example } = chosen;
-  const code = `${flag.slice(2)}-dir`;
+  const code = `${flag.slice(2)}-dir` as "token-file-dir" | "container-env-dir";
   try {
     mkdirSync(dir, { mode: 0o700 });
   } catch (error) {
     if (errnoCode(error) !== "EEXIST") {
       throw new AppError(code, `Cannot use ${dir} for ${flag}: ${(error as Error).message}`, {
-        status: "failure",
         hint: `Give ${flag} a path in a directory of yours that exists, e.g. ${example}.`,
       });
     }
@@ -143,17 +142,15 @@ export function checkOwnDirectory(dir: string, chosen: ChosenPath): void {
   const stat = statSync(dir);
   if (!stat.isDirectory()) {
     throw new AppError(code, `${dir} is not a directory; ${flag} needs one.`, {
-      status: "failure",
       hint: `Give ${flag} a path in a directory of yours, e.g. ${example}.`,
     });
   }
   if (process.platform === "win32") return;
   if (!isOurs(stat) || (stat.mode & 0o022) !== 0) {
     throw new AppError(
-      code,
+      `${code}-unsafe`,
       `Refusing ${flag} in ${dir}: ${isOurs(stat) ? "others can write to that directory" : `it belongs to uid ${stat.uid}`}.`,
       {
-        status: "unsafeFile",
         hint: `Give ${flag} a path in a directory only you can write, e.g. ${example}.`,
       },
     );
@@ -167,7 +164,6 @@ function isOurs(stat: { uid: number }): boolean {
 
 function cannotWrite(path: string, error: unknown): AppError {
   return new AppError("token-file", `Cannot write the token file ${path}: ${(error as Error).message}`, {
-    status: "failure",
     hint: "Give --token-file a path in a directory of yours that exists, e.g. ~/.aws/awsmfa/token.",
     cause: error,
   });

@@ -248,23 +248,18 @@ function listenError(error: Error, host: string, port: number): Error {
   const code = errnoCode(error);
   if (code === "EADDRINUSE") {
     return new AppError("port-in-use", `Port ${port} on ${host} is in use.`, {
-      status: "failure",
       hint: "Choose another with --port, or --port 0 for any free one.",
     });
   }
   if (code === "EACCES") {
     return new AppError("port-denied", `Not allowed to listen on port ${port}.`, {
-      status: "failure",
       hint: "Ports below 1024 need privileges: choose a higher one, or --port 0.",
     });
   }
   if (code === "EADDRNOTAVAIL") {
     return new AppError("listen-no-address", `Cannot listen on ${host}: this machine has no such address.`, {
-      status: "config",
       hint: "For containers: sudo awsmfa containers enable",
     });
   }
-  return new AppError("listen-failed", `Cannot listen on ${host}:${port}: ${error.message}`, {
-    status: "failure",
-  });
+  return new AppError("listen-failed", `Cannot listen on ${host}:${port}: ${error.message}`, {});
 }

@@ -32,10 +32,7 @@ export function shellFromEnv(env: NodeJS.ProcessEnv, platform = process.platform
 export function parseShell(name: string): Shell {
   const shell = name === "pwsh" ? "powershell" : name;
   if ((SHELLS as readonly string[]).includes(shell)) return shell as Shell;
-  throw new AppError("bad-shell", `Unknown shell '${name}'.`, {
-    status: "usage",
-    hint: `Use one of: ${SHELLS.join(", ")}.`,
-  });
+  throw new AppError("bad-shell", `Unknown shell '${name}'.`, { hint: `Use one of: ${SHELLS.join(", ")}.` });
 }
 
 /** Lines to `eval` in the given shell; every value quoted so that nothing in it is interpreted. */

@@ -86,7 +86,7 @@ async function update(
     try {
       writeWhole(path, sealed, 0o600);
     } catch (error) {
-      throw fileError("secrets-write", `Cannot write ${path}`, error, { status: "config" });
+      throw fileError("secrets-write", `Cannot write ${path}`, error);
     }
     return true;
   });
@@ -146,9 +146,7 @@ async function newPassphrase(path: string, context: SecretsContext): Promise<str
       return first;
     }
     if (ask >= ASKS) {
-      throw new AppError("bad-passphrase", `No usable passphrase after ${ASKS} tries: ${problem}`, {
-        status: "usage",
-      });
+      throw new AppError("bad-passphrase", `No usable passphrase after ${ASKS} tries: ${problem}`, {});
     }
     notice = `${problem} `;
   }
@@ -157,7 +155,6 @@ async function newPassphrase(path: string, context: SecretsContext): Promise<str
 function checkLength(passphrase: string, origin: string): string {
   if ([...passphrase].length >= MIN_PASSPHRASE) return passphrase;
   throw new AppError("bad-passphrase", `${origin} is too short for a new secrets file.`, {
-    status: "usage",
     hint: `Use at least ${MIN_PASSPHRASE} characters.`,
   });
 }
@@ -181,7 +178,6 @@ function decrypt(bytes: Buffer, passphrase: string, path: string): Contents {
     Object.values(secrets).every((value) => typeof value === "string");
   if (!valid) {
     throw new AppError("secrets-damaged", `${describe(path)} decrypts, but not to what awsmfa wrote.`, {
-      status: "config",
       hint: "Restore it from a backup, or remove it and store the secrets again.",
     });
   }
@@ -195,7 +191,7 @@ function readSecretsFile(path: string): Buffer | undefined {
     opened = openRegularFile(path);
   } catch (error) {
     if (errnoCode(error) === "ENOTDIR") return undefined;
-    throw fileError("secrets-read", `Cannot read ${path}`, error, { status: "config" });
+    throw fileError("secrets-read", `Cannot read ${path}`, error);
   }
   if ("missing" in opened) return undefined;
   if ("notRegular" in opened) {
@@ -203,10 +199,7 @@ function readSecretsFile(path: string): Buffer | undefined {
     throw new AppError(
       "secrets-read",
       `${path} is ${opened.notRegular}, not the secrets file; not reading it.`,
-      {
-        status: "config",
-        hint: "Set AWSMFA_SECRETS_FILE to the secrets file, or move what is at that path away.",
-      },
+      { hint: "Set AWSMFA_SECRETS_FILE to the secrets file, or move what is at that path away." },
     );
   }
   try {
@@ -224,13 +217,13 @@ function checkPrivate(path: string, stat: { mode: number; uid: number }): void {
     throw new AppError(
       "unsafe-secrets",
       `The secrets file ${path} belongs to another user (uid ${problem.otherOwner}); not using it.`,
-      { status: "unsafeFile", hint: "Set AWSMFA_SECRETS_FILE to a file of your own." },
+      { hint: "Set AWSMFA_SECRETS_FILE to a file of your own." },
     );
   }
   throw new AppError(
     "unsafe-secrets",
     `The secrets file ${path} is open to other users (mode ${problem.openMode.toString(8)}); not using it.`,
-    { status: "unsafeFile", hint: `Run \`chmod 600 ${path}\` and try again.` },
+    { hint: `Run \`chmod 600 ${path}\` and try again.` },
   );
 }
 
@@ -239,7 +232,6 @@ function makeDirectory(dir: string): void {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
     throw fileError("secrets-dir", `Cannot create ${dir}`, error, {
-      status: "config",
       hint: "Set AWSMFA_SECRETS_FILE to a path in a directory you own.",
     });
   }
@@ -250,7 +242,6 @@ function noPassphrase(path: string): AppError {
     "no-passphrase",
     `The passphrase of ${path} is needed, but there is no terminal to ask on and AWSMFA_PASSPHRASE is not set.`,
     {
-      status: "config",
       hint: "Run the command once in a terminal (the session it starts is then cached), or set AWSMFA_PASSPHRASE for unattended use.",
     },
   );

@@ -125,7 +125,6 @@ export function open(bytes: Buffer, passphrase: string, what: string): Buffer {
 function wrongPassphrase(what: string, version: number): AppError {
   const ask = "Give the passphrase the file was made with (typed on the terminal, or AWSMFA_PASSPHRASE).";
   return new AppError("secrets-passphrase", `Wrong passphrase for ${what}.`, {
-    status: "config",
     hint:
       version === LEGACY_VERSION
         ? `${ask} If it is right, the file's header was damaged (this older format cannot tell): restore it from a backup.`
@@ -137,7 +136,7 @@ function altered(what: string, why: string, cause?: unknown): AppError {
   return new AppError(
     "secrets-tampered",
     `${capitalised(what)} has been altered or damaged: ${why}, so none of it is used.`,
-    { status: "config", hint: RESTORE, cause },
+    { hint: RESTORE, cause },
   );
 }
 
@@ -188,10 +187,7 @@ function parse(bytes: Buffer, what: string): Parsed {
 }
 
 function damaged(what: string, why: string): AppError {
-  return new AppError("secrets-damaged", `${capitalised(what)} cannot be read: ${why}.`, {
-    status: "config",
-    hint: RESTORE,
-  });
+  return new AppError("secrets-damaged", `${capitalised(what)} cannot be read: ${why}.`, { hint: RESTORE });
 }
 
 /** scrypt is the slow part; one command may open the file more than once (keys, then a seed). */

@@ -53,7 +53,6 @@ function filesOf(context: SecretsContext): [string, "credentials" | "config"][] 
 function keysOnly(ref: SecretRef): Extract<SecretRef, { kind: "secret_access_key" }> {
   if (ref.kind === "secret_access_key") return ref;
   throw new AppError("seed-in-file", "TOTP seeds are never kept in the AWS config or credentials files.", {
-    status: "usage",
     hint: "Use --store keyring or --store encrypted.",
   });
 }

@@ -38,7 +38,6 @@ export async function withSecretKey(leaf: KeysStep, env: NodeJS.ProcessEnv): Pro
         "no-stored-keys",
         `Profile '${leaf.profile}' keeps its keys in ${store.name} (awsmfa_keys), but ${store.where({ env })} has no secret access key for it.`,
         {
-          status: "config",
           hint: `Put aws_access_key_id and aws_secret_access_key of '${leaf.profile}' back in the credentials file, remove awsmfa_keys from the profile, then run \`awsmfa keys move -p ${leaf.profile} --to ${store.name}\`.`,
         },
       );

@@ -45,7 +45,7 @@ async function entryFor(ref: SecretRef): Promise<Entry> {
     throw new AppError(
       "keyring-unavailable",
       `The OS keyring cannot be used here: its module did not load (${(error as Error).message}).`,
-      { status: "config", hint: encryptedHint(ref), cause: error },
+      { hint: encryptedHint(ref), cause: error },
     );
   }
   return attempt(
@@ -80,14 +80,12 @@ function keyringError(ref: SecretRef, what: string, error: unknown): AppError {
       "keyring-unavailable",
       `No keyring service is running here to ${what} ${describeRef(ref)}${process.platform === "linux" ? " (no Secret Service on the session D-Bus)" : ""}.`,
       {
-        status: "config",
         hint: `${process.platform === "linux" ? "Start one (GNOME Keyring, KWallet or KeePassXC with Secret Service) in your desktop session, or k" : "K"}${encryptedHint(ref).slice(1)}`,
         cause: error,
       },
     );
   }
   return new AppError("keyring-failed", `The OS keyring refused to ${what} ${describeRef(ref)}: ${detail}`, {
-    status: "config",
     hint: `Unlock the keyring and try again. ${encryptedHint(ref)}`,
     cause: error,
   });

@@ -55,7 +55,6 @@ export function storeNamed(name: string, origin = "awsmfa_keys"): SecretStore {
   const store = stores.find((known) => known.name === wanted);
   if (store) return store;
   throw new AppError("unknown-store", `${origin} is "${name}", which is not a place awsmfa keeps secrets.`, {
-    status: "config",
     hint: `Use one of: ${stores.map((known) => `${known.name} (${known.summary})`).join("; ")}.`,
   });
 }

@@ -47,7 +47,6 @@ export function ensureCacheDirectory(dir: string): void {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
     throw fileError("cache-dir", `Cannot create the cache directory ${dir}`, error, {
-      status: "unsafeFile",
       hint: "Set AWSMFA_CACHE_DIR to a directory you own.",
     });
   }
@@ -240,16 +239,13 @@ function checkOwnership(path: string, stat: Ownership, what: "file" | "directory
     throw new AppError(
       "unsafe-cache",
       `The cache ${what} ${path} belongs to another user (uid ${problem.otherOwner}); not using it.`,
-      {
-        status: "unsafeFile",
-        hint: `Remove it (\`rm -r ${path}\`) or set AWSMFA_CACHE_DIR to a directory you own.`,
-      },
+      { hint: `Remove it (\`rm -r ${path}\`) or set AWSMFA_CACHE_DIR to a directory you own.` },
     );
   }
   const wanted = what === "file" ? "600" : "700";
   throw new AppError(
     "unsafe-cache",
     `The cache ${what} ${path} is open to other users (mode ${problem.openMode.toString(8)}); not using it.`,
-    { status: "unsafeFile", hint: `Run \`chmod ${wanted} ${path}\` (or remove it) and try again.` },
+    { hint: `Run \`chmod ${wanted} ${path}\` (or remove it) and try again.` },
   );
 }

@@ -69,7 +69,6 @@ export function noCodeDevice(userArn: string, devices: CodeDevices, then: string
     "no-mfa-device",
     `The IAM user ${userArn} has no MFA device that gives codes${keysOnly}.`,
     {
-      status: "config",
       hint: `Assign a virtual or hardware TOTP device in the IAM console (Users → Security credentials → Assign MFA device), then ${then}.`,
     },
   );
@@ -85,10 +84,7 @@ async function chooseDevice(plan: Plan, userArn: string, devices: CodeDevices): 
     throw new AppError(
       "several-mfa-devices",
       `The IAM user ${userArn} (profile '${plan.profile}') has ${serials.length} MFA devices: ${serials.join(", ")}.`,
-      {
-        status: "config",
-        hint: `Choose one: add mfa_serial = <one of them> to [profile ${plan.leaf.profile}].`,
-      },
+      { hint: `Choose one: add mfa_serial = <one of them> to [profile ${plan.leaf.profile}].` },
     );
   }
   const index = await terminal.askChoiceOnTerminal(

@@ -363,7 +363,6 @@ function unsupportedLeaf(plan: Plan): AppError {
     "unsupported-profile",
     `Profile '${plan.profile}' gets its credentials from ${how[leaf.type] ?? leaf.type} (via profile '${leaf.profile}').`,
     {
-      status: "config",
       hint: "awsmfa works with profiles whose chain ends in an IAM user's access keys, an aws login session or an IAM Identity Center role.",
     },
   );

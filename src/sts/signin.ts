@@ -1,6 +1,6 @@
 import { AppError } from "../errors";
 import { clientConfig, type Endpoints } from "./client";
-import { type CallContext, toAppError } from "./errors";
+import { badResponse, type CallContext, toAppError } from "./errors";
 
 /**
  * AWS Sign-In's CreateOAuth2Token with the refresh_token grant: how an `aws login` session gets its
@@ -80,7 +80,7 @@ export async function createOAuth2Token(
     const token = out.tokenOutput;
     const access = token?.accessToken;
     if (!access?.accessKeyId || !access.secretAccessKey || !access.sessionToken || !token?.refreshToken) {
-      throw new Error("the response held no complete credentials");
+      throw badResponse(callContext);
     }
     return {
       accessKeyId: access.accessKeyId,
@@ -122,7 +122,6 @@ function sessionEnded(
     "login-session-ended",
     `The aws login session of profile '${context.profile}' cannot be refreshed: ${reason}.`,
     {
-      status: "sessionEnded",
       hint: `Sign in again: \`${context.signInCommand}\` (add --remote on a machine without a browser).`,
       cause,
     },

@@ -1,7 +1,7 @@
 import { AppError } from "../errors";
 import { clientConfig, type Endpoints } from "./client";
 import type { SessionCredentials } from "./credentials";
-import { type CallContext, toAppError } from "./errors";
+import { badResponse, type CallContext, toAppError } from "./errors";
 
 /**
  * IAM Identity Center: SSO-OIDC CreateToken (refresh_token grant), which renews the access token
@@ -57,7 +57,9 @@ export async function createSsoToken(
         refreshToken: refresh.refreshToken,
       }),
     );
-    if (!out.accessToken || !out.expiresIn) throw new Error("the response held no complete credentials");
+    if (!out.accessToken || !out.expiresIn) {
+      throw badResponse({ profile: context.profile, action: "CreateToken", service: "SSO_OIDC" });
+    }
     return { accessToken: out.accessToken, expiresInSeconds: out.expiresIn, refreshToken: out.refreshToken };
   } catch (error) {
     throw ssoError(error, "CreateToken", "SSO_OIDC", where, context);
@@ -81,7 +83,7 @@ export async function getRoleCredentials(
     );
     const found = out.roleCredentials;
     if (!found?.accessKeyId || !found.secretAccessKey || !found.sessionToken || !found.expiration) {
-      throw new Error("the response held no complete credentials");
+      throw badResponse({ profile: context.profile, action: "GetRoleCredentials", service: "SSO" });
     }
     return {
       accessKeyId: found.accessKeyId,
@@ -108,7 +110,7 @@ function ssoError(
     return new AppError(
       "sso-session-ended",
       `The IAM Identity Center session of profile '${context.profile}' has ended: ${action} was refused (${name}).`,
-      { status: "sessionEnded", hint: `Sign in again: \`${context.signInCommand}\`.`, cause: error },
+      { hint: `Sign in again: \`${context.signInCommand}\`.`, cause: error },
     );
   }
   const callContext: CallContext = { profile: context.profile, action, service };

@@ -206,7 +206,7 @@ describe("other hints that name an awsmfa command line", () => {
   test("totp add with no terminal: `awsmfa totp add -p P --stdin < seed.txt`", async () => {
     const env = { ...world.home.env, AWSMFA_PASSPHRASE: PASSPHRASE };
     const add = await runAwsmfa(["totp", "add", "-p", "alice"], { env });
-    assert.equal(add.status, 2, add.stderr);
+    assert.equal(add.status, 4, add.stderr);
     const suggested = suggestedCommands(add.stderr);
     assert.deepEqual(suggested, ["awsmfa totp add -p alice --stdin < seed.txt"]);
     const result = await follow(suggested[0] as string, env);

@@ -156,6 +156,47 @@ describe("faults from AWS and the network", { concurrency: true }, () => {
       assert.deepEqual(cacheFiles(home), []);
     });
 
+    // The kinds of failure that a call carrying an MFA code may try again are the ones the
+    // messages call throttling and clock skew: one classifier (sts/error-kind.ts) for both.
+    for (const [status, code] of [
+      [400, "SlowDown"],
+      [429, "TooManyRequests"],
+      [403, "RequestInTheFuture"],
+    ] as const) {
+      test(`${code} (HTTP ${status}) on the first 2 of 3 attempts: AWS did not take the code, succeeds with exactly 3 calls`, async () => {
+        failFirst(2, status, code, "Please reduce your request rate or check your clock.");
+        const result = await login();
+        assert.equal(result.status, 0, result.stderr);
+        assert.deepEqual(outcomes(server, "GetSessionToken"), [code, code, "ok"]);
+        assert.equal(cacheFiles(home).length, 1);
+      });
+    }
+
+    test("SlowDown on the first 5 calls, past the 3 attempts: exit 6, throttled, after 3 calls", async () => {
+      failFirst(5, 400, "SlowDown", "Please reduce your request rate.");
+      const result = await login();
+      assertReported(result, {
+        status: 6,
+        profile: "carol",
+        message:
+          /AWS throttled GetSessionToken for profile 'carol' \(SlowDown: Please reduce your request rate\), still after 3 attempts/,
+        hint: /Wait a minute/,
+      });
+      assert.equal(server.calls.GetSessionToken, 3, "no fourth attempt");
+    });
+
+    test("RequestInTheFuture on the first 5 calls, past the 3 attempts: exit 6, the clock, after 3 calls", async () => {
+      failFirst(5, 403, "RequestInTheFuture", "Request is not yet valid.");
+      const result = await login();
+      assertReported(result, {
+        status: 6,
+        profile: "carol",
+        message: /AWS refused the request for profile 'carol' as signed at the wrong time/,
+        hint: /Check this machine's clock/,
+      });
+      assert.equal(server.calls.GetSessionToken, 3, "no fourth attempt");
+    });
+
     test("connection refused (nothing listens on the port): exit 7 after 3 attempts", async () => {
       const closed = `http://127.0.0.1:${await freeLoopbackPort()}`;
       const result = await login("carol", {
@@ -195,6 +236,20 @@ describe("faults from AWS and the network", { concurrency: true }, () => {
         assert.deepEqual(cacheFiles(home), []);
       });
     }
+
+    test("a well-formed answer without Credentials on GetSessionToken (1 call): exit 7, not a valid AWS response", async () => {
+      server.setOption({ malformed: "no-credentials" });
+      const result = await login();
+      assertReported(result, {
+        status: 7,
+        profile: "carol",
+        message:
+          /STS answered a request for profile 'carol' with something that is not a valid AWS response\.$/,
+        hint: /proxy.*HTTPS_PROXY/,
+      });
+      assert.equal(server.calls.GetSessionToken, 1);
+      assert.deepEqual(cacheFiles(home), []);
+    });
 
     test("a garbage XML body on AssumeRole over a cached session: exit 7, no role cached, no code asked for", async () => {
       const first = await login();

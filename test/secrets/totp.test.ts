@@ -106,7 +106,8 @@ describe("totp add, then codes from the stored seed", () => {
     assert.equal(noDevice.status, 3, noDevice.stderr);
     assert.match(noDevice.stderr, /Profile 'bob' names no MFA device \(mfa_serial\) yet/);
     const noTerminal = await runAwsmfa(["totp", "add", "-p", "alice"], { env: env() });
-    assert.equal(noTerminal.status, 2);
+    // no-terminal exits 4 wherever it is thrown (src/error-codes.ts), as when the code prompt has none.
+    assert.equal(noTerminal.status, 4, noTerminal.stderr);
     assert.match(noTerminal.stderr, /--stdin/);
   });
 

@@ -179,9 +179,7 @@ describe("the keeper's decisions", () => {
   });
 
   test("a failing renewal: 503 RefreshFailed once the role is at its floor, reported once across retries", async () => {
-    const failure = new AppError("aws-denied", "AWS refused AssumeRole for profile 'admin'.", {
-      status: "aws",
-    });
+    const failure = new AppError("assume-role-denied", "AWS refused AssumeRole for profile 'admin'.");
     const { calls, obtain } = recorder(() => Promise.reject(failure));
     const { keeper, messages } = keeperAt(
       { mfaLeft: 6 * HOUR, roleLeft: 3, roleLifetime: 8, minTtl: 1 },

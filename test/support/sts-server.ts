@@ -69,8 +69,11 @@ export interface StsServerBehaviour {
   latencyMs?: number;
   /** The first `count` matching calls fail, before authentication, so no MFA code is spent. */
   failures?: InjectedFailure[];
-  /** Successful Query answers come back as cut-off XML or as bytes that are not XML at all. */
-  malformed?: "truncated" | "garbage";
+  /**
+   * Successful Query answers come back as cut-off XML, as bytes that are not XML at all, or as a
+   * well-formed answer whose Credentials element is missing.
+   */
+  malformed?: "truncated" | "garbage" | "no-credentials";
   /** Issued credentials already expired (a minute before issue) and are refused as expired. */
   expirationInPast?: boolean;
   /** The server's clock runs this far ahead of the machine's (negative: behind). */
@@ -682,6 +685,8 @@ class StrictStsServer implements StsServer {
       case "garbage":
         // What a misbehaving proxy might hand back: a gzip header and control bytes, no XML at all.
         return Buffer.from([0x1f, 0x8b, 0x00, 0xff, 0xfe, 0x3c, 0x21, 0x2d, 0x2d, 0x00, 0x7f, 0x80]);
+      case "no-credentials":
+        return xml.replace(/<Credentials>[\s\S]*?<\/Credentials>/, "");
       default:
         return xml;
     }

@@ -77,7 +77,6 @@ export function iamUserOf(identity: CallerIdentity, keys: Keys): string {
     "setup-not-a-user",
     `The access key ${keys.accessKeyId} belongs to ${identity.arn}, not to an IAM user; awsmfa sets up an IAM user's keys.`,
     {
-      status: "config",
       hint: identity.arn.endsWith(":root")
         ? "These are the account's root keys: delete them, and create an IAM user with an MFA device instead."
         : "Give the access key of an IAM user (AKIA…).",
@@ -133,6 +132,6 @@ export async function chooseDevice(
   throw new AppError(
     "several-mfa-devices",
     `The IAM user ${identity.arn} has ${usable.length} MFA devices: ${usable.join(", ")}.`,
-    { status: "usage", hint: "Choose one with --mfa-serial <ARN>." },
+    { hint: "Choose one with --mfa-serial <ARN>." },
   );
 }

@@ -105,7 +105,6 @@ export async function writeAsShown(file: FileState): Promise<void> {
         "setup-file-changed",
         `${file.path} changed while setup was running; nothing was written to it.`,
         {
-          status: "failure",
           hint: "Run awsmfa setup again to see the change against the file as it is now.",
         },
       );

@@ -124,13 +124,13 @@ export function missing(what: string, flags: string, yes: boolean | undefined): 
 
 /** What setup would ask on a terminal it does not have. */
 export function noTerminal(message: string, hint: string): AppError {
-  return new AppError("no-terminal", message, { status: "noCode", hint });
+  return new AppError("no-terminal", message, { hint });
 }
 
 export function usage(message: string, hint?: string): AppError {
-  return new AppError("setup-usage", message, { status: "usage", hint });
+  return new AppError("setup-usage", message, { hint });
 }
 
 export function cancelled(): AppError {
-  return new AppError("setup-cancelled", "Setup cancelled; nothing was written.", { status: "interrupted" });
+  return new AppError("setup-cancelled", "Setup cancelled; nothing was written.", {});
 }

@@ -147,7 +147,6 @@ async function importedKeys(from: string, profile: string, merged: ProfileSet): 
       "setup-no-keys-to-import",
       `Profile '${from}' has no aws_access_key_id and aws_secret_access_key in the credentials or config file to import.`,
       {
-        status: "config",
         hint: "Give the keys instead: --access-key-id AKIA… --secret-access-key-stdin (the secret on stdin).",
       },
     );
@@ -164,7 +163,6 @@ export function refuseKeysOverStore(keys: Keys, current: Properties, profile: st
     "setup-keys-in-store",
     `Profile '${profile}' keeps its keys in ${keyStore(current)} (awsmfa_keys); setup writes keys to the credentials file only.`,
     {
-      status: "config",
       hint: `Move them back first (\`awsmfa keys move -p ${profile} --to file\`), run setup, then move them again.`,
     },
   );

@@ -114,10 +114,7 @@ export async function readBaseCredentials(
           throw new AppError(
             "no-region",
             `Profile '${source.profile}' has no region, so awsmfa cannot tell where to refresh its aws login session.`,
-            {
-              status: "config",
-              hint: `Set one: \`aws configure set region <region> --profile ${source.profile}\`.`,
-            },
+            { hint: `Set one: \`aws configure set region <region> --profile ${source.profile}\`.` },
           );
         }
         const refreshed = await createOAuth2Token(

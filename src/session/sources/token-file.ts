@@ -42,7 +42,6 @@ export function readTokenFile(path: string, session: TokenSession): TokenFile {
     found = readRegularFile(path);
   } catch (error) {
     throw new AppError("token-file", `Cannot read ${path} (${errnoCode(error) ?? "unknown error"}).`, {
-      status: "failure",
       hint: `Check that you can read it, or sign in again: \`${session.signInCommand}\`.`,
       cause: error,
     });
@@ -98,7 +97,6 @@ export function withTokenFileLock<T>(
 
 export function sessionMissing(session: TokenSession, reason: string, cause?: unknown): AppError {
   return new AppError("session-missing", `Profile '${session.profile}' cannot be used: ${reason}.`, {
-    status: "sessionEnded",
     hint: `Sign in: \`${session.signInCommand}\`.`,
     cause,
   });
@@ -117,7 +115,7 @@ function unsafeTokenFile(path: string, session: TokenSession, why: string): AppE
   return new AppError(
     "token-file-unsafe",
     `Refusing the ${session.kind} of profile '${session.profile}': ${path} ${why}.`,
-    { status: "unsafeFile", hint: `Remove it and sign in again: \`${session.signInCommand}\`.` },
+    { hint: `Remove it and sign in again: \`${session.signInCommand}\`.` },
   );
 }
 

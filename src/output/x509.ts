@@ -56,7 +56,12 @@ export function issueAuthority(
   const spki = spkiOf(publicKey);
   const permitted = [
     ...names.dns.map((dns) => generalSubtree(tagged(0x82, Buffer.from(dns, "ascii")))),
-    ...names.ipv4.map((ip) => generalSubtree(tagged(0x87, Buffer.concat([ipv4(ip), ipv4("255.0.0.0")])))),
+    // The address's /8: 127.0.0.0/8 for 127.0.0.1, the loopback network.
+    ...names.ipv4.map((ip) =>
+      generalSubtree(
+        tagged(0x87, Buffer.concat([ipv4(ip).map((byte, at) => (at === 0 ? byte : 0)), ipv4("255.0.0.0")])),
+      ),
+    ),
   ];
   const extensions = [
     extension(OID.basicConstraints, true, sequence(boolean(true), integer(Buffer.from([0])))),

@@ -151,6 +151,7 @@ describe("containers in a VM: https at host.docker.internal with awsmfa's CA", {
       });
       assert.notEqual(wrongCa.status, 0);
       assert.doesNotMatch(wrongCa.stdout, /assumed-role/);
+      assert.match(wrongCa.stdout, /certificate/i, "refused for its certificate");
 
       if (!skipBoto3) {
         // botocore's container provider trusts its certifi bundle and nothing else: the env file alone fails…

@@ -7,7 +7,8 @@ import { tellStderr } from "./selection";
 /**
  * `containers enable` / `disable`: the one step of awsmfa that needs root. It adds (or removes)
  * 169.254.170.2/32 on the loopback interface with iproute2's `ip`, and nothing else: no route,
- * no firewall rule, no file. Both are idempotent; the address lasts until reboot.
+ * no firewall rule, no file. Both are idempotent (with nothing to change they need no root); the
+ * address lasts until reboot.
  */
 
 const ADD = ["addr", "add", ECS_ADDRESS_CIDR, "dev", LOOPBACK_INTERFACE];
@@ -16,23 +17,20 @@ const DEL = ["addr", "del", ECS_ADDRESS_CIDR, "dev", LOOPBACK_INTERFACE];
 const IP_DIRS = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
 
 export async function runContainersEnable(): Promise<number> {
-  const ip = preconditions("enable");
+  onLinux("enable");
   const on = interfacesWith(ECS_ADDRESS);
   if (on.includes(LOOPBACK_INTERFACE)) {
     tellStderr(`${ECS_ADDRESS_CIDR} is on ${LOOPBACK_INTERFACE} already: nothing changed.`);
     return ExitStatus.ok;
   }
   if (on.length > 0) {
-    throw new AppError(
-      "containers-address-elsewhere",
-      `${ECS_ADDRESS} is on ${on.join(", ")}, not on ${LOOPBACK_INTERFACE}: left as it is.`,
-      {
-        status: "failure",
-        hint: `Something else set it up (a container runtime, ECS agent); remove it there first if awsmfa is to use it.`,
-      },
+    // Put there by something else (a container runtime, the ECS agent): --containers can listen on it as it is.
+    tellStderr(
+      `${ECS_ADDRESS} is on ${on.join(", ")} already, not on ${LOOPBACK_INTERFACE}: nothing changed.`,
     );
+    return ExitStatus.ok;
   }
-  runIp(ip, ADD);
+  runIp(rootWithIp("enable"), ADD);
   tellStderr(
     `Added ${ECS_ADDRESS_CIDR} to the loopback interface ${LOOPBACK_INTERFACE} (ip ${ADD.join(" ")}); nothing else changed.\n` +
       "Containers reach the credentials endpoint there now: `awsmfa serve --containers --container-env FILE`.\n" +
@@ -43,12 +41,12 @@ export async function runContainersEnable(): Promise<number> {
 }
 
 export async function runContainersDisable(): Promise<number> {
-  const ip = preconditions("disable");
+  onLinux("disable");
   if (!interfacesWith(ECS_ADDRESS).includes(LOOPBACK_INTERFACE)) {
     tellStderr(`${ECS_ADDRESS_CIDR} is not on ${LOOPBACK_INTERFACE}: nothing changed.`);
     return ExitStatus.ok;
   }
-  runIp(ip, DEL);
+  runIp(rootWithIp("disable"), DEL);
   tellStderr(
     `Removed ${ECS_ADDRESS_CIDR} from the loopback interface ${LOOPBACK_INTERFACE} (ip ${DEL.join(" ")}); nothing else changed.\n` +
       "Remove it from your boot set-up too if you added it there.",
@@ -56,8 +54,7 @@ export async function runContainersDisable(): Promise<number> {
   return ExitStatus.ok;
 }
 
-/** Linux, root, and iproute2's `ip`: the path of `ip`. */
-function preconditions(verb: "enable" | "disable"): string {
+function onLinux(verb: "enable" | "disable"): void {
   if (process.platform !== "linux") {
     throw new AppError(
       "containers-not-linux",
@@ -65,6 +62,10 @@ function preconditions(verb: "enable" | "disable"): string {
       { status: "usage", hint: "Elsewhere --containers uses its tls mode and needs no set-up." },
     );
   }
+}
+
+/** Only when there is something to change: root, and iproute2's `ip` (its path). */
+function rootWithIp(verb: "enable" | "disable"): string {
   if (process.geteuid?.() !== 0) {
     throw new AppError(
       "containers-need-root",

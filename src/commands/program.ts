@@ -8,7 +8,6 @@ declare const AWSMFA_VERSION: string;
 const PROFILE_HELP = "profile to use (default: $AWS_PROFILE, else 'default')";
 const SHELL_CHOICES = ["bash", "zsh", "fish", "powershell", "pwsh"] as const;
 const MIN_TTL_HELP = "hand out credentials only with at least this much left (default 15m)";
-/** For the commands without --token-code: where the code goes when there is no terminal to ask on. */
 /** --containers [mode]: the mode names and the per-system default are output/containers.ts's. */
 const CONTAINERS_HELP =
   "also serve containers (same port): ecs listens on 169.254.170.2 too (default on Linux; needs `sudo awsmfa containers enable` first), tls serves https for Docker Desktop (default on macOS and Windows)";
@@ -18,6 +17,7 @@ const CONTAINERS_HELP =
  */
 const CONTAINER_ENV_HELP =
   "with --containers: once listening, write the container's variables to this file (0600, docker run --env-file format); removed on exit";
+/** For the commands without --token-code: where the code goes when there is no terminal to ask on. */
 const CODE_ELSEWHERE_HELP =
   "\nNo --token-code here: a code is asked for on the terminal, or comes from mfa_process or a stored TOTP seed.\n" +
   "Without those, log in first (awsmfa login -p P --token-code CODE), then run this command.";

@@ -9,7 +9,7 @@
 // the endpoint handed it.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
@@ -157,7 +157,7 @@ describe("containers on Linux: the ECS address, a network namespace for a contai
     assert.ok(!existsSync(envPath), "the env file goes with the server");
   });
 
-  test("a role's credentials renewed by the server are picked up inside, without restarting anything", async () => {
+  test("a role's credentials renewed by the server are picked up inside, without restarting anything; then a 503, never stale", async () => {
     await login("alice");
     world.sts.setOption({ sessionDurationOverrideSeconds: 8 });
     const envPath = join(world.home.home, "container.env");
@@ -178,6 +178,32 @@ describe("containers on Linux: the ECS address, a network namespace for a contai
       const keys = roleKeysThatCalled(world.sts, from);
       assert.ok(keys.length >= 3, `${keys.length} role sessions used in 20 s (sessions of 8 s)`);
       assert.equal(world.sts.calls.GetSessionToken, 1, "no new MFA session: nothing asked for a code");
+
+      // The role can no longer be renewed: the container gets a 503 that says why, never expired keys.
+      world.sts.setOption({
+        failures: [
+          { action: "AssumeRole", count: 1000, status: 403, code: "AccessDenied", message: "Not today." },
+        ],
+      });
+      const poll = `
+        const until = Date.now() + 25_000;
+        const ask = async () => {
+          const response = await fetch(process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI, {
+            headers: { Authorization: process.env.AWS_CONTAINER_AUTHORIZATION_TOKEN },
+          });
+          const body = await response.json();
+          if (response.status === 200 && Date.parse(body.Expiration) <= Date.now()) return { expired: body.Expiration };
+          if (response.status !== 200 || Date.now() > until) return { status: response.status, body };
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          return ask();
+        };
+        ask().then((seen) => process.stdout.write(JSON.stringify(seen)));`;
+      const refused = await inContainer(process.execPath, ["-e", poll], envText, 60_000);
+      assert.equal(refused.status, 0, refused.stderr);
+      const seen = JSON.parse(refused.stdout);
+      assert.equal(seen.status, 503, refused.stdout);
+      assert.equal(seen.body.Code, "RefreshFailed");
+      assert.match(seen.body.Message, /profile 'admin'/);
     } finally {
       await serve.stop();
     }
@@ -211,6 +237,75 @@ describe("containers on Linux: the ECS address, a network namespace for a contai
     assert.deepEqual(JSON.parse(itself).arns, [ROLE_SESSION_ARN], "the command itself");
     assert.equal(roleKeysThatCalled(world.sts, from).length, 1);
     assert.ok(!existsSync(join(path, "..")), "the env file and its private directory are gone");
+  });
+
+  test("--container-env never destroys a file: one of yours is refused before any code is asked for; only ours is removed", async () => {
+    const envPath = join(world.home.home, "container.env");
+    writeFileSync(envPath, "KEEP=me\n", { mode: 0o600 });
+    const refused = await inHost(["serve", "-p", "admin", "--containers", "--container-env", envPath]);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /already exists and is not an env file of awsmfa's; it was left as it is/);
+    assert.equal(readFileSync(envPath, "utf8"), "KEEP=me\n");
+    assert.equal(world.sts.requests.length, 0, "refused before STS or a code");
+
+    const open = join(world.home.home, "open");
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    const unsafe = await inHost([
+      "serve",
+      "-p",
+      "admin",
+      "--containers",
+      "--container-env",
+      join(open, "c.env"),
+    ]);
+    assert.equal(unsafe.status, 9, unsafe.stderr);
+    assert.match(unsafe.stderr, /Refusing --container-env in .*others can write to that directory/);
+
+    // An env file an earlier serve left behind (killed before its clean-up) is replaced.
+    await login("admin");
+    const earlier = `AWS_CONTAINER_CREDENTIALS_FULL_URI=http://${ECS_ADDRESS}:1/\nAWS_CONTAINER_AUTHORIZATION_TOKEN=${"e".repeat(43)}\n`;
+    writeFileSync(envPath, earlier, { mode: 0o600 });
+    const serve = await serveContainers(["-p", "admin", "--container-env", envPath]);
+    const written = readFileSync(envPath, "utf8");
+    assert.notEqual(written, earlier);
+    assert.match(written, /^AWS_CONTAINER_CREDENTIALS_FULL_URI=http:\/\/169\.254\.170\.2:\d+\/\n/);
+    // Swapped for another file while serving: that one is not ours, and stays.
+    writeFileSync(`${envPath}.new`, "MINE=1\n", { mode: 0o600 });
+    renameSync(`${envPath}.new`, envPath);
+    const stopped = await serve.stop();
+    assert.equal(stopped.status, 0, serve.stderr());
+    assert.equal(readFileSync(envPath, "utf8"), "MINE=1\n");
+  });
+
+  test("serve --detach --containers: returns once listening, with AWSMFA_CONTAINER_ENV; kill removes the file", async () => {
+    await login("admin");
+    const envPath = join(world.home.home, "container.env");
+    // As a user would, in one shell; the stand-in for `docker run --env-file "$AWSMFA_CONTAINER_ENV"` as in exec's test.
+    const script = [
+      "set -eu",
+      `eval "$("$NODE" "$AWSMFA" serve --detach -p admin --containers --container-env "${envPath}")"`,
+      'echo "$AWSMFA_CONTAINER_ENV"',
+      'env -i PATH="$PATH" HOME="$CONTAINER_HOME" AWS_ENDPOINT_URL_STS="$AWS_ENDPOINT_URL_STS" $(cat "$AWSMFA_CONTAINER_ENV") \\',
+      '  ip netns exec "$CONTAINER_NS" "$NODE" "$SDK_CALLS" chain 0',
+      'kill "$AWSMFA_SERVE_PID"',
+      'while kill -0 "$AWSMFA_SERVE_PID" 2>/dev/null; do sleep 0.1; done',
+      'if [ -e "$AWSMFA_CONTAINER_ENV" ]; then echo left; else echo gone; fi',
+    ].join("\n");
+    const env = {
+      ...world.home.env,
+      AWSMFA,
+      CONTAINER_NS: world.pair.container.name,
+      CONTAINER_HOME: world.containerHome,
+      NODE: process.execPath,
+      SDK_CALLS,
+    };
+    const result = await world.pair.host.run("bash", ["-c", script], { env, timeoutMs: 60_000 });
+    assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
+    const [path, inside, after] = result.stdout.trim().split("\n") as [string, string, string];
+    assert.equal(path, envPath);
+    assert.deepEqual(JSON.parse(inside).arns, [ROLE_SESSION_ARN], "inside the container");
+    assert.equal(after, "gone", "the env file goes with the server");
   });
 });
 
@@ -253,16 +348,29 @@ describe("containers enable / disable, and --containers without them", { skip },
     assert.equal(networkState(), before);
   });
 
-  test("not as root: refused with the sudo command, nothing changed", async () => {
+  test("not as root: refused with the sudo command when there is something to change, nothing changed", async () => {
+    const asNobody = (verb: string) =>
+      alone.run(
+        "setpriv",
+        ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, AWSMFA, "containers", verb],
+        { env: process.env },
+      );
     const before = networkState();
-    const result = await alone.run(
-      "setpriv",
-      ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, AWSMFA, "containers", "enable"],
-      { env: process.env },
-    );
-    assert.equal(result.status, 1, result.stderr);
-    assert.match(result.stderr, /needs root/);
-    assert.match(result.stderr, /sudo awsmfa containers enable/);
+    const refused = await asNobody("enable");
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /needs root/);
+    assert.match(refused.stderr, /sudo awsmfa containers enable/);
+    assert.equal(networkState(), before);
+
+    assert.equal((await run(["containers", "enable"])).status, 0);
+    const enabled = networkState();
+    const already = await asNobody("enable");
+    assert.equal(already.status, 0, `nothing to change needs no root: ${already.stderr}`);
+    const refusedDisable = await asNobody("disable");
+    assert.equal(refusedDisable.status, 1, refusedDisable.stderr);
+    assert.match(refusedDisable.stderr, /sudo awsmfa containers disable/);
+    assert.equal(networkState(), enabled);
+    assert.equal((await run(["containers", "disable"])).status, 0);
     assert.equal(networkState(), before);
   });
 

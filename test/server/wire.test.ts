@@ -434,3 +434,61 @@ describe("the connection rules, over real sockets", () => {
     );
   });
 });
+
+describe("one server on two addresses (as with --containers; 127.0.0.2 stands for 169.254.170.2)", () => {
+  const OTHER = "127.0.0.2";
+  let server: CredentialsServer;
+
+  before(async () => {
+    server = await startCredentialsServer({
+      token: TOKEN,
+      answer: () => ({ credentials: CREDENTIALS }),
+      extraHosts: [OTHER],
+    });
+  });
+  after(() => server.close());
+
+  function ask(address: string, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      request(
+        { host: address, port: server.port, headers: { Host: host, Authorization: TOKEN }, agent: false },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        },
+      )
+        .on("error", reject)
+        .end();
+    });
+  }
+
+  test("the same port, token and Host allow-list on both", async () => {
+    assert.equal(await ask(OTHER, `${OTHER}:${server.port}`), 200);
+    assert.equal(await ask("127.0.0.1", `127.0.0.1:${server.port}`), 200);
+    assert.equal(await ask(OTHER, `evil.example:${server.port}`), 403);
+  });
+
+  test("the tokenless budget is shared: strangers on one address make way for connections on the other", async () => {
+    const opened: { socket: Socket; closedAt: Promise<number> }[] = [];
+    const open = async (address: string) => {
+      const socket = connect({ host: address, port: server.port });
+      socket.on("error", () => {});
+      const closedAt = new Promise<number>((resolve) => {
+        socket.once("close", () => resolve(Date.now()));
+        setTimeout(() => resolve(0), 1_500).unref();
+      });
+      opened.push({ socket, closedAt });
+      await new Promise((resolve) => socket.once("connect", resolve));
+    };
+    for (let index = 0; index < MAX_TOKENLESS; index++) await open(OTHER);
+    for (let index = 0; index < 10; index++) await open("127.0.0.1");
+    assert.equal(await ask("127.0.0.1", `127.0.0.1:${server.port}`), 200, "the client with the token");
+    const closed = await Promise.all(opened.map((entry) => entry.closedAt));
+    for (const entry of opened) entry.socket.destroy();
+    // Within 1.5 s, so by eviction, not the 2 s deadline: the 11 oldest (10 + the client's), all on the other address.
+    assert.deepEqual(
+      closed.map((at) => at !== 0),
+      opened.map((_, index) => index < 11),
+    );
+  });
+});

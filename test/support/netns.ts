@@ -77,6 +77,7 @@ export interface NamespacePair {
 
 /** A namespace with only its loopback up. */
 export function createNamespace(role: string): Namespace & { remove(): void } {
+  removeOrphanedNamespaces();
   const name = `awsmfa-${role}-${process.pid}-${randomBytes(3).toString("hex")}`;
   ip("netns", "add", name);
   try {
@@ -148,6 +149,25 @@ export function createNamespacePair(): NamespacePair {
       host.remove();
     },
   };
+}
+
+/** Namespaces of a test process that is gone (killed before its `after` ran): ours by name, with its pid. */
+function removeOrphanedNamespaces(): void {
+  const listed = spawnSync(findIp() ?? "ip", ["netns", "list"], { encoding: "utf8" }).stdout ?? "";
+  for (const name of listed.split("\n").map((line) => line.split(" ")[0] ?? "")) {
+    const pid = Number(/^awsmfa-[a-z]+-(\d+)-[0-9a-f]{6}$/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    removeNamespace(name);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 function removeNamespace(name: string): void {

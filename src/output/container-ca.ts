@@ -111,7 +111,7 @@ function readAuthority(dir: string, at: number): { cert: X509Certificate; key: K
 
 function makeAuthority(dir: string, at: number): { cert: X509Certificate; key: KeyObject } {
   const issued = issueAuthority(
-    `awsmfa containers CA ${new Date(at).toISOString().slice(0, 10)}`,
+    `Containers' CA (awsmfa), ${new Date(at).toISOString().slice(0, 10)}`,
     CONTAINER_HOST_NAMES,
     {
       notBefore: new Date(at - CLOCK_SKEW_MS),

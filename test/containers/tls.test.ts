@@ -21,6 +21,7 @@ import {
   SEED,
   startServe,
 } from "../server/helpers";
+import { awsCliAvailable } from "../support/moto";
 import { HOST_SIDE, NETNS_SKIP_REASON } from "../support/netns";
 import { AWSMFA, type RunResult } from "../support/run-awsmfa";
 import { type ContainerWorld, listeningOn, parseEnvFile, statusesFrom, useContainerWorld } from "./world";
@@ -174,6 +175,14 @@ describe("containers in a VM: https at host.docker.internal with awsmfa's CA", {
         const summary = JSON.parse(withCa.stdout);
         assert.deepEqual(summary.arns, [ROLE_SESSION_ARN], "boto3");
         assert.equal(summary.method, "container-role");
+        if (awsCliAvailable()) {
+          const aws = await inContainer("aws", ["sts", "get-caller-identity", "--output", "json"], {
+            ...env,
+            PYTHONPATH: join(scratch, "site"),
+          });
+          assert.equal(aws.status, 0, aws.stderr);
+          assert.equal(JSON.parse(aws.stdout).Arn, ROLE_SESSION_ARN, "the aws CLI v1, botocore as boto3");
+        }
       }
       assert.ok(roleKeysThatCalled(world.sts, from).length >= 1);
       assert.match(serve.stderr(), new RegExp(`-v ${caDir}:/run/awsmfa:ro`), "the mount, on stderr");

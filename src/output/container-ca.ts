@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { chmodSync, lstatSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { SecureContext } from "node:tls";
+import { createSecureContext, type SecureContext } from "node:tls";
 import { homeDirectory } from "../config/files";
 import { AppError, fileError } from "../errors";
 import { acquireLock } from "../fsio/lock";
@@ -52,8 +52,11 @@ export async function loadContainerAuthority(
 ): Promise<ContainerAuthority> {
   const dir = containerAuthorityDirectory(env);
   const publicDir = join(dir, "public");
-  ensurePrivateDirectory(dir);
-  ensureDirectory(publicDir, 0o755);
+  makeDirectory(dir, 0o700);
+  refuseUnlessPrivate(dir, lstatSync(dir), "directory", dir);
+  makeDirectory(publicDir, 0o755);
+  // Whatever the umask: a container's user (often not the host's uid) reads the mounted certificate.
+  if (process.platform !== "win32") chmodSync(publicDir, 0o755);
   const lock = await acquireLock(join(dir, "ca.lock"), {
     timeoutMs: 15_000,
     staleMs: 60_000,
@@ -79,7 +82,6 @@ export async function loadContainerAuthority(
           notBefore: new Date(at - CLOCK_SKEW_MS),
           notAfter: new Date(notAfter),
         });
-        const { createSecureContext } = process.getBuiltinModule("node:tls") as typeof import("node:tls");
         server = {
           context: createSecureContext({ cert: issued.cert, key: issued.key, minVersion: "TLSv1.2" }),
           renewAt: notAfter - SERVER_RENEW_MS,
@@ -131,17 +133,9 @@ function makeAuthority(dir: string, at: number): { cert: X509Certificate; key: K
   return { cert: new X509Certificate(issued.cert), key: createPrivateKey(issued.key) };
 }
 
-function ensurePrivateDirectory(dir: string): void {
-  ensureDirectory(dir, 0o700);
-  refuseUnlessPrivate(dir, lstatSync(dir), "directory", dir);
-}
-
-function ensureDirectory(dir: string, mode: number): void {
+function makeDirectory(dir: string, mode: number): void {
   try {
     mkdirSync(dir, { recursive: true, mode });
-    // mkdir's mode passes through the umask; a narrower one would keep containers' mounts out.
-    if (mode === 0o755 && process.platform !== "win32" && (lstatSync(dir).mode & 0o777) !== mode)
-      chmodSync(dir, mode);
   } catch (error) {
     throw fileError("container-ca", `Cannot create ${dir}`, error, {
       hint: "Check that ~/.aws/awsmfa is yours and the disk has room.",

@@ -80,10 +80,15 @@ describe("the containers' CA", () => {
   test("made once: key 0600 in a 0700 directory, the public directory holds the certificate alone; a second load (even at once) reuses it", async () => {
     const home = tempHome();
     try {
-      const [first, second] = await Promise.all([
-        loadContainerAuthority(home.env),
-        loadContainerAuthority(home.env),
-      ]);
+      // A strict umask must not keep the certificate from a container's user (not the host's uid).
+      const umask = process.umask(0o077);
+      let loads: ContainerAuthority[];
+      try {
+        loads = await Promise.all([loadContainerAuthority(home.env), loadContainerAuthority(home.env)]);
+      } finally {
+        process.umask(umask);
+      }
+      const [first, second] = loads as [ContainerAuthority, ContainerAuthority];
       const third = await loadContainerAuthority(home.env);
       assert.equal(first.certificate, second.certificate, "two loads at once: one CA (the lock)");
       assert.equal(first.certificate, third.certificate);
@@ -91,6 +96,8 @@ describe("the containers' CA", () => {
       assert.equal(statSync(dir).mode & 0o777, 0o700);
       assert.equal(statSync(join(dir, "key.pem")).mode & 0o777, 0o600);
       assert.equal(first.publicDir, join(dir, "public"));
+      assert.equal(statSync(first.publicDir).mode & 0o777, 0o755);
+      assert.equal(statSync(join(first.publicDir, "ca.pem")).mode & 0o777, 0o644);
       assert.equal(spawnSync("ls", ["-A", first.publicDir], { encoding: "utf8" }).stdout, "ca.pem\n");
       assert.equal(readFileSync(join(first.publicDir, "ca.pem"), "utf8"), first.certificate);
       const ca = new X509Certificate(first.certificate);

@@ -79,7 +79,8 @@ export const DOCKER_DESKTOP_HOST = "host.docker.internal";
  * found in their sources and tested (README, "Docker Desktop"):
  * - the JS SDK v3 (Node): NODE_EXTRA_CA_CERTS, added to Node's roots when the process starts;
  * - the Go SDK v2: its container provider uses a client of its own with the system roots, which
- *   Go's crypto/x509 reads from SSL_CERT_DIR (added to the default bundle file) on Linux;
+ *   Go's crypto/x509 reads from SSL_CERT_DIR (added to the default bundle file) on Linux; older
+ *   releases (Debian 12's 1.17) take only a loopback host, https or not;
  * - botocore (boto3, the aws CLI): no variable; its container provider trusts only its own
  *   bundle (certifi's), so the CA must be added to it in the image.
  * AWS_CA_BUNDLE is left out on purpose: botocore would use it, alone, for every AWS call, which

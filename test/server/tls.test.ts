@@ -2,9 +2,18 @@
 // x509.ts) and the endpoint answering https and plain http on one loopback port (server-wire.ts).
 // test/containers/tls.test.ts runs the SDKs against it from a container's namespace.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { connect as connectTcp } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -325,5 +334,60 @@ describe("exec --server --containers tls", () => {
     );
     assert.ok(lines.includes("NODE_EXTRA_CA_CERTS=/run/awsmfa/ca.pem"));
     assert.deepEqual(JSON.parse(lines.at(-1) ?? "").arns, [ROLE_SESSION_ARN]);
+  });
+});
+
+/** Debian's packaged SDK, in GOPATH mode: no module proxy needed. */
+const GO_SDK_SOURCES = "/usr/share/gocode";
+const goSkip =
+  spawnSync("go", ["version"]).status !== 0
+    ? "skipped: no Go toolchain (apt-get install golang-go golang-github-aws-aws-sdk-go-v2-dev)"
+    : !existsSync(join(GO_SDK_SOURCES, "src/github.com/aws/aws-sdk-go-v2/config"))
+      ? "skipped: no AWS SDK for Go v2 sources (apt-get install golang-github-aws-aws-sdk-go-v2-dev)"
+      : false;
+
+describe("the Go SDK v2 and the CA", { skip: goSkip }, () => {
+  test("its container provider trusts the CA through SSL_CERT_DIR, not AWS_CA_BUNDLE", async () => {
+    const home = tempHome();
+    let server: CredentialsServer | undefined;
+    try {
+      const gopath = join(home.home, "gopath");
+      const source = join(gopath, "src", "go-credentials");
+      cpSync(join(FIXTURES, "go-credentials"), source, { recursive: true });
+      const binary = join(home.home, "go-credentials");
+      const built = spawnSync("go", ["build", "-o", binary, "."], {
+        cwd: source,
+        env: { ...process.env, GO111MODULE: "off", GOPATH: `${gopath}:${GO_SDK_SOURCES}` },
+        encoding: "utf8",
+      });
+      assert.equal(built.status, 0, built.stderr);
+      const authority = await loadContainerAuthority(home.env);
+      server = await serverWith(authority);
+      // localhost: the SDK packaged in Debian 12 (1.17) takes only a loopback host, https or not.
+      const env = {
+        PATH: process.env.PATH,
+        HOME: home.home,
+        AWS_REGION: "us-east-1",
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: `https://localhost:${server.port}/`,
+        AWS_CONTAINER_AUTHORIZATION_TOKEN: TOKEN,
+      };
+      const run = (extra: NodeJS.ProcessEnv) =>
+        new Promise<{ status: number; stdout: string }>((resolve) =>
+          execFile(binary, [], { env: { ...env, ...extra }, timeout: 60_000 }, (error, stdout) =>
+            resolve({ status: error ? Number(error.code) : 0, stdout }),
+          ),
+        );
+      const trusted = await run({ SSL_CERT_DIR: authority.publicDir });
+      assert.equal(trusted.status, 0, trusted.stdout);
+      assert.match(trusted.stdout, new RegExp(`^${CREDENTIALS.accessKeyId} `));
+      for (const extra of [{}, { AWS_CA_BUNDLE: join(authority.publicDir, "ca.pem") }]) {
+        const refused = await run(extra);
+        assert.notEqual(refused.status, 0, JSON.stringify(extra));
+        assert.match(refused.stdout, /x509: certificate signed by unknown authority/);
+      }
+    } finally {
+      await server?.close();
+      home.remove();
+    }
   });
 });

@@ -189,6 +189,21 @@ describe("the containers' CA", () => {
     }
   });
 
+  test("a CA 30 days from its end is replaced; before that it is kept", async () => {
+    const home = tempHome();
+    try {
+      const made = await loadContainerAuthority(home.env);
+      const ends = Date.parse(new X509Certificate(made.certificate).validTo);
+      const kept = await loadContainerAuthority(home.env, () => ends - 31 * DAY_MS);
+      assert.equal(kept.certificate, made.certificate);
+      const replaced = await loadContainerAuthority(home.env, () => ends - 29 * DAY_MS);
+      assert.notEqual(replaced.certificate, made.certificate);
+      assert.equal(readFileSync(join(replaced.publicDir, "ca.pem"), "utf8"), replaced.certificate);
+    } finally {
+      home.remove();
+    }
+  });
+
   test("the server certificate is made again a day before its 7 days end, not before", async () => {
     const home = tempHome();
     try {

@@ -234,7 +234,7 @@ function servedAt(running: ProfileServer, containers: ContainerServing | undefin
   const mount =
     containerCaDir === undefined
       ? ""
-      : `; containers mount its CA with -v ${containerCaDir}:${CONTAINER_CA_DIR}:ro`;
+      : ` (its CA, for containers: -v ${containerCaDir}:${CONTAINER_CA_DIR}:ro)`;
   return `${server.url} and, for containers, ${containers.endpoint.url(server.port)}${file}${mount}`;
 }
 

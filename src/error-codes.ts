@@ -44,6 +44,7 @@ function table() {
     "rotate-unverified": { status: "failure" },
     "rotate-wrong-user": { status: "failure" },
     "setup-file-changed": { status: "failure" },
+    "container-ca": { status: "failure", fileOperation: true },
     "container-env": { status: "failure", fileOperation: true },
     "container-env-dir": { status: "failure" },
     "container-env-exists": { status: "failure" },
@@ -60,7 +61,6 @@ function table() {
     "bad-login": { status: "usage" },
     "container-env-without-containers": { status: "usage" },
     "containers-not-linux": { status: "usage" },
-    "containers-tls-not-built": { status: "usage" },
     "containers-without-server": { status: "usage" },
     "bad-code": { status: "usage" },
     "bad-console-duration": { status: "usage" },
@@ -174,6 +174,7 @@ function table() {
     // 9: unsafe permissions or owner
     "cache-dir": { status: "unsafeFile", fileOperation: true },
     "container-env-dir-unsafe": { status: "unsafeFile" },
+    "unsafe-container-ca": { status: "unsafeFile" },
     "token-file-dir-unsafe": { status: "unsafeFile" },
     "token-file-unsafe": { status: "unsafeFile" },
     "unsafe-cache": { status: "unsafeFile" },

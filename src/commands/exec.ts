@@ -11,6 +11,7 @@ import { childEnvironment, EXEC_MARK, spawnChild } from "./child";
 import { credentialsFor } from "./credentials";
 import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
 import {
+  CONTAINER_CA,
   CONTAINER_ENV,
   type ContainerServing,
   containerServing,
@@ -106,6 +107,7 @@ async function runWithServer(
       const variables = {
         ...containerVariables(running.server, { region }),
         [CONTAINER_ENV]: envFile?.path,
+        [CONTAINER_CA]: running.containerCaDir,
         [EXEC_MARK]: plan.profile,
       };
       if (shellNotice) tellStderr(shellNotice);

@@ -10,7 +10,7 @@ const SHELL_CHOICES = ["bash", "zsh", "fish", "powershell", "pwsh"] as const;
 const MIN_TTL_HELP = "hand out credentials only with at least this much left (default 15m)";
 /** --containers [mode]: the mode names and the per-system default are output/containers.ts's. */
 const CONTAINERS_HELP =
-  "also serve containers (same port): ecs listens on 169.254.170.2 too (default on Linux; needs `sudo awsmfa containers enable` first), tls serves https for Docker Desktop (default on macOS and Windows)";
+  "also serve containers (same port): ecs listens on 169.254.170.2 too (default on Linux; needs `sudo awsmfa containers enable` first), tls serves https for Docker Desktop with awsmfa's own CA, which containers mount from $AWSMFA_CONTAINER_CA at /run/awsmfa (default on macOS and Windows)";
 /**
  * Not `--env-file`: Node (20 to 24 at least) looks for that flag anywhere in its argv, after the
  * script too, and exits 9 ("node: FILE: not found") when the file does not exist yet.

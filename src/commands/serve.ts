@@ -7,7 +7,7 @@ import { loadProfileSet } from "../config/files";
 import type { Plan } from "../config/plan";
 import { AppError, ExitStatus } from "../errors";
 import { writeAll } from "../fsio/write-all";
-import { type ContainerEndpoint, containerEndpoint } from "../output/containers";
+import { CONTAINER_CA_DIR, type ContainerEndpoint, containerEndpoint } from "../output/containers";
 import {
   type CredentialsServer,
   containerVariables,
@@ -40,6 +40,8 @@ export interface ServeOptions {
 
 export interface ProfileServer {
   server: CredentialsServer;
+  /** --containers tls: the CA's public directory, which containers mount at /run/awsmfa. */
+  containerCaDir?: string;
   /** Stops renewing and closes the server; an unanswered prompt does not keep the process alive after it. */
   close(): Promise<void>;
 }
@@ -49,6 +51,8 @@ const DETACHED_STOP_SIGNALS: NodeJS.Signals[] = ["SIGTERM", "SIGHUP"];
 const DETACHED_IGNORED_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGQUIT", "SIGTSTP"];
 /** The env file's path, for `docker run --env-file "$AWSMFA_CONTAINER_ENV"`. */
 export const CONTAINER_ENV = "AWSMFA_CONTAINER_ENV";
+/** --containers tls: the directory to mount, for `docker run -v "$AWSMFA_CONTAINER_CA:/run/awsmfa:ro"`. */
+export const CONTAINER_CA = "AWSMFA_CONTAINER_CA";
 /** Printed by --detach, for `kill "$AWSMFA_SERVE_PID"`. */
 const SERVE_PID = "AWSMFA_SERVE_PID";
 /** Settings that make the SDKs and the aws CLI resolve a profile from the files, before the container endpoint. */
@@ -74,12 +78,14 @@ export async function startProfileServer(
   // Listen first: a port in use fails before anyone is asked for a code. Until the keeper is
   // there, a client that already has the token (from a token file) is told to try again.
   let keeper: CredentialsKeeper | undefined;
+  const tls = await options.containers?.serverTls?.(process.env);
   const server = await startCredentialsServer({
     answer: () =>
       keeper?.answer() ?? { code: "Starting", message: "awsmfa is still starting; try again in a moment." },
     port: options.port,
     token: options.token,
     extraHosts: options.containers?.hosts,
+    tls,
   });
   try {
     const obtained = await credentialsFor(plan, { minTtlSeconds, notify: tellStderr });
@@ -99,6 +105,7 @@ export async function startProfileServer(
   warnIfDefaultProfileWins();
   return {
     server,
+    containerCaDir: tls?.mountDir,
     async close() {
       const pending = kept.stop();
       await server.close();
@@ -153,12 +160,13 @@ export async function runServe(options: ServeOptions): Promise<number> {
     envFile = writeContainerEnvFile(containers, server, region);
     const variables = {
       ...(envFile === undefined ? {} : { [CONTAINER_ENV]: envFile.path }),
+      ...(running.containerCaDir === undefined ? {} : { [CONTAINER_CA]: running.containerCaDir }),
       ...containerVariables(server, { tokenFile: tokenFilePath, region }),
     };
     if (readyFd === undefined) {
       process.stdout.write(shellLines(variables, shell));
       tellStderr(
-        `Serving the credentials of profile '${plan.profile}' on ${servedAt(server, containers)}, renewed in the background, until interrupted.`,
+        `Serving the credentials of profile '${plan.profile}' on ${servedAt(running, containers)}, renewed in the background, until interrupted.`,
       );
     } else {
       // In the background, in the shell's process group: Ctrl-C or Ctrl-Z typed at the shell's
@@ -166,7 +174,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
       // terminal (SIGHUP) do.
       for (const signal of DETACHED_IGNORED_SIGNALS) process.on(signal, () => {});
       tellStderr(
-        `Serving the credentials of profile '${plan.profile}' on ${servedAt(server, containers)} in the background (pid ${process.pid}), ` +
+        `Serving the credentials of profile '${plan.profile}' on ${servedAt(running, containers)} in the background (pid ${process.pid}), ` +
           "renewed until `kill $AWSMFA_SERVE_PID` or the terminal closes.",
       );
       writeAll(readyFd, shellLines({ ...variables, [SERVE_PID]: String(process.pid) }, shell));
@@ -219,10 +227,15 @@ export function writeContainerEnvFile(
   return writeEnvFile(containers.envFilePath, containers.endpoint.variables(server, region));
 }
 
-function servedAt(server: CredentialsServer, containers: ContainerServing | undefined): string {
+function servedAt(running: ProfileServer, containers: ContainerServing | undefined): string {
+  const { server, containerCaDir } = running;
   if (containers === undefined) return server.url;
   const file = containers.envFilePath === undefined ? "" : ` (${containers.envFilePath})`;
-  return `${server.url} and, for containers, ${containers.endpoint.url(server.port)}${file}`;
+  const mount =
+    containerCaDir === undefined
+      ? ""
+      : ` (its CA, for containers: -v ${containerCaDir}:${CONTAINER_CA_DIR}:ro)`;
+  return `${server.url} and, for containers, ${containers.endpoint.url(server.port)}${file}${mount}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { networkInterfaces } from "node:os";
 import { AppError } from "../errors";
-// Types only: program.ts reads CONTAINER_MODES, and must not load the server to do so.
-import type { CredentialsServer } from "./server";
+// Types only: program.ts reads CONTAINER_MODES, and must not load the server (nor the CA) to do so.
+import type { CredentialsServer, EndpointTls } from "./server";
 
 /**
  * Where containers reach the credentials endpoint (`serve --containers`, `exec --server
@@ -29,6 +29,8 @@ export interface ContainerEndpoint {
   readonly hosts: readonly string[];
   /** AWS_CONTAINER_CREDENTIALS_FULL_URI inside a container, once the port is known. */
   url(port: number): string;
+  /** tls: the https side of the endpoint, made ready (the CA made or read) before it listens. */
+  serverTls?(env: NodeJS.ProcessEnv): Promise<EndpointTls & { mountDir: string }>;
   /** What a container is given (`--container-env`): how to reach the endpoint, its token, the region. */
   variables(
     server: Pick<CredentialsServer, "port" | "token">,
@@ -63,14 +65,56 @@ export function containerEndpoint(flag: string | true): ContainerEndpoint {
         },
       };
     case "tls":
-      throw new AppError("containers-tls-not-built", "--containers tls is not built yet.", {
-        hint:
-          process.platform === "linux"
-            ? "On Linux use --containers ecs (the default here), after sudo awsmfa containers enable."
-            : "Containers on this system cannot reach the ECS address; nothing else is available yet.",
-      });
+      return tlsEndpoint();
   }
 }
+
+/** Docker Desktop's name for the host, inside its containers. */
+export const DOCKER_DESKTOP_HOST = "host.docker.internal";
+
+/**
+ * https at host.docker.internal:PORT, which Docker Desktop's backend forwards to the host's
+ * 127.0.0.1:PORT: so the endpoint listens on loopback only, https and http on one port (the host's
+ * own clients keep plain http). Each SDK family is told of the CA its own way; which variable,
+ * found in their sources and tested (README, "Docker Desktop"):
+ * - the JS SDK v3 (Node): NODE_EXTRA_CA_CERTS, added to Node's roots when the process starts;
+ * - the Go SDK v2: its container provider uses a client of its own with the system roots, which
+ *   Go's crypto/x509 reads from SSL_CERT_DIR (added to the default bundle file) on Linux; older
+ *   releases (Debian 12's 1.17) take only a loopback host, https or not;
+ * - botocore (boto3, the aws CLI): no variable; its container provider trusts only its own
+ *   bundle (certifi's), so the CA must be added to it in the image.
+ * AWS_CA_BUNDLE is left out on purpose: botocore would use it, alone, for every AWS call, which
+ * the public CAs would then no longer vouch for, and the container provider ignores it anyway.
+ */
+function tlsEndpoint(): ContainerEndpoint {
+  return {
+    mode: "tls",
+    hosts: [],
+    url: (port) => `https://${DOCKER_DESKTOP_HOST}:${port}/`,
+    async serverTls(env) {
+      const { loadContainerAuthority } = await import("./container-ca");
+      const authority = await loadContainerAuthority(env);
+      return {
+        context: () => authority.serverContext(),
+        hostNames: [DOCKER_DESKTOP_HOST, "localhost", "127.0.0.1"],
+        mountDir: authority.publicDir,
+      };
+    },
+    variables(server, region) {
+      return {
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: this.url(server.port),
+        AWS_CONTAINER_AUTHORIZATION_TOKEN: server.token,
+        ...(region ? { AWS_REGION: region, AWS_DEFAULT_REGION: region } : {}),
+        NODE_EXTRA_CA_CERTS: `${CONTAINER_CA_DIR}/${CA_FILE}`,
+        SSL_CERT_DIR: CONTAINER_CA_DIR,
+      };
+    },
+  };
+}
+
+/** Where a container mounts the CA's public directory (read-only), and the CA file in it. */
+export const CONTAINER_CA_DIR = "/run/awsmfa";
+export const CA_FILE = "ca.pem";
 
 function parseContainerMode(text: string): ContainerMode {
   const mode = CONTAINER_MODES.find((name) => name === text);

@@ -26,6 +26,9 @@ const ENV_FILE_NAMES = [
   "AWS_CONTAINER_AUTHORIZATION_TOKEN",
   "AWS_REGION",
   "AWS_DEFAULT_REGION",
+  // --containers tls: where the container finds the CA (output/containers.ts).
+  "NODE_EXTRA_CA_CERTS",
+  "SSL_CERT_DIR",
 ];
 /** An earlier env file of awsmfa's: only its names, the token among them, each line `NAME=value`. */
 const ENV_FILE_SHAPE = new RegExp(

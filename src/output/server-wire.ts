@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from "node:net";
+import type { SecureContext } from "node:tls";
 
 /**
  * The HTTP/1.1 of the credentials server, on plain sockets: a strict reader of request heads and
@@ -162,8 +163,11 @@ export interface Reply {
 }
 
 export interface HttpHandler {
-  /** The answer to one request head, built synchronously; `close`: the client wants the connection ended after it. */
-  answer(head: RequestHead, close: boolean): Reply;
+  /**
+   * The answer to one request head, built synchronously; `close`: the client wants the connection
+   * ended after it; `tls`: the request came over TLS.
+   */
+  answer(head: RequestHead, close: boolean, tls: boolean): Reply;
   /** The answer to a head that cannot be read (the connection ends after it). */
   refuse(status: 400 | 431): Buffer;
 }
@@ -172,8 +176,16 @@ export interface HttpHandler {
  * TCP servers that answer each request head with `handler`, in order, never reading a body. All
  * the servers made by one `serveHttp` (one per address listened on) share its slots and tokenless
  * budget: a stranger on one address cannot crowd out the client on another.
+ *
+ * With `tls`, a connection whose first byte opens a TLS handshake (0x16) is answered over TLS
+ * with that context, any other in plain HTTP, on the same port: the host's clients keep plain
+ * http on 127.0.0.1 and containers in a VM get https at the same port (container-ca.ts). The
+ * handshake happens inside the connection's tokenless deadline, so the slots' rules hold for it.
  */
-export function serveHttp(handler: HttpHandler): { newServer(): Server; closeAll(): void } {
+export function serveHttp(
+  handler: HttpHandler,
+  options: { tls?: () => SecureContext } = {},
+): { newServer(): Server; closeAll(): void } {
   const sockets = new Set<Socket>();
   /** In the order they connected: the first is the oldest. */
   const tokenless = new Set<Socket>();
@@ -200,10 +212,13 @@ export function serveHttp(handler: HttpHandler): { newServer(): Server; closeAll
       sockets.delete(socket);
       tokenless.delete(socket);
     });
-    connection(socket, handler, () => {
+    const onAuthorised = () => {
       clearTimeout(deadline);
       tokenless.delete(socket);
-    });
+    };
+    if (options.tls === undefined) connection(socket, handler, onAuthorised, false);
+    else
+      startTlsOrPlain(socket, options.tls, (stream, tls) => connection(stream, handler, onAuthorised, tls));
   };
   return {
     newServer: () => createServer({ noDelay: true }, accept),
@@ -213,7 +228,37 @@ export function serveHttp(handler: HttpHandler): { newServer(): Server; closeAll
   };
 }
 
-function connection(socket: Socket, handler: HttpHandler, onAuthorised: () => void): void {
+/** Waits for the first byte, puts it back, and hands on the socket as it is or wrapped in TLS. */
+function startTlsOrPlain(
+  socket: Socket,
+  context: () => SecureContext,
+  start: (stream: Socket, tls: boolean) => void,
+): void {
+  socket.on("error", () => socket.destroy());
+  socket.once("readable", () => {
+    const first = socket.read(1) as Buffer | null;
+    if (first === null) return; // ended before a byte: "close" cleans up
+    socket.unshift(first);
+    if (first[0] !== TLS_HANDSHAKE) {
+      start(socket, false);
+      return;
+    }
+    let secureContext: SecureContext;
+    try {
+      secureContext = context();
+    } catch {
+      socket.destroy();
+      return;
+    }
+    const { TLSSocket } = process.getBuiltinModule("node:tls") as typeof import("node:tls");
+    start(new TLSSocket(socket, { isServer: true, secureContext }), true);
+  });
+}
+
+/** The first byte of a TLS record that carries a handshake (a ClientHello first). */
+const TLS_HANDSHAKE = 0x16;
+
+function connection(socket: Socket, handler: HttpHandler, onAuthorised: () => void, tls: boolean): void {
   let pending = "";
   let headStartedAt = 0;
   let ended = false;
@@ -240,7 +285,7 @@ function connection(socket: Socket, handler: HttpHandler, onAuthorised: () => vo
         return;
       }
       from = result.end;
-      const reply = handler.answer(result.head, result.head.wantsClose || result.head.announcesBody);
+      const reply = handler.answer(result.head, result.head.wantsClose || result.head.announcesBody, tls);
       if (reply.authorised && !authorised) {
         authorised = true;
         onAuthorised();

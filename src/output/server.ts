@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { AddressInfo, Server } from "node:net";
+import type { SecureContext } from "node:tls";
 import { AppError, errnoCode } from "../errors";
 import type { SessionCredentials } from "../sts/credentials";
 import { type Reply, type RequestHead, replyBytes, serveHttp } from "./server-wire";
@@ -37,6 +38,15 @@ export interface CredentialsServerOptions {
   token?: string;
   /** Addresses listened on besides 127.0.0.1, with the same port (the ECS address for containers). */
   extraHosts?: readonly string[];
+  /** Also https, on the same port (server-wire.ts), for containers in a VM (container-ca.ts). */
+  tls?: EndpointTls;
+}
+
+export interface EndpointTls {
+  /** The server's TLS context now (its certificate renewed before it expires). */
+  context(): SecureContext;
+  /** The names a request over TLS may give in Host (with or without the port); over plain http they are refused. */
+  hostNames: readonly string[];
 }
 
 export interface CredentialsServer {
@@ -57,20 +67,25 @@ export async function startCredentialsServer(options: CredentialsServerOptions):
   const context: Context = {
     expected: Buffer.from(token, "utf8"),
     allowedHosts: new Set(),
+    allowedTlsHosts: new Set(),
     answer: options.answer,
   };
-  const http = serveHttp({
-    answer: (head, close) => replyTo(head, context, close),
-    refuse: (status) =>
-      status === 431
-        ? refusal(431, "RequestHeaderFieldsTooLarge", "Request head too large.").bytes
-        : refusal(400, "BadRequest", "Malformed request.").bytes,
-  });
+  const http = serveHttp(
+    {
+      answer: (head, close, tls) => replyTo(head, context, close, tls),
+      refuse: (status) =>
+        status === 431
+          ? refusal(431, "RequestHeaderFieldsTooLarge", "Request head too large.").bytes
+          : refusal(400, "BadRequest", "Malformed request.").bytes,
+    },
+    { tls: options.tls?.context },
+  );
   const extraHosts = options.extraHosts ?? [];
   const { servers, port } = await listenAll(http.newServer, [SERVER_HOST, ...extraHosts], options.port ?? 0);
   // Only the names a client uses; a browser led here by a rebound DNS name sends its own.
   for (const name of [SERVER_HOST, "localhost", ...extraHosts])
     context.allowedHosts.add(name).add(`${name}:${port}`);
+  for (const name of options.tls?.hostNames ?? []) context.allowedTlsHosts.add(name).add(`${name}:${port}`);
   const url = `http://${SERVER_HOST}:${port}${SERVER_PATH}`;
   let closing: Promise<void> | undefined;
   return {
@@ -154,13 +169,20 @@ interface Context {
   expected: Buffer;
   /** Host header values accepted (lower case); filled in once the port is known. */
   allowedHosts: Set<string>;
+  /** The same, for requests over TLS. */
+  allowedTlsHosts: Set<string>;
   answer: () => Answer;
 }
 
 /** Every refusal (4xx) ends its connection: a stranger gets one answer per connection, never a slot to keep. */
-function replyTo(head: RequestHead, context: Context, close: boolean): Reply {
-  if (head.host === undefined || !context.allowedHosts.has(head.host.toLowerCase())) {
-    return refusal(403, "AccessDenied", "Host not allowed: use 127.0.0.1.");
+function replyTo(head: RequestHead, context: Context, close: boolean, tls: boolean): Reply {
+  const allowed = tls ? context.allowedTlsHosts : context.allowedHosts;
+  if (head.host === undefined || !allowed.has(head.host.toLowerCase())) {
+    return refusal(
+      403,
+      "AccessDenied",
+      `Host not allowed: use ${tls ? "host.docker.internal" : "127.0.0.1"}.`,
+    );
   }
   if (head.method !== "GET") {
     const bytes = replyBytes(405, json("MethodNotAllowed", "Only GET is supported."), {

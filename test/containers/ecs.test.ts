@@ -9,20 +9,9 @@
 // the endpoint handed it.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import {
   createServerHome,
   FIXTURES,
@@ -33,20 +22,10 @@ import {
   startServe,
   startServerSts,
 } from "../server/helpers";
-import type { IsolatedEnv } from "../support/env";
 import { AWS_CLI_SKIP_REASON, awsCliAvailable } from "../support/moto";
-import {
-  createNamespace,
-  createNamespacePair,
-  ECS_ADDRESS,
-  HOST_SIDE,
-  ip,
-  type Namespace,
-  type NamespacePair,
-  NETNS_SKIP_REASON,
-} from "../support/netns";
+import { createNamespace, ECS_ADDRESS, ip, type Namespace, NETNS_SKIP_REASON } from "../support/netns";
 import { AWSMFA, type RunResult } from "../support/run-awsmfa";
-import type { StsServer } from "../support/sts-server";
+import { type ContainerWorld, listeningOn, parseEnvFile, statusesFrom, useContainerWorld } from "./world";
 
 const SDK_CALLS = join(FIXTURES, "sdk-calls.cjs");
 const BOTO3_CALLS = join(__dirname, "fixtures", "boto3-calls.py");
@@ -62,35 +41,23 @@ function boto3SkipReason(): string | false {
   return "skipped: python3 has no boto3";
 }
 
-let pair: NamespacePair;
-let sts: StsServer;
-/** The STS test server as seen from both namespaces. */
-let stsUrl: string;
-let home: IsolatedEnv;
-/** The container's HOME: empty, no ~/.aws. */
-let containerHome: string;
+let world: ContainerWorld;
 
 /** awsmfa in the host namespace. */
-function inHost(args: string[], env: NodeJS.ProcessEnv = home.env, timeoutMs = 60_000): Promise<RunResult> {
-  return pair.host.run(process.execPath, [AWSMFA, ...args], { env, timeoutMs });
-}
-
-/** `KEY=VALUE` lines as docker's --env-file reads them. */
-function parseEnvFile(text: string): Record<string, string> {
-  const variables: Record<string, string> = {};
-  for (const line of text.split("\n").filter(Boolean)) {
-    const equals = line.indexOf("=");
-    variables[line.slice(0, equals)] = line.slice(equals + 1);
-  }
-  return variables;
+function inHost(
+  args: string[],
+  env: NodeJS.ProcessEnv = world.home.env,
+  timeoutMs = 60_000,
+): Promise<RunResult> {
+  return world.pair.host.run(process.execPath, [AWSMFA, ...args], { env, timeoutMs });
 }
 
 /** What a container started with `docker run --env-file FILE` has: the file's variables, PATH, HOME; and where STS is. */
 function containerEnv(envFileText: string): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
-    HOME: containerHome,
-    AWS_ENDPOINT_URL_STS: stsUrl,
+    HOME: world.containerHome,
+    AWS_ENDPOINT_URL_STS: world.stsUrl,
     ...parseEnvFile(envFileText),
   };
 }
@@ -101,84 +68,32 @@ function inContainer(
   envFileText: string,
   timeoutMs = 60_000,
 ): Promise<RunResult> {
-  return pair.container.run(file, args, { env: containerEnv(envFileText), timeoutMs });
+  return world.pair.container.run(file, args, { env: containerEnv(envFileText), timeoutMs });
 }
 
 async function login(profile: string): Promise<void> {
-  const result = await inHost(["login", "-p", profile, "--token-code", sts.totp(SEED)]);
+  const result = await inHost(["login", "-p", profile, "--token-code", world.sts.totp(SEED)]);
   assert.equal(result.status, 0, result.stderr);
 }
 
 function serveContainers(args: string[]): Promise<ServeProcess> {
-  return startServe(["--containers", ...args], home.env, 30_000, pair.host.command);
-}
-
-/** `ss -ltn` in the host namespace: the local addresses listening on `port`. */
-async function listeningOn(port: number): Promise<string[]> {
-  const result = await pair.host.run("ss", ["-ltnH"], { env: process.env });
-  assert.equal(result.status, 0, result.stderr);
-  return result.stdout
-    .split("\n")
-    .map((line) => line.trim().split(/\s+/)[3] ?? "")
-    .filter((address) => address.endsWith(`:${port}`))
-    .sort();
-}
-
-/** Statuses of raw requests from the container (fetch cannot set Host). */
-async function statusesFromContainer(
-  envFileText: string,
-  requests: { host?: string; token?: string }[],
-): Promise<number[]> {
-  const script = `
-    const { request } = require("node:http");
-    const url = new URL(process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI);
-    const one = ({ host, token }) => new Promise((resolve) => {
-      const headers = { Host: host ?? url.host };
-      if (token !== undefined) headers.Authorization = token;
-      request({ host: url.hostname, port: url.port, path: "/", headers, agent: false }, (res) => {
-        res.resume(); res.on("end", () => resolve(res.statusCode));
-      }).on("error", (e) => resolve(e.code)).end();
-    });
-    (async () => {
-      const statuses = [];
-      for (const r of ${JSON.stringify(requests)}) statuses.push(await one(r));
-      process.stdout.write(JSON.stringify(statuses));
-    })();`;
-  const result = await inContainer(process.execPath, ["-e", script], envFileText);
-  assert.equal(result.status, 0, result.stderr);
-  return JSON.parse(result.stdout) as number[];
+  return startServe(["--containers", ...args], world.home.env, 30_000, world.pair.host.command);
 }
 
 describe("containers on Linux: the ECS address, a network namespace for a container", { skip }, () => {
-  before(async () => {
-    pair = createNamespacePair();
-    containerHome = mkdtempSync(join(tmpdir(), "awsmfa-container-home-"));
-    sts = await startServerSts();
-    const listener = await pair.host.listen(HOST_SIDE);
-    sts.acceptFrom(listener.server);
-    stsUrl = `http://${HOST_SIDE}:${listener.port}`;
+  world = useContainerWorld(async ({ pair }: ContainerWorld) => {
     // The one root step, in the host namespace: 169.254.170.2 on its loopback.
     const enabled = await pair.host.run(process.execPath, [AWSMFA, "containers", "enable"], {
       env: process.env,
     });
     assert.equal(enabled.status, 0, enabled.stderr);
   });
-  after(async () => {
-    pair?.remove();
-    await sts?.close();
-    if (containerHome) rmSync(containerHome, { recursive: true, force: true });
-  });
-  beforeEach(async () => {
-    sts.reset();
-    home = await createServerHome({ url: stsUrl });
-  });
-  afterEach(() => home.cleanup());
 
   test("serve --containers --container-env: the env file, the two listening addresses, and the clients inside", async () => {
     await login("admin");
-    const envPath = join(home.home, "container.env");
+    const envPath = join(world.home.home, "container.env");
     const serve = await serveContainers(["-p", "admin", "--container-env", envPath]);
-    const from = sts.requests.length;
+    const from = world.sts.requests.length;
     let envText: string;
     try {
       const port = Number(new URL(serve.url).port);
@@ -193,7 +108,10 @@ describe("containers on Linux: the ECS address, a network namespace for a contai
       assert.equal(statSync(envPath).mode & 0o777, 0o600);
       assert.equal(serve.variables.AWSMFA_CONTAINER_ENV, envPath);
       assert.equal(serve.url, `http://127.0.0.1:${port}/`, "the host's own clients keep 127.0.0.1");
-      assert.deepEqual(await listeningOn(port), [`127.0.0.1:${port}`, `${ECS_ADDRESS}:${port}`]);
+      assert.deepEqual(await listeningOn(world.pair.host, port), [
+        `127.0.0.1:${port}`,
+        `${ECS_ADDRESS}:${port}`,
+      ]);
       assert.ok(!serve.stderr().includes(token), "the token is never on stderr");
 
       const aws = skipAws
@@ -218,11 +136,11 @@ describe("containers on Linux: the ECS address, a network namespace for a contai
       // fromContainerMetadata on its own takes a full URI on 127.0.0.1/localhost only (README says so).
       const imds = await inContainer(process.execPath, [SDK_CALLS, "container", "0"], envText);
       assert.match(JSON.parse(imds.stdout).failures.join("\n"), /169\.254\.170\.2 is not a valid container/);
-      assert.ok(roleKeysThatCalled(sts, from).length >= 1);
-      assert.equal(sts.calls.GetSessionToken, 1, "the MFA session from login, reused: no code asked");
+      assert.ok(roleKeysThatCalled(world.sts, from).length >= 1);
+      assert.equal(world.sts.calls.GetSessionToken, 1, "the MFA session from login, reused: no code asked");
 
       assert.deepEqual(
-        await statusesFromContainer(envText, [
+        await statusesFrom(world.pair.container, containerEnv(envText), [
           { token },
           {},
           { token: "x".repeat(43) },
@@ -241,12 +159,12 @@ describe("containers on Linux: the ECS address, a network namespace for a contai
 
   test("a role's credentials renewed by the server are picked up inside, without restarting anything; then a 503, never stale", async () => {
     await login("alice");
-    sts.setOption({ sessionDurationOverrideSeconds: 8 });
-    const envPath = join(home.home, "container.env");
+    world.sts.setOption({ sessionDurationOverrideSeconds: 8 });
+    const envPath = join(world.home.home, "container.env");
     const serve = await serveContainers(["-p", "admin", "--min-ttl", "2s", "--container-env", envPath]);
     try {
       const envText = readFileSync(envPath, "utf8");
-      const from = sts.requests.length;
+      const from = world.sts.requests.length;
       const [js, boto3] = await Promise.all([
         inContainer(process.execPath, [SDK_CALLS, "chain", "20", "200"], envText, 90_000),
         skipBoto3 ? undefined : inContainer("python3", [BOTO3_CALLS, "20", "200"], envText, 90_000),
@@ -257,12 +175,12 @@ describe("containers on Linux: the ECS address, a network namespace for a contai
         assert.equal(boto3.status, 0, `${boto3.stdout}\n${boto3.stderr}`);
         assert.deepEqual(JSON.parse(boto3.stdout).failures, [], "every boto3 call succeeded");
       }
-      const keys = roleKeysThatCalled(sts, from);
+      const keys = roleKeysThatCalled(world.sts, from);
       assert.ok(keys.length >= 3, `${keys.length} role sessions used in 20 s (sessions of 8 s)`);
-      assert.equal(sts.calls.GetSessionToken, 1, "no new MFA session: nothing asked for a code");
+      assert.equal(world.sts.calls.GetSessionToken, 1, "no new MFA session: nothing asked for a code");
 
       // The role can no longer be renewed: the container gets a 503 that says why, never expired keys.
-      sts.setOption({
+      world.sts.setOption({
         failures: [
           { action: "AssumeRole", count: 1000, status: 403, code: "AccessDenied", message: "Not today." },
         ],
@@ -301,13 +219,13 @@ describe("containers on Linux: the ECS address, a network namespace for a contai
         ip netns exec "$CONTAINER_NS" "$NODE" "$SDK_CALLS" chain 0 || exit 1
       "$NODE" "$SDK_CALLS" chain 0`;
     const env = {
-      ...home.env,
-      CONTAINER_NS: pair.container.name,
-      CONTAINER_HOME: containerHome,
+      ...world.home.env,
+      CONTAINER_NS: world.pair.container.name,
+      CONTAINER_HOME: world.containerHome,
       NODE: process.execPath,
       SDK_CALLS,
     };
-    const from = sts.requests.length;
+    const from = world.sts.requests.length;
     const run = await inHost(
       ["exec", "--server", "--containers", "-p", "admin", "--", "sh", "-c", script],
       env,
@@ -317,20 +235,20 @@ describe("containers on Linux: the ECS address, a network namespace for a contai
     assert.match(path, /\/awsmfa-container-[^/]+\/container\.env$/);
     assert.deepEqual(JSON.parse(inside).arns, [ROLE_SESSION_ARN], "inside the container");
     assert.deepEqual(JSON.parse(itself).arns, [ROLE_SESSION_ARN], "the command itself");
-    assert.equal(roleKeysThatCalled(sts, from).length, 1);
+    assert.equal(roleKeysThatCalled(world.sts, from).length, 1);
     assert.ok(!existsSync(join(path, "..")), "the env file and its private directory are gone");
   });
 
   test("--container-env never destroys a file: one of yours is refused before any code is asked for; only ours is removed", async () => {
-    const envPath = join(home.home, "container.env");
+    const envPath = join(world.home.home, "container.env");
     writeFileSync(envPath, "KEEP=me\n", { mode: 0o600 });
     const refused = await inHost(["serve", "-p", "admin", "--containers", "--container-env", envPath]);
     assert.equal(refused.status, 1, refused.stderr);
     assert.match(refused.stderr, /already exists and is not an env file of awsmfa's; it was left as it is/);
     assert.equal(readFileSync(envPath, "utf8"), "KEEP=me\n");
-    assert.equal(sts.requests.length, 0, "refused before STS or a code");
+    assert.equal(world.sts.requests.length, 0, "refused before STS or a code");
 
-    const open = join(home.home, "open");
+    const open = join(world.home.home, "open");
     mkdirSync(open, { mode: 0o777 });
     chmodSync(open, 0o777);
     const unsafe = await inHost([
@@ -362,7 +280,7 @@ describe("containers on Linux: the ECS address, a network namespace for a contai
 
   test("serve --detach --containers: returns once listening, with AWSMFA_CONTAINER_ENV; kill removes the file", async () => {
     await login("admin");
-    const envPath = join(home.home, "container.env");
+    const envPath = join(world.home.home, "container.env");
     // As a user would, in one shell; the stand-in for `docker run --env-file "$AWSMFA_CONTAINER_ENV"` as in exec's test.
     const script = [
       "set -eu",
@@ -375,14 +293,14 @@ describe("containers on Linux: the ECS address, a network namespace for a contai
       'if [ -e "$AWSMFA_CONTAINER_ENV" ]; then echo left; else echo gone; fi',
     ].join("\n");
     const env = {
-      ...home.env,
+      ...world.home.env,
       AWSMFA,
-      CONTAINER_NS: pair.container.name,
-      CONTAINER_HOME: containerHome,
+      CONTAINER_NS: world.pair.container.name,
+      CONTAINER_HOME: world.containerHome,
       NODE: process.execPath,
       SDK_CALLS,
     };
-    const result = await pair.host.run("bash", ["-c", script], { env, timeoutMs: 60_000 });
+    const result = await world.pair.host.run("bash", ["-c", script], { env, timeoutMs: 60_000 });
     assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
     const [path, inside, after] = result.stdout.trim().split("\n") as [string, string, string];
     assert.equal(path, envPath);

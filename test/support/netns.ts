@@ -8,7 +8,9 @@
 // iproute2's `ip`; NETNS_SKIP_REASON says why not.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:net";
+import { join } from "node:path";
 import { findOnPath } from "./moto";
 import { type RunOptions, type RunResult, runProcess } from "./run-awsmfa";
 
@@ -53,6 +55,17 @@ export interface Namespace {
   command(file: string, args: string[]): [string, string[]];
   /** A TCP server listening on `host` (port chosen by the system) in this namespace, held in this process. */
   listen(host: string): Promise<{ server: Server; port: number }>;
+  /**
+   * Names resolved inside (through /etc/netns/NAME/hosts, which `ip netns exec` mounts over
+   * /etc/hosts), as Docker Desktop resolves host.docker.internal in its containers.
+   */
+  mapHostNames(names: Record<string, string>): void;
+  /**
+   * A relay in this namespace from `listenHost:port` to 127.0.0.1:port, as Docker Desktop's
+   * backend forwards a container's connection to host.docker.internal:PORT to the host's
+   * loopback. Ends with `stop()` (or with the namespace).
+   */
+  relayToLoopback(listenHost: string, port: number): Promise<{ stop(): void }>;
 }
 
 export interface NamespacePair {
@@ -79,6 +92,15 @@ export function createNamespace(role: string): Namespace & { remove(): void } {
     run: (file, args, options) =>
       runProcess(findIp() ?? "ip", ["netns", "exec", name, file, ...args], options),
     listen: (host) => listenIn(name, host),
+    mapHostNames(names) {
+      mkdirSync(netnsEtc(name), { recursive: true });
+      const lines = [
+        "127.0.0.1 localhost",
+        ...Object.entries(names).map(([host, address]) => `${address} ${host}`),
+      ];
+      writeFileSync(join(netnsEtc(name), "hosts"), `${lines.join("\n")}\n`);
+    },
+    relayToLoopback: (listenHost, port) => relayIn(name, listenHost, port),
     remove: () => removeNamespace(name),
   };
 }
@@ -159,6 +181,34 @@ function removeNamespace(name: string): void {
     }
   }
   spawnSync(findIp() ?? "ip", ["netns", "del", name]);
+  rmSync(netnsEtc(name), { recursive: true, force: true });
+}
+
+/** Files here replace those of /etc for processes started with `ip netns exec NAME`. */
+function netnsEtc(name: string): string {
+  return join("/etc/netns", name);
+}
+
+function relayIn(name: string, listenHost: string, port: number): Promise<{ stop(): void }> {
+  const script = `
+    const net = require("node:net");
+    net.createServer((inbound) => {
+      const outbound = net.connect(${port}, "127.0.0.1");
+      inbound.pipe(outbound).pipe(inbound);
+      inbound.on("error", () => outbound.destroy());
+      outbound.on("error", () => inbound.destroy());
+    }).listen(${port}, ${JSON.stringify(listenHost)}, () => process.stdout.write("ready\\n"));`;
+  const child = spawn(findIp() ?? "ip", ["netns", "exec", name, process.execPath, "-e", script], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout.once("data", () => resolve({ stop: () => child.kill("SIGKILL") }));
+    child.once("exit", (status) => reject(new Error(`relay in ${name} ended (${status}): ${stderr}`)));
+  });
 }
 
 /**

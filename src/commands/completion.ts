@@ -2,6 +2,7 @@ import { type Command, Help, type Option } from "commander";
 import { loadProfileNames } from "../config/files";
 import { AppError } from "../errors";
 import { fishQuote, posixQuote } from "../output/shell";
+import type { CompletionOptions, CompletionShell } from "./completion.command";
 
 /**
  * `awsmfa completion bash|zsh|fish`: a completion script generated from the commander
@@ -10,14 +11,11 @@ import { fishQuote, posixQuote } from "../output/shell";
  * which reads the two config files and prints one name a line.
  */
 
-export const COMPLETION_SHELLS = ["bash", "zsh", "fish"] as const;
-export type CompletionShell = (typeof COMPLETION_SHELLS)[number];
-
-export interface CompletionOptions {
-  listProfiles?: boolean;
-}
-
-export function runCompletion(program: Command, shell: string | undefined, options: CompletionOptions): void {
+export function runCompletion(
+  program: Command,
+  shell: CompletionShell | undefined,
+  options: CompletionOptions,
+): void {
   if (options.listProfiles) {
     process.stdout.write(
       profileNames(process.env)
@@ -32,7 +30,7 @@ export function runCompletion(program: Command, shell: string | undefined, optio
       hint: 'bash: eval "$(awsmfa completion bash)" in ~/.bashrc; zsh: source <(awsmfa completion zsh) in ~/.zshrc; fish: awsmfa completion fish > ~/.config/fish/completions/awsmfa.fish',
     });
   }
-  process.stdout.write(completionScript(program, shell as CompletionShell));
+  process.stdout.write(completionScript(program, shell));
 }
 
 /** Every profile of the config and credentials files, sorted; nothing (not an error) when they cannot be read. */

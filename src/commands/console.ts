@@ -3,6 +3,7 @@ import type { Plan } from "../config/plan";
 import { AppError } from "../errors";
 import { spinWhileWaiting } from "../output/spinner";
 import type { SessionCredentials } from "../sts/credentials";
+import type { ConsoleOptions } from "./console.command";
 import { credentialsFor } from "./credentials";
 import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
 
@@ -11,14 +12,6 @@ import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection"
  * through the federation endpoint (getSigninToken, then a login URL). AWS takes role sessions
  * there, never GetSessionToken sessions: an IAM user's MFA session cannot sign in to the console.
  */
-
-export interface ConsoleOptions {
-  profile?: string;
-  print?: boolean;
-  duration?: string;
-  tokenCode?: string;
-  minTtl?: string;
-}
 
 /** The console session AWS allows with credentials of a role assumed from another session (role chaining). */
 export const CHAINED_CONSOLE_MAX_SECONDS = 3600;

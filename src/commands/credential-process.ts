@@ -1,11 +1,7 @@
 import { credentialProcessJson } from "../output/credential-process";
+import type { CredentialProcessOptions } from "./credential-process.command";
 import { credentialsFor } from "./credentials";
 import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
-
-export interface CredentialProcessOptions {
-  profile?: string;
-  minTtl?: string;
-}
 
 /**
  * stdout is exactly the JSON object and nothing else, whatever happens: the aws CLI and the SDKs

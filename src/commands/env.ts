@@ -1,13 +1,8 @@
 import { credentialVariables, parseShell, shellFromEnv, shellLines } from "../output/shell";
 import { regionOf } from "../session/steps";
 import { credentialsFor } from "./credentials";
+import type { EnvOptions } from "./env.command";
 import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
-
-export interface EnvOptions {
-  profile?: string;
-  shell?: string;
-  minTtl?: string;
-}
 
 export async function runEnv(options: EnvOptions): Promise<void> {
   const shell = options.shell ? parseShell(options.shell) : shellFromEnv(process.env);

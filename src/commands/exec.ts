@@ -5,16 +5,9 @@ import { credentialVariables } from "../output/shell";
 import { regionOf } from "../session/steps";
 import { childEnvironment, EXEC_MARK, spawnChild } from "./child";
 import { credentialsFor } from "./credentials";
+import type { ExecOptions } from "./exec.command";
 import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
 import { startProfileServer } from "./serve";
-
-export interface ExecOptions {
-  profile?: string;
-  force?: boolean;
-  minTtl?: string;
-  /** Serve the credentials from 127.0.0.1 for the child's lifetime instead of putting keys in its environment. */
-  server?: boolean;
-}
 
 export async function runExec(command: string[], options: ExecOptions): Promise<number> {
   const outer = process.env[EXEC_MARK];

@@ -3,6 +3,7 @@ import { configFilePath, credentialsFilePath } from "../config/files";
 import type { KeysStep } from "../config/plan";
 import { AppError } from "../errors";
 import { type SecretRef, type SecretStore, storeNamed, withSecretKey } from "../secrets";
+import type { KeysMoveOptions } from "./keys.command";
 import { keysLeafOf, loadPlan, selectedProfile, tellStderr } from "./selection";
 
 /**
@@ -11,11 +12,6 @@ import { keysLeafOf, loadPlan, selectedProfile, tellStderr } from "./selection";
  * interruption never loses the keys: write the new copy, read it back, point the profile at it
  * (awsmfa_keys, awsmfa_access_key_id in the config file), only then remove the old copy.
  */
-
-export interface KeysMoveOptions {
-  profile?: string;
-  to: string;
-}
 
 const MARKERS = ["awsmfa_keys", "awsmfa_access_key_id"];
 

@@ -1,9 +1,10 @@
 import { basename } from "node:path";
 import { AppError } from "../errors";
 import { managedSessionProfiles, removeSessionProfile } from "../output/credentials-file";
+import { expiryText } from "../output/expiry";
 import { cacheDirectory, listCacheFiles, readEntry, removeCacheFile, removeEntry } from "../session/cache";
 import { asksForCode, type CacheableStep, cacheableSteps, firstStepToDo } from "../session/steps";
-import { expiryText } from "./login";
+import type { LogoutOptions } from "./logout.command";
 import {
   DEFAULT_MIN_TTL_SECONDS,
   loadPlan,
@@ -12,13 +13,6 @@ import {
   servedProfiles,
   tellStderr,
 } from "./selection";
-
-export interface LogoutOptions {
-  profile?: string;
-  all?: boolean;
-  roleOnly?: boolean;
-  writeProfile?: string;
-}
 
 /**
  * Forgets cached sessions: everything (--all), or one profile's chain, its MFA session included

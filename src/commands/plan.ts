@@ -1,13 +1,9 @@
 import { deviceSerial, type Plan, planSteps, type Step } from "../config/plan";
+import { expiryText } from "../output/expiry";
 import { type CacheEntry, cacheDirectory, isFresh, readEntry, secondsLeft } from "../session/cache";
 import { asksForCode, cacheableSteps, firstStepToDo, INTERMEDIATE_MIN_SECONDS } from "../session/steps";
-import { expiryText } from "./login";
+import type { PlanOptions } from "./plan.command";
 import { DEFAULT_MIN_TTL_SECONDS, loadPlan, selectedProfile } from "./selection";
-
-export interface PlanOptions {
-  profile?: string;
-  json?: boolean;
-}
 
 export function runPlan(options: PlanOptions): void {
   const plan = loadPlan(selectedProfile(options.profile, process.env), process.env);

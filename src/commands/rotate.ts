@@ -8,6 +8,7 @@ import { spinWhileWaiting } from "../output/spinner";
 import type { AwsCredentials } from "../sts/credentials";
 import { userNameOf } from "../sts/credentials";
 import { credentialsFor } from "./credentials";
+import type { RotateOptions } from "./rotate.command";
 import { keysLeafOf, loadPlan, selectedProfile, tellStderr } from "./selection";
 
 /**
@@ -22,12 +23,6 @@ import { keysLeafOf, loadPlan, selectedProfile, tellStderr } from "./selection";
  * says which key to delete. Before creating anything it checks that there is room for a second
  * key and that the store can be written.
  */
-
-export interface RotateOptions {
-  profile?: string;
-  tokenCode?: string;
-  json?: boolean;
-}
 
 /** IAM allows two access keys per user. */
 const MAX_KEYS = 2;

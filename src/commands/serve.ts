@@ -19,18 +19,7 @@ import { parseShell, shellFromEnv, shellLines } from "../output/shell";
 import { regionOf } from "../session/steps";
 import { credentialsFor, resolvingEnvironment } from "./credentials";
 import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
-
-export interface ServeOptions {
-  profile?: string;
-  port?: string;
-  tokenFile?: string;
-  shell?: string;
-  minTtl?: string;
-  /** Return once a background copy of this serve listens (see runDetached). */
-  detach?: boolean;
-  /** Internal, set by --detach: write the lines to this inherited fd once listening, not to stdout. */
-  readyFd?: string;
-}
+import type { ServeOptions } from "./serve.command";
 
 export interface ProfileServer {
   server: CredentialsServer;

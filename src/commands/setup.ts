@@ -10,6 +10,7 @@ import type { AwsCredentials, CallerIdentity } from "../sts/credentials";
 import { userNameOf } from "../sts/credentials";
 import { runLogin } from "./login";
 import { tellStderr } from "./selection";
+import type { SetupOptions } from "./setup.command";
 
 /**
  * `awsmfa setup`: from an IAM user's access key to a working MFA session in one go. Checks the
@@ -21,20 +22,6 @@ import { tellStderr } from "./selection";
  * leave open are asked (@clack/prompts, loaded only here); with --yes or without a terminal
  * nothing is asked, and what no flag answers takes its default or is an error naming the flag.
  */
-
-export interface SetupOptions {
-  profile?: string;
-  accessKeyId?: string;
-  secretAccessKeyStdin?: boolean;
-  importFromCredentials?: string | boolean;
-  mfaSerial?: string;
-  role?: string[];
-  credentialProcessProfile?: string;
-  region?: string;
-  yes?: boolean;
-  dryRun?: boolean;
-  tokenCode?: string;
-}
 
 interface RoleProfile {
   name: string;

@@ -1,5 +1,6 @@
 import { loadProfileSet } from "../config/files";
 import { deviceSerial } from "../config/plan";
+import { humanDuration } from "../output/expiry";
 import {
   type CacheEntry,
   cacheDirectory,
@@ -9,12 +10,8 @@ import {
   secondsLeft,
 } from "../session/cache";
 import type { CacheableStep } from "../session/steps";
-import { humanDuration } from "./login";
 import { servedProfiles } from "./selection";
-
-export interface StatusOptions {
-  json?: boolean;
-}
+import type { StatusOptions } from "./status.command";
 
 interface StepStatus {
   type: string;

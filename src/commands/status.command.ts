@@ -1,0 +1,12 @@
+import { defineCommand } from "./define";
+import { jsonFlag, type OptionsOf } from "./flags";
+
+const flags = { json: jsonFlag() };
+export type StatusOptions = OptionsOf<typeof flags>;
+
+export const statusCommand = defineCommand({
+  name: "status",
+  description: "list profiles with MFA, their device and the time left on each cached step",
+  flags,
+  run: async (options) => (await import("./status")).runStatus(options),
+});

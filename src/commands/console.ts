@@ -2,10 +2,12 @@ import { spawn } from "node:child_process";
 import type { Plan } from "../config/plan";
 import { AppError } from "../errors";
 import { spinWhileWaiting } from "../output/spinner";
+import { tellStderr } from "../output/tell";
+import { credentialsFor } from "../session/credentials-for";
 import type { SessionCredentials } from "../sts/credentials";
 import type { ConsoleOptions } from "./console.command";
-import { credentialsFor } from "./credentials";
-import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
+import { parseMinTtl } from "./min-ttl";
+import { loadPlan, selectedProfile } from "./profile-plans";
 
 /**
  * `awsmfa console -p P [--print]`: the AWS console, signed in as the role of a role profile,

@@ -1,8 +1,10 @@
 import { credentialVariables, parseShell, shellFromEnv, shellLines } from "../output/shell";
+import { tellStderr } from "../output/tell";
+import { credentialsFor } from "../session/credentials-for";
 import { regionOf } from "../session/steps";
-import { credentialsFor } from "./credentials";
 import type { EnvOptions } from "./env.command";
-import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
+import { parseMinTtl } from "./min-ttl";
+import { loadPlan, selectedProfile } from "./profile-plans";
 
 export async function runEnv(options: EnvOptions): Promise<void> {
   const shell = options.shell ? parseShell(options.shell) : shellFromEnv(process.env);

@@ -1,13 +1,15 @@
 import type { Plan } from "../config/plan";
 import { AppError, errnoCode } from "../errors";
+import { startProfileServer } from "../output/profile-server";
 import { containerVariables } from "../output/server";
 import { credentialVariables } from "../output/shell";
+import { tellStderr } from "../output/tell";
+import { credentialsFor } from "../session/credentials-for";
 import { regionOf } from "../session/steps";
 import { childEnvironment, EXEC_MARK, spawnChild } from "./child";
-import { credentialsFor } from "./credentials";
 import type { ExecOptions } from "./exec.command";
-import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
-import { startProfileServer } from "./serve";
+import { parseMinTtl } from "./min-ttl";
+import { loadPlan, selectedProfile } from "./profile-plans";
 
 export async function runExec(command: string[], options: ExecOptions): Promise<number> {
   const outer = process.env[EXEC_MARK];

@@ -2,9 +2,10 @@ import { editProfileFile, removeProperties, setProperty } from "../config/edit";
 import { configFilePath, credentialsFilePath } from "../config/files";
 import type { KeysStep } from "../config/plan";
 import { AppError } from "../errors";
-import { type SecretRef, type SecretStore, storeNamed, withSecretKey } from "../secrets";
+import { tellStderr } from "../output/tell";
+import { placeOf, type SecretRef, storeNamed, withSecretKey } from "../secrets";
 import type { KeysMoveOptions } from "./keys.command";
-import { keysLeafOf, loadPlan, selectedProfile, tellStderr } from "./selection";
+import { keysLeafOf, loadPlan, selectedProfile } from "./profile-plans";
 
 /**
  * `awsmfa keys move -p P --to file|keyring|encrypted`: moves a profile's long-term keys between
@@ -59,11 +60,4 @@ async function pointAt(env: NodeJS.ProcessEnv, leaf: KeysStep, store: string): P
   await editProfileFile(credentialsFilePath(env), "credentials", (text) =>
     removeProperties(text, "credentials", leaf.profile, MARKERS),
   );
-}
-
-export function placeOf(store: SecretStore, env: NodeJS.ProcessEnv): string {
-  const where = store.where({ env });
-  return store.name === "keyring"
-    ? where
-    : `${store.name === "file" ? "the credentials file" : "the encrypted file"} ${where}`;
 }

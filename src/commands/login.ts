@@ -2,13 +2,15 @@ import { checkSessionDuration, type Plan } from "../config/plan";
 import { writeSessionProfile } from "../output/credentials-file";
 import { expiryText } from "../output/expiry";
 import { spinWhileWaiting } from "../output/spinner";
+import { tellStderr } from "../output/tell";
 import type { CacheEntry } from "../session/cache";
+import { credentialsFor } from "../session/credentials-for";
 import type { Obtained } from "../session/obtain";
 import { regionOf } from "../session/steps";
 import { userNameOf } from "../sts/credentials";
-import { credentialsFor } from "./credentials";
 import type { LoginOptions } from "./login.command";
-import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
+import { parseMinTtl } from "./min-ttl";
+import { loadPlan, selectedProfile } from "./profile-plans";
 
 export async function runLogin(options: LoginOptions): Promise<void> {
   // Checked before anything else, so that a typo never costs a code.

@@ -2,17 +2,12 @@ import { basename } from "node:path";
 import { AppError } from "../errors";
 import { managedSessionProfiles, removeSessionProfile } from "../output/credentials-file";
 import { expiryText } from "../output/expiry";
+import { tellStderr } from "../output/tell";
 import { cacheDirectory, listCacheFiles, readEntry, removeCacheFile, removeEntry } from "../session/cache";
 import { asksForCode, type CacheableStep, cacheableSteps, firstStepToDo } from "../session/steps";
 import type { LogoutOptions } from "./logout.command";
-import {
-  DEFAULT_MIN_TTL_SECONDS,
-  loadPlan,
-  type ServedProfile,
-  selectedProfile,
-  servedProfiles,
-  tellStderr,
-} from "./selection";
+import { DEFAULT_MIN_TTL_SECONDS } from "./min-ttl";
+import { loadPlan, type ServedProfile, selectedProfile, servedProfiles } from "./profile-plans";
 
 /**
  * Forgets cached sessions: everything (--all), or one profile's chain, its MFA session included

@@ -2,8 +2,9 @@ import { deviceSerial, type Plan, planSteps, type Step } from "../config/plan";
 import { expiryText } from "../output/expiry";
 import { type CacheEntry, cacheDirectory, isFresh, readEntry, secondsLeft } from "../session/cache";
 import { asksForCode, cacheableSteps, firstStepToDo, INTERMEDIATE_MIN_SECONDS } from "../session/steps";
+import { DEFAULT_MIN_TTL_SECONDS } from "./min-ttl";
 import type { PlanOptions } from "./plan.command";
-import { DEFAULT_MIN_TTL_SECONDS, loadPlan, selectedProfile } from "./selection";
+import { loadPlan, selectedProfile } from "./profile-plans";
 
 export function runPlan(options: PlanOptions): void {
   const plan = loadPlan(selectedProfile(options.profile, process.env), process.env);

@@ -5,11 +5,12 @@ import { parseProfileFiles } from "../config/ini";
 import type { KeysStep } from "../config/plan";
 import { AppError, ExitStatus, type ExitStatusName, isAppError } from "../errors";
 import { spinWhileWaiting } from "../output/spinner";
+import { tellStderr } from "../output/tell";
+import { credentialsFor } from "../session/credentials-for";
 import type { AwsCredentials } from "../sts/credentials";
 import { userNameOf } from "../sts/credentials";
-import { credentialsFor } from "./credentials";
+import { keysLeafOf, loadPlan, selectedProfile } from "./profile-plans";
 import type { RotateOptions } from "./rotate.command";
-import { keysLeafOf, loadPlan, selectedProfile, tellStderr } from "./selection";
 
 /**
  * `awsmfa rotate -p P`: a new access key for the IAM user behind P, stored where the old one

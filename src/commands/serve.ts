@@ -3,90 +3,23 @@ import { closeSync } from "node:fs";
 import { constants } from "node:os";
 import { resolve } from "node:path";
 import type { Readable } from "node:stream";
-import { loadProfileSet } from "../config/files";
-import type { Plan } from "../config/plan";
 import { AppError, ExitStatus } from "../errors";
 import { writeAll } from "../fsio/write-all";
-import {
-  type CredentialsServer,
-  containerVariables,
-  newServerToken,
-  startCredentialsServer,
-} from "../output/server";
-import { CredentialsKeeper } from "../output/server-keeper";
+import { type ProfileServer, startProfileServer } from "../output/profile-server";
+import { containerVariables, newServerToken } from "../output/server";
 import { createTokenFile, removeTokenFile } from "../output/server-token-file";
 import { parseShell, shellFromEnv, shellLines } from "../output/shell";
+import { tellStderr } from "../output/tell";
 import { regionOf } from "../session/steps";
-import { credentialsFor, resolvingEnvironment } from "./credentials";
-import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
+import { parseMinTtl } from "./min-ttl";
+import { loadPlan, selectedProfile } from "./profile-plans";
 import type { ServeOptions } from "./serve.command";
-
-export interface ProfileServer {
-  server: CredentialsServer;
-  /** Stops renewing and closes the server; an unanswered prompt does not keep the process alive after it. */
-  close(): Promise<void>;
-}
 
 const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 const DETACHED_STOP_SIGNALS: NodeJS.Signals[] = ["SIGTERM", "SIGHUP"];
 const DETACHED_IGNORED_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGQUIT", "SIGTSTP"];
 /** Printed by --detach, for `kill "$AWSMFA_SERVE_PID"`. */
 const SERVE_PID = "AWSMFA_SERVE_PID";
-/** Settings that make the SDKs and the aws CLI resolve a profile from the files, before the container endpoint. */
-const OWN_CREDENTIALS = [
-  "aws_access_key_id",
-  "credential_process",
-  "role_arn",
-  "sso_session",
-  "sso_start_url",
-  "web_identity_token_file",
-];
-
-/**
- * Listens on 127.0.0.1, gets the profile's credentials (asking for a code now if needed), then
- * serves them from memory and keeps them fresh in the background.
- */
-export async function startProfileServer(
-  plan: Plan,
-  options: { minTtlSeconds: number; port: number; token?: string },
-): Promise<ProfileServer> {
-  const { minTtlSeconds } = options;
-  // Listen first: a port in use fails before anyone is asked for a code. Until the keeper is
-  // there, a client that already has the token (from a token file) is told to try again.
-  let keeper: CredentialsKeeper | undefined;
-  const server = await startCredentialsServer({
-    answer: () =>
-      keeper?.answer() ?? { code: "Starting", message: "awsmfa is still starting; try again in a moment." },
-    port: options.port,
-    token: options.token,
-  });
-  try {
-    const obtained = await credentialsFor(plan, { minTtlSeconds, notify: tellStderr });
-    keeper = new CredentialsKeeper({
-      plan: obtained.plan,
-      entry: obtained.entry,
-      minTtlSeconds,
-      env: resolvingEnvironment(process.env, plan.profile),
-      notify: tellStderr,
-    });
-  } catch (error) {
-    await server.close();
-    throw error;
-  }
-  const kept = keeper;
-  kept.start();
-  warnIfDefaultProfileWins();
-  return {
-    server,
-    async close() {
-      const pending = kept.stop();
-      await server.close();
-      // A renewal still waiting at a prompt would hold the process open: end once the caller has
-      // set its exit status. The timer itself keeps nothing alive.
-      if (pending) setTimeout(() => process.exit(), 100).unref();
-    },
-  };
-}
 
 /**
  * `awsmfa serve`: prints the variables for eval, serves until SIGINT/SIGTERM/SIGHUP, then cleans
@@ -199,26 +132,6 @@ function readAll(stream: Readable): Promise<string> {
     stream.once("end", () => resolve(text));
     stream.once("error", () => resolve(""));
   });
-}
-
-/**
- * With no profile selected, the SDKs' and the aws CLI's default chains read the `default` profile
- * from the shared files before they reach the container endpoint: keys there (the usual place for
- * an IAM user's) would be used instead of the served session, silently and without MFA.
- */
-function warnIfDefaultProfileWins(): void {
-  let properties: Record<string, string> | undefined;
-  try {
-    properties = loadProfileSet(process.env).profiles.default;
-  } catch {
-    return; // the plan was read from these files already; nothing to add here
-  }
-  const own = OWN_CREDENTIALS.find((name) => properties?.[name]);
-  if (own === undefined) return;
-  tellStderr(
-    `Profile 'default' has credentials of its own (${own}): with no profile selected, the aws CLI and SDKs ` +
-      "use those before this endpoint.\n  Give that profile another name (and point mfa profiles' source_profile at it).",
-  );
 }
 
 /** --port: 0 to 65535; 0 (the default) lets the system choose a free one. */

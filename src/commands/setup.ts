@@ -6,10 +6,10 @@ import { keyStore } from "../config/plan";
 import type { FileKind, ProfileSet, Properties } from "../config/types";
 import { AppError, ExitStatus, errnoCode, fileError, isAppError } from "../errors";
 import { decorationsAllowed, spinWhileWaiting } from "../output/spinner";
+import { tellStderr } from "../output/tell";
 import type { AwsCredentials, CallerIdentity } from "../sts/credentials";
 import { userNameOf } from "../sts/credentials";
 import { runLogin } from "./login";
-import { tellStderr } from "./selection";
 import type { SetupOptions } from "./setup.command";
 
 /**

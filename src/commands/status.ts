@@ -10,7 +10,7 @@ import {
   secondsLeft,
 } from "../session/cache";
 import type { CacheableStep } from "../session/steps";
-import { servedProfiles } from "./selection";
+import { servedProfiles } from "./profile-plans";
 import type { StatusOptions } from "./status.command";
 
 interface StepStatus {

@@ -3,10 +3,10 @@ import { configFilePath, credentialsFilePath } from "../config/files";
 import { nearest, type Plan } from "../config/plan";
 import { AppError } from "../errors";
 import { parseTotpSeed } from "../mfa/totp";
-import { type SecretStore, storeNamed } from "../secrets";
+import { tellStderr } from "../output/tell";
+import { placeOf, type SecretStore, storeNamed } from "../secrets";
 import { askHidden, hasTerminal } from "../secrets/hidden-input";
-import { placeOf } from "./keys";
-import { loadPlan, selectedProfile, tellStderr } from "./selection";
+import { loadPlan, selectedProfile } from "./profile-plans";
 import type { TotpAddOptions, TotpRemoveOptions } from "./totp.command";
 
 /**

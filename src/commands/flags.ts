@@ -102,7 +102,8 @@ export function jsonFlag(help = "machine-readable output"): Flag<boolean | undef
   return switchFlag("--json", help);
 }
 
-export const SHELL_CHOICES = ["bash", "zsh", "fish", "powershell", "pwsh"] as const;
+/** output/shell.ts SHELLS and the alias pwsh; written out so that parsing flags loads no output module. */
+const SHELL_CHOICES = ["bash", "zsh", "fish", "powershell", "pwsh"] as const;
 
 export const shellFlag = choiceFlag("--shell <shell>", "shell syntax (default from $SHELL)", SHELL_CHOICES);
 

@@ -1,5 +1,6 @@
-// The start-up targets of issue 14, judged on the medians of one interleaved run: a pure function
-// of those medians (ms by case id), so that what counts as met is tested without running anything.
+// The benchmark's targets, judged by pure functions of what was measured, so that what counts as
+// met is tested without running anything: the start-up targets of issue 14 on the medians of one
+// interleaved run (ms by case id), single flight, and the credentials server's p99.
 //
 // Case ids: `node-e-0` and `true` (floors), then `<command>-<profiles>` for the commands below at
 // each of SIZES: warm-cp, warm-env, warm-exec (the warm paths), and the full-CLI commands; and
@@ -82,4 +83,51 @@ export function judgeTargets(medians: ReadonlyMap<string, number>): Target[] {
     ratio(caseId(command, 10), node, 2, `\`${command}\`, 10 profiles ≤ 2× \`node -e 0\``);
   }
   return targets;
+}
+
+/** Single flight: every one of the concurrent credential-process calls got credentials, from one GetSessionToken. */
+export function singleFlightMet(
+  run: { successes: number; getSessionToken: number },
+  concurrent: number,
+): boolean {
+  return run.successes === concurrent && run.getSessionToken === 1;
+}
+
+export const SERVER_P99_MS = 5;
+
+/** One round of load on the credentials server: every request answered 200, p99 under 5 ms. */
+export function serverRoundMet(round: { ok: number; requests: number; p99Ms: number }): boolean {
+  return round.p99Ms < SERVER_P99_MS && round.ok === round.requests;
+}
+
+/** What the server case reports, as far as judging needs it. */
+export type ServerJudged =
+  | { measured: false }
+  | {
+      measured: true;
+      generator: "wrk" | "node";
+      p99Ms: number;
+      rounds: { ok: number; requests: number; p99Ms: number }[];
+    };
+
+/**
+ * The server's target: every measured round met. Judged only under wrk: the Node client shares
+ * the two cores with the server and mostly measures its own queueing (undefined: not judged).
+ */
+export function judgeServer(server: ServerJudged): boolean | undefined {
+  if (!server.measured || server.generator !== "wrk") return undefined;
+  return server.rounds.every(serverRoundMet);
+}
+
+/** Every target missed, one line each: the start-up targets, single flight, the server. */
+export function missedTargets(startup: Target[], singleFlight: boolean[], server: ServerJudged): string[] {
+  return [
+    ...startup.filter((target) => !target.met).map((target) => `${target.text}: ${target.measured}`),
+    ...(singleFlight.every(Boolean)
+      ? []
+      : ["concurrency: not 50/50 successes with exactly 1 GetSessionToken"]),
+    ...(server.measured && judgeServer(server) === false
+      ? [`server: p99 ${server.p99Ms.toFixed(2)} ms ≥ ${SERVER_P99_MS} ms`]
+      : []),
+  ];
 }

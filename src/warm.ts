@@ -1,5 +1,6 @@
 import { childEnvironment, EXEC_MARK, spawnChild } from "./commands/child";
-import { loadPlan, parseMinTtl, selectedProfile } from "./commands/selection";
+import { parseMinTtl } from "./commands/min-ttl";
+import { loadPlan, selectedProfile } from "./commands/profile-plans";
 import { credentialProcessJson } from "./output/credential-process";
 import { credentialVariables, parseShell, shellFromEnv, shellLines } from "./output/shell";
 import { type CacheEntry, cacheDirectory, freshEntry } from "./session/cache";

@@ -1,9 +1,9 @@
 import type { SessionLeafStep } from "../config/plan";
 import { AppError } from "../errors";
 import { canOpenTerminal, openTerminal } from "../fsio/terminal";
+import { tellStderr } from "../output/tell";
 import { signInArgs, signInCommand } from "../session/sources";
 import { spawnChild } from "./child";
-import { tellStderr } from "./selection";
 
 /**
  * `awsmfa login` on a profile over an `aws login` or IAM Identity Center session that only signing

@@ -2,23 +2,18 @@ import { spawn } from "node:child_process";
 import type { Plan } from "../config/plan";
 import { AppError } from "../errors";
 import { spinWhileWaiting } from "../output/spinner";
+import { tellStderr } from "../output/tell";
+import { credentialsFor } from "../session/credentials-for";
 import type { SessionCredentials } from "../sts/credentials";
-import { credentialsFor } from "./credentials";
-import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
+import type { ConsoleOptions } from "./console.command";
+import { parseMinTtl } from "./min-ttl";
+import { loadPlan, selectedProfile } from "./profile-plans";
 
 /**
  * `awsmfa console -p P [--print]`: the AWS console, signed in as the role of a role profile,
  * through the federation endpoint (getSigninToken, then a login URL). AWS takes role sessions
  * there, never GetSessionToken sessions: an IAM user's MFA session cannot sign in to the console.
  */
-
-export interface ConsoleOptions {
-  profile?: string;
-  print?: boolean;
-  duration?: string;
-  tokenCode?: string;
-  minTtl?: string;
-}
 
 /** The console session AWS allows with credentials of a role assumed from another session (role chaining). */
 export const CHAINED_CONSOLE_MAX_SECONDS = 3600;

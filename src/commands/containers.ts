@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { AppError, ExitStatus } from "../errors";
 import { findProgram } from "../mfa/run";
 import { ECS_ADDRESS, ECS_ADDRESS_CIDR, interfacesWith, LOOPBACK_INTERFACE } from "../output/containers";
-import { tellStderr } from "./selection";
+import { tellStderr } from "../output/tell";
 
 /**
  * `containers enable` / `disable`: the one step of awsmfa that needs root. It adds (or removes)

@@ -1,11 +1,9 @@
 import { credentialProcessJson } from "../output/credential-process";
-import { credentialsFor } from "./credentials";
-import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
-
-export interface CredentialProcessOptions {
-  profile?: string;
-  minTtl?: string;
-}
+import { tellStderr } from "../output/tell";
+import { credentialsFor } from "../session/credentials-for";
+import type { CredentialProcessOptions } from "./credential-process.command";
+import { parseMinTtl } from "./min-ttl";
+import { loadPlan, selectedProfile } from "./profile-plans";
 
 /**
  * stdout is exactly the JSON object and nothing else, whatever happens: the aws CLI and the SDKs

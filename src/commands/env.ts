@@ -1,13 +1,10 @@
 import { credentialVariables, parseShell, shellFromEnv, shellLines } from "../output/shell";
+import { tellStderr } from "../output/tell";
+import { credentialsFor } from "../session/credentials-for";
 import { regionOf } from "../session/steps";
-import { credentialsFor } from "./credentials";
-import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
-
-export interface EnvOptions {
-  profile?: string;
-  shell?: string;
-  minTtl?: string;
-}
+import type { EnvOptions } from "./env.command";
+import { parseMinTtl } from "./min-ttl";
+import { loadPlan, selectedProfile } from "./profile-plans";
 
 export async function runEnv(options: EnvOptions): Promise<void> {
   const shell = options.shell ? parseShell(options.shell) : shellFromEnv(process.env);

@@ -3,32 +3,24 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Plan } from "../config/plan";
 import { AppError, errnoCode } from "../errors";
-import { containerVariables } from "../output/server";
-import { type OwnFile, removeOwnFile } from "../output/server-token-file";
-import { credentialVariables } from "../output/shell";
-import { regionOf } from "../session/steps";
-import { childEnvironment, EXEC_MARK, spawnChild } from "./child";
-import { credentialsFor } from "./credentials";
-import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
 import {
   CONTAINER_CA,
   CONTAINER_ENV,
   type ContainerServing,
   containerServing,
-  startProfileServer,
   writeContainerEnvFile,
-} from "./serve";
-
-export interface ExecOptions {
-  profile?: string;
-  force?: boolean;
-  minTtl?: string;
-  /** Serve the credentials from 127.0.0.1 for the child's lifetime instead of putting keys in its environment. */
-  server?: boolean;
-  /** With --server: also serve containers (serve.ts, containerServing). */
-  containers?: string | true;
-  containerEnv?: string;
-}
+} from "../output/container-serving";
+import { startProfileServer } from "../output/profile-server";
+import { containerVariables } from "../output/server";
+import { type OwnFile, removeOwnFile } from "../output/server-token-file";
+import { credentialVariables } from "../output/shell";
+import { tellStderr } from "../output/tell";
+import { credentialsFor } from "../session/credentials-for";
+import { regionOf } from "../session/steps";
+import { childEnvironment, EXEC_MARK, spawnChild } from "./child";
+import type { ExecOptions } from "./exec.command";
+import { parseMinTtl } from "./min-ttl";
+import { loadPlan, selectedProfile } from "./profile-plans";
 
 export async function runExec(command: string[], options: ExecOptions): Promise<number> {
   const outer = process.env[EXEC_MARK];

@@ -2,8 +2,10 @@ import { editProfileFile, removeProperties, setProperty } from "../config/edit";
 import { configFilePath, credentialsFilePath } from "../config/files";
 import type { KeysStep } from "../config/plan";
 import { AppError } from "../errors";
-import { type SecretRef, type SecretStore, storeNamed, withSecretKey } from "../secrets";
-import { keysLeafOf, loadPlan, selectedProfile, tellStderr } from "./selection";
+import { tellStderr } from "../output/tell";
+import { placeOf, type SecretRef, storeNamed, withSecretKey } from "../secrets";
+import type { KeysMoveOptions } from "./keys.command";
+import { keysLeafOf, loadPlan, selectedProfile } from "./profile-plans";
 
 /**
  * `awsmfa keys move -p P --to file|keyring|encrypted`: moves a profile's long-term keys between
@@ -11,11 +13,6 @@ import { keysLeafOf, loadPlan, selectedProfile, tellStderr } from "./selection";
  * interruption never loses the keys: write the new copy, read it back, point the profile at it
  * (awsmfa_keys, awsmfa_access_key_id in the config file), only then remove the old copy.
  */
-
-export interface KeysMoveOptions {
-  profile?: string;
-  to: string;
-}
 
 const MARKERS = ["awsmfa_keys", "awsmfa_access_key_id"];
 
@@ -63,11 +60,4 @@ async function pointAt(env: NodeJS.ProcessEnv, leaf: KeysStep, store: string): P
   await editProfileFile(credentialsFilePath(env), "credentials", (text) =>
     removeProperties(text, "credentials", leaf.profile, MARKERS),
   );
-}
-
-export function placeOf(store: SecretStore, env: NodeJS.ProcessEnv): string {
-  const where = store.where({ env });
-  return store.name === "keyring"
-    ? where
-    : `${store.name === "file" ? "the credentials file" : "the encrypted file"} ${where}`;
 }

@@ -2,24 +2,19 @@ import { checkSessionDuration, type Plan } from "../config/plan";
 import { isSessionLeaf } from "../config/session-leaf";
 import { AppError, ExitStatus, isAppError } from "../errors";
 import { writeSessionProfile } from "../output/credentials-file";
+import { expiryText, humanDuration } from "../output/expiry";
 import { spinWhileWaiting } from "../output/spinner";
-import { type CacheEntry, secondsLeft } from "../session/cache";
+import { tellStderr } from "../output/tell";
+import type { CacheEntry } from "../session/cache";
+import { credentialsFor } from "../session/credentials-for";
 import type { Obtained } from "../session/obtain";
 import { readSessionState } from "../session/sources/state";
 import { regionOf } from "../session/steps";
 import { userNameOf } from "../sts/credentials";
 import { signInWithAwsCli } from "./aws-sign-in";
-import { credentialsFor } from "./credentials";
-import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
-
-export interface LoginOptions {
-  profile?: string;
-  tokenCode?: string;
-  duration?: string;
-  force?: boolean;
-  minTtl?: string;
-  writeProfile?: string;
-}
+import type { LoginOptions } from "./login.command";
+import { parseMinTtl } from "./min-ttl";
+import { loadPlan, selectedProfile } from "./profile-plans";
 
 export async function runLogin(options: LoginOptions): Promise<void> {
   // Checked before anything else, so that a typo never costs a code.
@@ -146,21 +141,3 @@ function details(plan: Plan, entry: CacheEntry): string {
 }
 
 /** When credentials expire, in local time with its zone, and how long that is from now. */
-export function expiryText(entry: CacheEntry): string {
-  const local = new Date(entry.credentials.expiration).toLocaleString(undefined, {
-    dateStyle: "medium",
-    timeStyle: "long",
-  });
-  return `${local} (in ${humanDuration(secondsLeft(entry))})`;
-}
-
-export function humanDuration(seconds: number): string {
-  if (seconds <= 0) return "expired";
-  const hours = Math.floor(seconds / 3600);
-  // An Identity Center client registration lasts 90 days.
-  if (hours >= 48) return `${Math.floor(hours / 24)} days`;
-  const minutes = Math.floor((seconds % 3600) / 60);
-  if (hours > 0) return `${hours} h ${minutes} min`;
-  if (minutes > 0) return `${minutes} min`;
-  return `${seconds} s`;
-}

@@ -3,26 +3,14 @@ import type { Plan } from "../config/plan";
 import { isSessionLeaf } from "../config/session-leaf";
 import { AppError } from "../errors";
 import { managedSessionProfiles, removeSessionProfile } from "../output/credentials-file";
+import { expiryText } from "../output/expiry";
+import { tellStderr } from "../output/tell";
 import { cacheDirectory, listCacheFiles, readEntry, removeCacheFile, removeEntry } from "../session/cache";
 import { removeSessionTokenFile, signInCommand, tokenFilePath } from "../session/sources";
 import { asksForCode, type CacheableStep, cacheableSteps, firstStepToDo } from "../session/steps";
-import { expiryText } from "./login";
-import {
-  DEFAULT_MIN_TTL_SECONDS,
-  loadPlan,
-  type ServedProfile,
-  selectedProfile,
-  servedProfiles,
-  tellStderr,
-} from "./selection";
-
-export interface LogoutOptions {
-  profile?: string;
-  all?: boolean;
-  roleOnly?: boolean;
-  signOut?: boolean;
-  writeProfile?: string;
-}
+import type { LogoutOptions } from "./logout.command";
+import { DEFAULT_MIN_TTL_SECONDS } from "./min-ttl";
+import { loadPlan, type ServedProfile, selectedProfile, servedProfiles } from "./profile-plans";
 
 /**
  * Forgets cached sessions: everything (--all), or one profile's chain, its MFA session included

@@ -1,15 +1,12 @@
 import { deviceSerial, type Plan, planSteps, type SessionLeafStep, type Step } from "../config/plan";
 import { givesCredentials, isSessionLeaf } from "../config/session-leaf";
+import { expiryText } from "../output/expiry";
 import { type CacheEntry, cacheDirectory, isFresh, readEntry, secondsLeft } from "../session/cache";
 import { signInCommand } from "../session/sources";
 import { asksForCode, cacheableSteps, firstStepToDo, INTERMEDIATE_MIN_SECONDS } from "../session/steps";
-import { expiryText } from "./login";
-import { DEFAULT_MIN_TTL_SECONDS, loadPlan, selectedProfile } from "./selection";
-
-export interface PlanOptions {
-  profile?: string;
-  json?: boolean;
-}
+import { DEFAULT_MIN_TTL_SECONDS } from "./min-ttl";
+import type { PlanOptions } from "./plan.command";
+import { loadPlan, selectedProfile } from "./profile-plans";
 
 export function runPlan(options: PlanOptions): void {
   const plan = loadPlan(selectedProfile(options.profile, process.env), process.env);

@@ -1,14 +1,13 @@
-import { readFileSync } from "node:fs";
-import { editProfileFile, removeProperty, setProperty } from "../config/edit";
-import { configFilePath, credentialsFilePath, loadProfileSet } from "../config/files";
-import { parseProfileFiles } from "../config/ini";
 import type { KeysStep } from "../config/plan";
 import { AppError, isAppError } from "../errors";
 import { spinWhileWaiting } from "../output/spinner";
+import { tellStderr } from "../output/tell";
+import { credentialsFor } from "../session/credentials-for";
 import type { AwsCredentials } from "../sts/credentials";
 import { userNameOf } from "../sts/credentials";
-import { credentialsFor } from "./credentials";
-import { keysLeafOf, loadPlan, selectedProfile, tellStderr } from "./selection";
+import { keysLeafOf, loadPlan, selectedProfile } from "./profile-plans";
+import type { RotateOptions } from "./rotate.command";
+import { checkWritable, type Store, storeFor } from "./rotate-store";
 
 /**
  * `awsmfa rotate -p P`: a new access key for the IAM user behind P, stored where the old one
@@ -23,26 +22,10 @@ import { keysLeafOf, loadPlan, selectedProfile, tellStderr } from "./selection";
  * key and that the store can be written.
  */
 
-export interface RotateOptions {
-  profile?: string;
-  tokenCode?: string;
-  json?: boolean;
-}
-
 /** IAM allows two access keys per user. */
 const MAX_KEYS = 2;
 /** A new key may take some seconds to be accepted everywhere (IAM is eventually consistent). */
 const PROPAGATION_WAITS_MS = [1000, 2000, 3000, 4000, 5000];
-const MARKER = "awsmfa_access_key_id";
-
-interface Store {
-  name: string;
-  where: string;
-  /** Writes the new key; on failure the old one is still what the profile uses. */
-  write(newKey: AwsCredentials): Promise<void>;
-  /** The key id and secret the profile now resolves to. */
-  readBack(): Promise<{ accessKeyId: string; secretAccessKey: string | undefined }>;
-}
 
 export async function runRotate(options: RotateOptions): Promise<void> {
   const env = process.env;
@@ -80,51 +63,14 @@ async function rotate(
   const secrets = await import("../secrets");
   const oldKeys = await secrets.withSecretKey(leaf, env);
   const where = { region: "us-east-1", env };
-  const context = { profile, accessKeyId: oldKeyId };
 
-  // The MFA session of the user profile: IAM policies commonly allow key management only with MFA.
-  const userPlan = loadPlan(profile, env);
-  const { entry } = await credentialsFor(userPlan, {
-    minTtlSeconds: 5 * 60,
-    tokenCode: options.tokenCode,
-    takesTokenCode: true,
+  const { session, sessionContext, userName, userArn } = await userWithRoom(
+    leaf,
+    oldKeys,
+    options,
+    env,
     notify,
-  });
-  const session = entry.credentials;
-  const sessionContext = { ...context, accessKeyId: session.accessKeyId };
-  let userName = entry.userName ?? (entry.identity ? userNameOf(entry.identity.arn) : undefined);
-  let userArn = entry.identity?.arn;
-  if (!userName || !userArn || !userNameOf(userArn)) {
-    // Some servers answer GetCallerIdentity on a session with something else than the user; the key itself is sure.
-    const caller = await sts.getCallerIdentity(oldKeys, where, context);
-    userName = userNameOf(caller.arn);
-    userArn = caller.arn;
-  }
-  if (!userName) {
-    throw new AppError(
-      "rotate-not-a-user",
-      `The keys of profile '${profile}' belong to ${userArn}, not to an IAM user; awsmfa rotates IAM users' keys only.`,
-    );
-  }
-
-  const keys = await sts.listAccessKeys(session, userName, where, sessionContext);
-  if (!keys.some((key) => key.accessKeyId === oldKeyId)) {
-    throw new AppError(
-      "rotate-key-unknown",
-      `The access key ${oldKeyId} of profile '${profile}' is not one of IAM user ${userName}'s keys (${keys.map((key) => key.accessKeyId).join(", ") || "none"}).`,
-      { hint: `Check aws_access_key_id of '${profile}'.` },
-    );
-  }
-  if (keys.length >= MAX_KEYS) {
-    const others = keys.filter((key) => key.accessKeyId !== oldKeyId).map((key) => key.accessKeyId);
-    throw new AppError(
-      "rotate-no-room",
-      `IAM user ${userName} has ${keys.length} access keys already (${keys.map((key) => key.accessKeyId).join(", ")}), the most IAM allows, so there is no room for a new one.`,
-      {
-        hint: `Delete the one profile '${profile}' does not use, if nothing else needs it: aws iam delete-access-key --user-name ${userName} --access-key-id ${others[0]}. Then run \`awsmfa rotate -p ${profile}\` again.`,
-      },
-    );
-  }
+  );
 
   const created = await sts.createAccessKey(session, userName, where, sessionContext);
   notify(`Created access key ${created.accessKeyId} for IAM user ${userName}.`);
@@ -170,6 +116,75 @@ async function rotate(
       `${JSON.stringify({ profile, userName, oldAccessKeyId: oldKeyId, newAccessKeyId: created.accessKeyId, store: store.name })}\n`,
     );
   }
+}
+
+/**
+ * The IAM user the profile's keys belong to, with the MFA session that manages its keys, once it is
+ * sure the key is one of the user's and there is room for a second one.
+ */
+async function userWithRoom(
+  leaf: KeysStep,
+  oldKeys: AwsCredentials,
+  options: RotateOptions,
+  env: NodeJS.ProcessEnv,
+  notify: (message: string) => void,
+): Promise<{
+  session: AwsCredentials;
+  sessionContext: { profile: string; accessKeyId: string };
+  userName: string;
+  userArn: string;
+}> {
+  const profile = leaf.profile;
+  const oldKeyId = leaf.accessKeyId;
+  const sts = await import("../sts/client");
+  const where = { region: "us-east-1", env };
+  const context = { profile, accessKeyId: oldKeyId };
+  // The MFA session of the user profile: IAM policies commonly allow key management only with MFA.
+  const userPlan = loadPlan(profile, env);
+  const { entry } = await credentialsFor(userPlan, {
+    minTtlSeconds: 5 * 60,
+    tokenCode: options.tokenCode,
+    takesTokenCode: true,
+    notify,
+  });
+  const session = entry.credentials;
+  const sessionContext = { ...context, accessKeyId: session.accessKeyId };
+  let userName = entry.userName ?? (entry.identity ? userNameOf(entry.identity.arn) : undefined);
+  let userArn = entry.identity?.arn;
+  if (!userName || !userArn || !userNameOf(userArn)) {
+    // Some servers answer GetCallerIdentity on a session with something else than the user; the key itself is sure.
+    const caller = await sts.getCallerIdentity(oldKeys, where, context);
+    userName = userNameOf(caller.arn);
+    userArn = caller.arn;
+  }
+  if (!userName) {
+    throw new AppError(
+      "rotate-not-a-user",
+      `The keys of profile '${profile}' belong to ${userArn}, not to an IAM user; awsmfa rotates IAM users' keys only.`,
+      {},
+    );
+  }
+
+  const keys = await sts.listAccessKeys(session, userName, where, sessionContext);
+  if (!keys.some((key) => key.accessKeyId === oldKeyId)) {
+    throw new AppError(
+      "rotate-key-unknown",
+      `The access key ${oldKeyId} of profile '${profile}' is not one of IAM user ${userName}'s keys (${keys.map((key) => key.accessKeyId).join(", ") || "none"}).`,
+      { hint: `Check aws_access_key_id of '${profile}'.` },
+    );
+  }
+  if (keys.length >= MAX_KEYS) {
+    const others = keys.filter((key) => key.accessKeyId !== oldKeyId).map((key) => key.accessKeyId);
+    throw new AppError(
+      "rotate-no-room",
+      `IAM user ${userName} has ${keys.length} access keys already (${keys.map((key) => key.accessKeyId).join(", ")}), the most IAM allows, so there is no room for a new one.`,
+      {
+        hint: `Delete the one profile '${profile}' does not use, if nothing else needs it: aws iam delete-access-key --user-name ${userName} --access-key-id ${others[0]}. Then run \`awsmfa rotate -p ${profile}\` again.`,
+      },
+    );
+  }
+
+  return { session, sessionContext, userName, userArn: userArn as string };
 }
 
 /**
@@ -257,122 +272,6 @@ async function undoCreate(
       },
     );
   }
-}
-
-/**
- * Where the key lives now: the credentials file (or, for keys written there, the config file),
- * or the store awsmfa_keys names, with awsmfa_access_key_id in the config file pointing at it.
- */
-async function storeFor(leaf: KeysStep, env: NodeJS.ProcessEnv): Promise<Store> {
-  const profile = leaf.profile;
-  const readBack = async () => {
-    const fresh = loadPlan(profile, env).leaf;
-    if (fresh.type !== "keys") return { accessKeyId: "", secretAccessKey: undefined };
-    return {
-      accessKeyId: fresh.accessKeyId,
-      secretAccessKey: fresh.store ? undefined : fresh.secretAccessKey,
-    };
-  };
-  if (leaf.store) {
-    const secrets = await import("../secrets");
-    const store = secrets.storeNamed(leaf.store, `awsmfa_keys in profile '${profile}'`);
-    const context = { env };
-    const where =
-      store.name === "keyring" ? store.where(context) : `${store.name} store ${store.where(context)}`;
-    const old = await secrets.withSecretKey(leaf, env);
-    return {
-      name: store.name,
-      where,
-      async write(newKey) {
-        // One entry per profile: the new secret replaces the old, then the config file names the new id.
-        const newRef = { kind: "secret_access_key" as const, profile, accessKeyId: newKey.accessKeyId };
-        await store.write(newRef, newKey.secretAccessKey, context);
-        try {
-          if ((await store.read(newRef, context)) !== newKey.secretAccessKey) {
-            throw new AppError(
-              "rotate-unverified",
-              `${where} does not read back the new secret after writing it.`,
-            );
-          }
-          await editProfileFile(configFilePath(env), "config", (text) =>
-            setProperty(text, "config", profile, MARKER, newKey.accessKeyId),
-          );
-        } catch (error) {
-          // Put the old secret back, so that the profile (still naming the old id) keeps working.
-          const oldRef = { kind: "secret_access_key" as const, profile, accessKeyId: leaf.accessKeyId };
-          await store.write(oldRef, old.secretAccessKey, context);
-          throw error;
-        }
-      },
-      async readBack() {
-        const fresh = await readBack();
-        const ref = { kind: "secret_access_key" as const, profile, accessKeyId: fresh.accessKeyId };
-        return { accessKeyId: fresh.accessKeyId, secretAccessKey: (await store.read(ref, context)) ?? "" };
-      },
-    };
-  }
-  const inFile = keysFile(profile, leaf.accessKeyId, env);
-  return {
-    name: "file",
-    where: inFile.path,
-    async write(newKey) {
-      // Both lines in one whole-file write, under the file's lock; only if the old key is still what it holds.
-      await editProfileFile(inFile.path, inFile.kind, (text) => {
-        const now = parseProfile(text, inFile.kind, profile);
-        if (now.aws_access_key_id !== leaf.accessKeyId) {
-          throw new AppError(
-            "rotate-file-changed",
-            `${inFile.path} no longer holds the key ${leaf.accessKeyId} for profile '${profile}' (something else changed it).`,
-          );
-        }
-        const withId = setProperty(text, inFile.kind, profile, "aws_access_key_id", newKey.accessKeyId);
-        const both = setProperty(
-          withId,
-          inFile.kind,
-          profile,
-          "aws_secret_access_key",
-          newKey.secretAccessKey,
-        );
-        // A session token next to long-term keys would be sent along with them and fail.
-        return removeProperty(both, inFile.kind, profile, "aws_session_token");
-      });
-    },
-    readBack,
-  };
-}
-
-/** The file whose section gives `profile` its key: the credentials file, unless only the config file has it. */
-function keysFile(
-  profile: string,
-  accessKeyId: string,
-  env: NodeJS.ProcessEnv,
-): { path: string; kind: "credentials" | "config" } {
-  const set = loadProfileSet(env);
-  const origins = set.origins[profile] ?? [];
-  const credentials = credentialsFilePath(env);
-  const config = configFilePath(env);
-  const inCredentials = origins.some((origin) => origin.kind === "credentials");
-  if (!inCredentials && origins.some((origin) => origin.kind === "config")) {
-    if (parseProfile(readFileSync(config, "utf8"), "config", profile).aws_access_key_id === accessKeyId) {
-      return { path: config, kind: "config" };
-    }
-  }
-  return { path: credentials, kind: "credentials" };
-}
-
-function parseProfile(text: string, kind: "credentials" | "config", profile: string): Record<string, string> {
-  const file = { path: `the ${kind} file`, text };
-  const set = kind === "config" ? parseProfileFiles(file) : parseProfileFiles(undefined, file);
-  return set.profiles[profile] ?? {};
-}
-
-/** Before anything is created: the files the new key goes to can be read, parsed and rewritten. */
-async function checkWritable(leaf: KeysStep, env: NodeJS.ProcessEnv): Promise<void> {
-  const { path, kind } = leaf.store
-    ? { path: configFilePath(env), kind: "config" as const }
-    : keysFile(leaf.profile, leaf.accessKeyId, env);
-  // An edit that changes nothing writes nothing, but still takes the lock and checks the file.
-  await editProfileFile(path, kind, (text) => text);
 }
 
 function messageOf(error: unknown): string {

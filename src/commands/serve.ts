@@ -3,118 +3,31 @@ import { closeSync } from "node:fs";
 import { constants } from "node:os";
 import { resolve } from "node:path";
 import type { Readable } from "node:stream";
-import { loadProfileSet } from "../config/files";
-import type { Plan } from "../config/plan";
 import { AppError, ExitStatus } from "../errors";
 import { writeAll } from "../fsio/write-all";
-import { CONTAINER_CA_DIR, type ContainerEndpoint, containerEndpoint } from "../output/containers";
 import {
-  type CredentialsServer,
-  containerVariables,
-  newServerToken,
-  startCredentialsServer,
-} from "../output/server";
-import { checkEnvFilePath, writeEnvFile } from "../output/server-env-file";
-import { CredentialsKeeper } from "../output/server-keeper";
+  CONTAINER_CA,
+  CONTAINER_ENV,
+  type ContainerServing,
+  containerServing,
+  writeContainerEnvFile,
+} from "../output/container-serving";
+import { CONTAINER_CA_DIR } from "../output/containers";
+import { type ProfileServer, startProfileServer } from "../output/profile-server";
+import { containerVariables, newServerToken } from "../output/server";
 import { createTokenFile, type OwnFile, removeOwnFile } from "../output/server-token-file";
 import { parseShell, shellFromEnv, shellLines } from "../output/shell";
+import { tellStderr } from "../output/tell";
 import { regionOf } from "../session/steps";
-import { credentialsFor, resolvingEnvironment } from "./credentials";
-import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
-
-export interface ServeOptions {
-  profile?: string;
-  port?: string;
-  tokenFile?: string;
-  shell?: string;
-  minTtl?: string;
-  /** --containers [mode]: also serve containers (output/containers.ts); `true` without a mode. */
-  containers?: string | true;
-  /** With --containers: write the container's variables here once listening. */
-  containerEnv?: string;
-  /** Return once a background copy of this serve listens (see runDetached). */
-  detach?: boolean;
-  /** Internal, set by --detach: write the lines to this inherited fd once listening, not to stdout. */
-  readyFd?: string;
-}
-
-export interface ProfileServer {
-  server: CredentialsServer;
-  /** --containers tls: the CA's public directory, which containers mount at /run/awsmfa. */
-  containerCaDir?: string;
-  /** Stops renewing and closes the server; an unanswered prompt does not keep the process alive after it. */
-  close(): Promise<void>;
-}
+import { parseMinTtl } from "./min-ttl";
+import { loadPlan, selectedProfile } from "./profile-plans";
+import type { ServeOptions } from "./serve.command";
 
 const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 const DETACHED_STOP_SIGNALS: NodeJS.Signals[] = ["SIGTERM", "SIGHUP"];
 const DETACHED_IGNORED_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGQUIT", "SIGTSTP"];
-/** The env file's path, for `docker run --env-file "$AWSMFA_CONTAINER_ENV"`. */
-export const CONTAINER_ENV = "AWSMFA_CONTAINER_ENV";
-/** --containers tls: the directory to mount, for `docker run -v "$AWSMFA_CONTAINER_CA:/run/awsmfa:ro"`. */
-export const CONTAINER_CA = "AWSMFA_CONTAINER_CA";
 /** Printed by --detach, for `kill "$AWSMFA_SERVE_PID"`. */
 const SERVE_PID = "AWSMFA_SERVE_PID";
-/** Settings that make the SDKs and the aws CLI resolve a profile from the files, before the container endpoint. */
-const OWN_CREDENTIALS = [
-  "aws_access_key_id",
-  "credential_process",
-  "login_session",
-  "role_arn",
-  "sso_session",
-  "sso_start_url",
-  "web_identity_token_file",
-];
-
-/**
- * Listens on 127.0.0.1, gets the profile's credentials (asking for a code now if needed), then
- * serves them from memory and keeps them fresh in the background.
- */
-export async function startProfileServer(
-  plan: Plan,
-  options: { minTtlSeconds: number; port: number; token?: string; containers?: ContainerEndpoint },
-): Promise<ProfileServer> {
-  const { minTtlSeconds } = options;
-  // Listen first: a port in use fails before anyone is asked for a code. Until the keeper is
-  // there, a client that already has the token (from a token file) is told to try again.
-  let keeper: CredentialsKeeper | undefined;
-  const tls = await options.containers?.serverTls?.(process.env);
-  const server = await startCredentialsServer({
-    answer: () =>
-      keeper?.answer() ?? { code: "Starting", message: "awsmfa is still starting; try again in a moment." },
-    port: options.port,
-    token: options.token,
-    extraHosts: options.containers?.hosts,
-    tls,
-  });
-  try {
-    const obtained = await credentialsFor(plan, { minTtlSeconds, notify: tellStderr });
-    keeper = new CredentialsKeeper({
-      plan: obtained.plan,
-      entry: obtained.entry,
-      minTtlSeconds,
-      env: resolvingEnvironment(process.env, plan.profile),
-      notify: tellStderr,
-    });
-  } catch (error) {
-    await server.close();
-    throw error;
-  }
-  const kept = keeper;
-  kept.start();
-  warnIfDefaultProfileWins();
-  return {
-    server,
-    containerCaDir: tls?.mountDir,
-    async close() {
-      const pending = kept.stop();
-      await server.close();
-      // A renewal still waiting at a prompt would hold the process open: end once the caller has
-      // set its exit status. The timer itself keeps nothing alive.
-      if (pending) setTimeout(() => process.exit(), 100).unref();
-    },
-  };
-}
 
 /**
  * `awsmfa serve`: prints the variables for eval, serves until SIGINT/SIGTERM/SIGHUP, then cleans
@@ -190,43 +103,6 @@ export async function runServe(options: ServeOptions): Promise<number> {
   return ExitStatus.ok;
 }
 
-/** --containers and --container-env, as given to serve or exec --server. */
-export interface ContainerServing {
-  endpoint: ContainerEndpoint;
-  /** Absolute. */
-  envFilePath?: string;
-}
-
-/**
- * Checks --containers and --container-env before anything else happens: a missing `containers enable`
- * or a path that must not be replaced fails before anyone is asked for a code.
- */
-export function containerServing(
-  mode: string | true | undefined,
-  envFile: string | undefined,
-): ContainerServing | undefined {
-  if (mode === undefined) {
-    if (envFile === undefined) return undefined;
-    throw new AppError("container-env-without-containers", "--container-env is for --containers.", {
-      hint: "Add --containers: the file tells a container how to reach the endpoint.",
-    });
-  }
-  const endpoint = containerEndpoint(mode);
-  const envFilePath = envFile === undefined ? undefined : resolve(envFile);
-  if (envFilePath !== undefined) checkEnvFilePath(envFilePath);
-  return { endpoint, envFilePath };
-}
-
-/** The env file, once the endpoint listens with credentials to answer. */
-export function writeContainerEnvFile(
-  containers: ContainerServing | undefined,
-  server: CredentialsServer,
-  region: string | undefined,
-): OwnFile | undefined {
-  if (containers?.envFilePath === undefined) return undefined;
-  return writeEnvFile(containers.envFilePath, containers.endpoint.variables(server, region));
-}
-
 function servedAt(running: ProfileServer, containers: ContainerServing | undefined): string {
   const { server, containerCaDir } = running;
   if (containers === undefined) return server.url;
@@ -295,26 +171,6 @@ function readAll(stream: Readable): Promise<string> {
     stream.once("end", () => resolve(text));
     stream.once("error", () => resolve(""));
   });
-}
-
-/**
- * With no profile selected, the SDKs' and the aws CLI's default chains read the `default` profile
- * from the shared files before they reach the container endpoint: keys there (the usual place for
- * an IAM user's) would be used instead of the served session, silently and without MFA.
- */
-function warnIfDefaultProfileWins(): void {
-  let properties: Record<string, string> | undefined;
-  try {
-    properties = loadProfileSet(process.env).profiles.default;
-  } catch {
-    return; // the plan was read from these files already; nothing to add here
-  }
-  const own = OWN_CREDENTIALS.find((name) => properties?.[name]);
-  if (own === undefined) return;
-  tellStderr(
-    `Profile 'default' has credentials of its own (${own}): with no profile selected, the aws CLI and SDKs ` +
-      "use those before this endpoint.\n  Give that profile another name (and point mfa profiles' source_profile at it).",
-  );
 }
 
 /** --port: 0 to 65535; 0 (the default) lets the system choose a free one. */

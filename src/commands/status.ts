@@ -1,6 +1,7 @@
 import { loadProfileSet } from "../config/files";
 import { deviceSerial, type Plan } from "../config/plan";
 import { isSessionLeaf } from "../config/session-leaf";
+import { humanDuration } from "../output/expiry";
 import {
   type CacheEntry,
   cacheDirectory,
@@ -11,12 +12,8 @@ import {
 } from "../session/cache";
 import { readSessionState, type SessionState } from "../session/sources/state";
 import type { CacheableStep } from "../session/steps";
-import { humanDuration } from "./login";
-import { servedProfiles } from "./selection";
-
-export interface StatusOptions {
-  json?: boolean;
-}
+import { servedProfiles } from "./profile-plans";
+import type { StatusOptions } from "./status.command";
 
 interface StepStatus {
   type: string;

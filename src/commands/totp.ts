@@ -4,9 +4,10 @@ import { nearest, type Plan } from "../config/plan";
 import { AppError } from "../errors";
 import { askHidden, canOpenTerminal } from "../fsio/terminal";
 import { parseTotpSeed } from "../mfa/totp";
-import { type SecretStore, storeNamed } from "../secrets";
-import { placeOf } from "./keys";
-import { loadPlan, selectedProfile, tellStderr } from "./selection";
+import { tellStderr } from "../output/tell";
+import { placeOf, type SecretStore, storeNamed } from "../secrets";
+import { loadPlan, selectedProfile } from "./profile-plans";
+import type { TotpAddOptions, TotpRemoveOptions } from "./totp.command";
 
 /**
  * `awsmfa totp add|remove -p P`: keep (or forget) the TOTP seed of the profile's MFA device, so
@@ -15,17 +16,6 @@ import { loadPlan, selectedProfile, tellStderr } from "./selection";
  * encrypted file under the device ARN; the config file only gets `awsmfa_totp = <store>` on the
  * profile that holds the keys, so every profile built on them uses it.
  */
-
-export interface TotpAddOptions {
-  profile?: string;
-  stdin?: boolean;
-  store?: string;
-}
-
-export interface TotpRemoveOptions {
-  profile?: string;
-  store?: string;
-}
 
 const MARKER = "awsmfa_totp";
 const MAX_STDIN_BYTES = 64 * 1024;

@@ -10,6 +10,7 @@ export { secretsFilePath } from "./encrypted";
 export {
   accountOf,
   describeRef,
+  placeOf,
   type SecretRef,
   type SecretStore,
   type SecretsContext,

@@ -74,3 +74,11 @@ export function describeRef(ref: SecretRef): string {
     ? `the secret access key of profile '${ref.profile}' (${ref.accessKeyId})`
     : `the TOTP seed of MFA device ${ref.serial}`;
 }
+
+/** Where a store keeps its secrets, as a message names it: a keychain entry, or the file and its path. */
+export function placeOf(store: SecretStore, env: NodeJS.ProcessEnv): string {
+  const where = store.where({ env });
+  return store.name === "keyring"
+    ? where
+    : `${store.name === "file" ? "the credentials file" : "the encrypted file"} ${where}`;
+}

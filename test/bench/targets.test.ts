@@ -1,7 +1,17 @@
 // The benchmark's targets (bench/targets.ts) judged on made-up medians: what counts as met.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { caseId, FULL_COMMANDS, judgeTargets, LOGIN_SIZES, SIZES } from "../../bench/targets";
+import {
+  caseId,
+  FULL_COMMANDS,
+  judgeServer,
+  judgeTargets,
+  LOGIN_SIZES,
+  missedTargets,
+  SIZES,
+  serverRoundMet,
+  singleFlightMet,
+} from "../../bench/targets";
 
 /** Medians where every target is met with room: node -e 0 at 25 ms, true at 1 ms. */
 function passing(): Map<string, number> {
@@ -76,5 +86,50 @@ describe("benchmark targets", () => {
     const medians = passing();
     medians.delete("plan-10");
     assert.throws(() => judgeTargets(medians), /no median for case plan-10/);
+  });
+});
+
+describe("single flight and the credentials server", () => {
+  const round = (p99Ms: number, ok = 10_000) => ({ ok, requests: 10_000, p99Ms });
+  const wrk = (...rounds: ReturnType<typeof round>[]) => ({
+    measured: true as const,
+    generator: "wrk" as const,
+    rounds,
+    p99Ms: Math.max(...rounds.map((r) => r.p99Ms)),
+  });
+
+  test("single flight: every call served, from exactly one GetSessionToken", () => {
+    assert.equal(singleFlightMet({ successes: 50, getSessionToken: 1 }, 50), true);
+    assert.equal(singleFlightMet({ successes: 49, getSessionToken: 1 }, 50), false);
+    assert.equal(singleFlightMet({ successes: 50, getSessionToken: 2 }, 50), false);
+    assert.equal(singleFlightMet({ successes: 50, getSessionToken: 0 }, 50), false);
+  });
+
+  test("a server round: p99 under 5 ms and every request answered", () => {
+    assert.equal(serverRoundMet(round(4.99)), true);
+    assert.equal(serverRoundMet(round(5)), false);
+    assert.equal(serverRoundMet(round(1, 9_999)), false);
+  });
+
+  test("the server is judged under wrk only, on every round", () => {
+    assert.equal(judgeServer(wrk(round(2), round(3))), true);
+    assert.equal(judgeServer(wrk(round(2), round(5.5))), false);
+    assert.equal(
+      judgeServer({ ...wrk(round(9)), generator: "node" }),
+      undefined,
+      "the Node client is not judged",
+    );
+    assert.equal(judgeServer({ measured: false }), undefined);
+  });
+
+  test("missed: one line per target, the server's with its worst p99", () => {
+    const startup = judgeTargets(passing());
+    assert.deepEqual(missedTargets(startup, [true, true], wrk(round(2))), []);
+    assert.deepEqual(missedTargets(startup, [true, false], { ...wrk(round(9)), generator: "node" }), [
+      "concurrency: not 50/50 successes with exactly 1 GetSessionToken",
+    ]);
+    assert.deepEqual(missedTargets(startup, [true], wrk(round(2), round(6.25))), [
+      "server: p99 6.25 ms ≥ 5 ms",
+    ]);
   });
 });

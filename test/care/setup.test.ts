@@ -3,12 +3,12 @@
 // exactly what it writes (checked by applying it with GNU patch to the files as they were).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { after, before, describe, type TestContext, test } from "node:test";
 import { unifiedDiff } from "../../src/commands/setup";
-import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
+import { cacheEntryFiles, createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import {
   AWS_CLI_SKIP_REASON,
   awsCliAvailable,
@@ -64,12 +64,6 @@ function applyPatch(before: string | undefined, patch: string): string {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function cacheEntries(home: IsolatedEnv): string[] {
-  return existsSync(home.cacheDir)
-    ? readdirSync(home.cacheDir).filter((name) => /^[0-9a-f]{32}\.json$/.test(name))
-    : [];
 }
 
 describe("setup against moto_server", () => {
@@ -158,7 +152,7 @@ describe("setup against moto_server", () => {
     assert.match(result.stderr, /Logged in: profile 'carol'/);
     assert.match(result.stderr, /^ {2}account {2}123456789012$/m);
     assert.match(result.stderr, /^ {2}expires {2}.+\(in 1[12] h/m);
-    assert.equal(cacheEntries(home).length, 1);
+    assert.equal(cacheEntryFiles(home).length, 1);
     const served = await runAwsmfa(["credential-process", "-p", "carol"], { env: home.env });
     assert.equal(served.status, 0, served.stderr);
     assert.equal(JSON.parse(served.stdout).Version, 1);

@@ -4,17 +4,15 @@
 // CLI really used what awsmfa handed it.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { after, afterEach, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
+import { cacheEntryFiles } from "../support/env";
 import { AWS_CLI_SKIP_REASON, awsCliAvailable } from "../support/moto";
 import { type RunResult, runProcess } from "../support/run-awsmfa";
-import { randomBase32Seed, type StsServer } from "../support/sts-server";
+import { randomBase32Seed } from "../support/sts-server";
 import {
   ACCOUNT,
-  cacheEntries,
   codeRuns,
-  createE2eHome,
   describeRequests,
-  type E2eHome,
   issuedBy,
   KEYS,
   lastRequest,
@@ -23,30 +21,15 @@ import {
   ROLE_SESSION_ARN,
   requestsSince,
   SERIAL,
-  startE2eServer,
   USER_ARN,
+  useE2eWorld,
 } from "./profiles";
 
 // Checked when the file loads: under CI=true a missing aws CLI throws here and fails the suite.
 const skip = awsCliAvailable() ? false : AWS_CLI_SKIP_REASON;
 
-let server: StsServer;
-let home: E2eHome | undefined;
-
-before(async () => {
-  if (!skip) server = await startE2eServer();
-});
-after(() => server?.close());
-afterEach(async () => {
-  await home?.cleanup();
-  home = undefined;
-});
-
-async function freshHome(options: Parameters<typeof createE2eHome>[1] = {}): Promise<E2eHome> {
-  server.reset();
-  home = await createE2eHome(server, options);
-  return home;
-}
+const world = useE2eWorld(!skip);
+const freshHome = world.freshHome;
 
 function aws(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
   return runProcess("aws", [...args, "--output", "json"], { env, timeoutMs: 60_000 });
@@ -59,27 +42,27 @@ describe("the aws CLI with credential_process = awsmfa credential-process", { sk
     assert.equal(first.status, 0, first.stderr);
     assert.equal(JSON.parse(first.stdout).Arn, USER_ARN);
 
-    const session = only(issuedBy(server, "GetSessionToken"), "GetSessionToken session");
+    const session = only(issuedBy(world.server, "GetSessionToken"), "GetSessionToken session");
     assert.match(session.accessKeyId, /^ASIA/);
     assert.equal(session.mfaAuthenticated, true);
-    assert.deepEqual(lastRequest(server), {
+    assert.deepEqual(lastRequest(world.server), {
       action: "GetCallerIdentity",
       accessKeyId: session.accessKeyId,
       ok: true,
       status: 200,
     });
     assert.equal(codeRuns(home), 1, "mfa_process ran once");
-    assert.equal(cacheEntries(home).length, 1, "the MFA session is cached");
+    assert.equal(cacheEntryFiles(home).length, 1, "the MFA session is cached");
 
-    const seen = server.requests.length;
+    const seen = world.server.requests.length;
     const second = await aws(["sts", "get-caller-identity", "--profile", "via-awsmfa"], home.env);
     assert.equal(second.status, 0, second.stderr);
     assert.deepEqual(
-      requestsSince(server, seen),
+      requestsSince(world.server, seen),
       [["GetCallerIdentity", session.accessKeyId]],
-      `only the aws CLI's own call, with the cached session: ${describeRequests(server.requests.slice(seen))}`,
+      `only the aws CLI's own call, with the cached session: ${describeRequests(world.server.requests.slice(seen))}`,
     );
-    assert.equal(server.calls.GetSessionToken, 1, "no new GetSessionToken");
+    assert.equal(world.server.calls.GetSessionToken, 1, "no new GetSessionToken");
     assert.equal(codeRuns(home), 1, "no new code");
   });
 
@@ -89,17 +72,17 @@ describe("the aws CLI with credential_process = awsmfa credential-process", { sk
     assert.equal(first.status, 0, first.stderr);
     assert.equal(JSON.parse(first.stdout).Arn, ROLE_SESSION_ARN);
 
-    const session = only(issuedBy(server, "GetSessionToken"), "GetSessionToken session");
-    const role = only(issuedBy(server, "AssumeRole"), "role session");
+    const session = only(issuedBy(world.server, "GetSessionToken"), "GetSessionToken session");
+    const role = only(issuedBy(world.server, "AssumeRole"), "role session");
     assert.match(role.accessKeyId, /^ASIA/);
     assert.equal(role.roleArn, ROLE);
     assert.equal(role.mfaAuthenticated, true);
     const assumeRole = only(
-      server.requests.filter((r) => r.action === "AssumeRole"),
+      world.server.requests.filter((r) => r.action === "AssumeRole"),
       "AssumeRole request",
     );
     assert.equal(assumeRole.accessKeyId, session.accessKeyId, "the role was assumed with the MFA session");
-    assert.deepEqual(lastRequest(server), {
+    assert.deepEqual(lastRequest(world.server), {
       action: "GetCallerIdentity",
       accessKeyId: role.accessKeyId,
       ok: true,
@@ -107,22 +90,22 @@ describe("the aws CLI with credential_process = awsmfa credential-process", { sk
     });
     assert.equal(codeRuns(home), 1);
 
-    const seen = server.requests.length;
+    const seen = world.server.requests.length;
     const second = await aws(["sts", "get-caller-identity", "--profile", "via-awsmfa-deploy"], home.env);
     assert.equal(second.status, 0, second.stderr);
     assert.deepEqual(
-      requestsSince(server, seen),
+      requestsSince(world.server, seen),
       [["GetCallerIdentity", role.accessKeyId]],
-      describeRequests(server.requests.slice(seen)),
+      describeRequests(world.server.requests.slice(seen)),
     );
-    assert.equal(server.calls.GetSessionToken, 1);
-    assert.equal(server.calls.AssumeRole, 1);
+    assert.equal(world.server.calls.GetSessionToken, 1);
+    assert.equal(world.server.calls.AssumeRole, 1);
 
     // The user profile reuses the MFA session below the role: still one code.
     const user = await aws(["sts", "get-caller-identity", "--profile", "via-awsmfa"], home.env);
     assert.equal(user.status, 0, user.stderr);
-    assert.equal(lastRequest(server).accessKeyId, session.accessKeyId);
-    assert.equal(server.calls.GetSessionToken, 1);
+    assert.equal(lastRequest(world.server).accessKeyId, session.accessKeyId);
+    assert.equal(world.server.calls.GetSessionToken, 1);
     assert.equal(codeRuns(home), 1);
   });
 
@@ -132,11 +115,11 @@ describe("the aws CLI with credential_process = awsmfa credential-process", { sk
     assert.equal(first.status, 0, first.stderr);
     assert.match(JSON.parse(first.stdout).Arn, new RegExp(`^arn:aws:sts::${ACCOUNT}:assumed-role/Deploy/`));
 
-    const session = only(issuedBy(server, "GetSessionToken"), "GetSessionToken session");
-    const role = only(issuedBy(server, "AssumeRole"), "role session");
+    const session = only(issuedBy(world.server, "GetSessionToken"), "GetSessionToken session");
+    const role = only(issuedBy(world.server, "AssumeRole"), "role session");
     assert.equal(role.mfaAuthenticated, true, "MFA carried from awsmfa's session to the aws CLI's role");
     const assumeRole = only(
-      server.requests.filter((r) => r.action === "AssumeRole"),
+      world.server.requests.filter((r) => r.action === "AssumeRole"),
       "AssumeRole request",
     );
     assert.equal(
@@ -144,11 +127,11 @@ describe("the aws CLI with credential_process = awsmfa credential-process", { sk
       session.accessKeyId,
       "the aws CLI signed AssumeRole with the session",
     );
-    assert.equal(lastRequest(server).accessKeyId, role.accessKeyId);
+    assert.equal(lastRequest(world.server).accessKeyId, role.accessKeyId);
 
     const second = await aws(["sts", "get-caller-identity", "--profile", "cli-deploy"], home.env);
     assert.equal(second.status, 0, second.stderr);
-    assert.equal(server.calls.GetSessionToken, 1, "no new GetSessionToken");
+    assert.equal(world.server.calls.GetSessionToken, 1, "no new GetSessionToken");
     assert.equal(codeRuns(home), 1);
   });
 
@@ -172,15 +155,15 @@ describe("the aws CLI with credential_process = awsmfa credential-process", { sk
       // awsmfa's hint, on the line after its message, reaches the user as well.
       assert.match(result.stderr, /AWS rejected the MFA code for profile '[^']+'[^\n]*\n {2}\S/);
       assert.equal(codeRuns(home), 1, "a code from mfa_process is not retried");
-      assert.equal(server.calls.GetSessionToken, 1);
-      assert.equal(server.accepted.GetSessionToken, undefined);
-      assert.equal(server.calls.AssumeRole, undefined);
+      assert.equal(world.server.calls.GetSessionToken, 1);
+      assert.equal(world.server.accepted.GetSessionToken, undefined);
+      assert.equal(world.server.calls.AssumeRole, undefined);
       assert.deepEqual(
-        server.requests.filter((r) => r.accessKeyId !== KEYS.accessKeyId),
+        world.server.requests.filter((r) => r.accessKeyId !== KEYS.accessKeyId),
         [],
         "the aws CLI made no call: it had no credentials",
       );
-      assert.deepEqual(cacheEntries(home), []);
+      assert.deepEqual(cacheEntryFiles(home), []);
     });
   }
 
@@ -191,7 +174,7 @@ describe("the aws CLI with credential_process = awsmfa credential-process", { sk
     assert.equal(result.status, 0, result.stderr);
     assert.equal(JSON.parse(result.stdout).Arn, USER_ARN);
     assert.deepEqual(
-      server.requests.filter((r) => r.action === "ListMFADevices").map((r) => [r.accessKeyId, r.ok]),
+      world.server.requests.filter((r) => r.action === "ListMFADevices").map((r) => [r.accessKeyId, r.ok]),
       [[KEYS.accessKeyId, true]],
       "one IAM lookup, with the user's own keys",
     );
@@ -202,15 +185,15 @@ describe("the aws CLI with credential_process = awsmfa credential-process", { sk
     const carol = after.slice(after.indexOf("[profile carol]"), after.indexOf("[profile deploy]"));
     assert.ok(carol.includes(`mfa_serial = ${SERIAL}\n`), `mfa_serial went into [profile carol]:\n${after}`);
     assert.equal(after.replace(`mfa_serial = ${SERIAL}\n`, ""), before, "every other byte is kept");
-    const session = only(issuedBy(server, "GetSessionToken"), "GetSessionToken session");
-    assert.equal(lastRequest(server).accessKeyId, session.accessKeyId);
+    const session = only(issuedBy(world.server, "GetSessionToken"), "GetSessionToken session");
+    assert.equal(lastRequest(world.server).accessKeyId, session.accessKeyId);
     assert.equal(codeRuns(home), 1);
 
     // Next time the device is known: no IAM lookup, no code, the cached session.
-    const seen = server.requests.length;
+    const seen = world.server.requests.length;
     const again = await aws(["sts", "get-caller-identity", "--profile", "via-awsmfa"], home.env);
     assert.equal(again.status, 0, again.stderr);
-    assert.deepEqual(requestsSince(server, seen), [["GetCallerIdentity", session.accessKeyId]]);
+    assert.deepEqual(requestsSince(world.server, seen), [["GetCallerIdentity", session.accessKeyId]]);
   });
 });
 
@@ -233,12 +216,12 @@ describe('eval "$(awsmfa env)" in bash, then the aws CLI with no profile', { ski
     const result = await runProcess("bash", ["-c", script], { env, timeoutMs: 60_000 });
     assert.equal(result.status, 0, result.stderr);
     const [keyId, region, profile, ...json] = result.stdout.split("\n");
-    const session = only(issuedBy(server, "GetSessionToken"), "GetSessionToken session");
+    const session = only(issuedBy(world.server, "GetSessionToken"), "GetSessionToken session");
     assert.equal(keyId, session.accessKeyId);
     assert.equal(region, "eu-west-1", "the profile's region");
     assert.equal(profile, "unset");
     assert.equal(JSON.parse(json.join("\n")).Arn, USER_ARN);
-    assert.deepEqual(lastRequest(server), {
+    assert.deepEqual(lastRequest(world.server), {
       action: "GetCallerIdentity",
       accessKeyId: session.accessKeyId,
       ok: true,

@@ -2,7 +2,8 @@
 // MFA on the strict STS server, and a ~/.aws/config that points real clients at awsmfa through
 // `credential_process`, the way the README sets it up.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { after, afterEach, before } from "node:test";
 import { writeCodeScript } from "../support/code-script";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import { AWSMFA, AWSMFA_COMMAND, writeAwsmfaBin } from "../support/run-awsmfa";
@@ -22,8 +23,6 @@ export const KEYS = { accessKeyId: "AKIACAROLEXAMPLE0001", secretAccessKey: "car
 export const USER_ARN = `arn:aws:iam::${ACCOUNT}:user/carol`;
 /** The role session awsmfa names after the IAM user. */
 export const ROLE_SESSION_ARN = `arn:aws:sts::${ACCOUNT}:assumed-role/Deploy/awsmfa-carol`;
-const CACHE_ENTRY = /^[0-9a-f]{32}\.json$/;
-
 const CREDENTIALS = `[carol]
 aws_access_key_id = ${KEYS.accessKeyId}
 aws_secret_access_key = ${KEYS.secretAccessKey}
@@ -98,11 +97,6 @@ export function codeRuns(home: E2eHome): number {
     : 0;
 }
 
-/** Cached credentials; the MFA step memory beside them is not one. */
-export function cacheEntries(home: IsolatedEnv): string[] {
-  return existsSync(home.cacheDir) ? readdirSync(home.cacheDir).filter((name) => CACHE_ENTRY.test(name)) : [];
-}
-
 export function issuedBy(server: StsServer, kind: IssuedCredentials["kind"]): IssuedCredentials[] {
   return server.issued.filter((credentials) => credentials.kind === kind);
 }
@@ -126,4 +120,37 @@ export function lastRequest(server: StsServer): RecordedRequest {
 /** [action, access key] of every request after the first `seen`. */
 export function requestsSince(server: StsServer, seen: number): Array<[string, string | undefined]> {
   return server.requests.slice(seen).map((r) => [r.action, r.accessKeyId]);
+}
+
+export interface E2eWorld {
+  /** The file's server; read inside tests only. */
+  readonly server: StsServer;
+  /** A new home for this test (the server reset), cleaned up after it. */
+  freshHome(options?: Parameters<typeof createE2eHome>[1]): Promise<E2eHome>;
+}
+
+/** Registers the hooks of the file that calls it; `enabled` false (a client to drive is missing) starts nothing. */
+export function useE2eWorld(enabled = true): E2eWorld {
+  let server: StsServer | undefined;
+  let home: E2eHome | undefined;
+  before(async () => {
+    if (enabled) server = await startE2eServer();
+  });
+  after(() => server?.close());
+  afterEach(async () => {
+    await home?.cleanup();
+    home = undefined;
+  });
+  const world: E2eWorld = {
+    get server() {
+      if (server === undefined) throw new Error("the e2e STS server is there only inside tests");
+      return server;
+    },
+    async freshHome(options = {}) {
+      world.server.reset();
+      home = await createE2eHome(world.server, options);
+      return home;
+    },
+  };
+  return world;
 }

@@ -1,17 +1,16 @@
 // The AWS SDK for JavaScript v3 using awsmfa through `credential_process`: fromProcess and
 // fromIni from @aws-sdk/credential-providers, then a real STSClient call to the strict STS
-// server. The SDK runs in a child process (sdk-client.ts) whose whole environment is the test's
+// world.server. The SDK runs in a child process (sdk-client.ts) whose whole environment is the test's
 // isolated HOME, so nothing of this process's environment or the developer's ~/.aws leaks in.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, afterEach, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
+import { cacheEntryFiles } from "../support/env";
 import { runProcess } from "../support/run-awsmfa";
-import { randomBase32Seed, type StsServer } from "../support/sts-server";
+import { randomBase32Seed } from "../support/sts-server";
 import {
-  cacheEntries,
   codeRuns,
-  createE2eHome,
   describeRequests,
   type E2eHome,
   issuedBy,
@@ -21,8 +20,8 @@ import {
   ROLE,
   ROLE_SESSION_ARN,
   requestsSince,
-  startE2eServer,
   USER_ARN,
+  useE2eWorld,
 } from "./profiles";
 
 const SDK_CLIENT = join(__dirname, "sdk-client.ts");
@@ -34,23 +33,8 @@ type SdkResult =
   | { ok: true; arn: string; accessKeyId: string; expiration: string | undefined }
   | { ok: false; name: string; message: string };
 
-let server: StsServer;
-let home: E2eHome | undefined;
-
-before(async () => {
-  server = await startE2eServer();
-});
-after(() => server?.close());
-afterEach(async () => {
-  await home?.cleanup();
-  home = undefined;
-});
-
-async function freshHome(options: Parameters<typeof createE2eHome>[1] = {}): Promise<E2eHome> {
-  server.reset();
-  home = await createE2eHome(server, options);
-  return home;
-}
+const world = useE2eWorld();
+const freshHome = world.freshHome;
 
 /** Runs the SDK in a child with `home`'s environment; its one line of JSON, and its status. */
 async function sdk(provider: Provider, profile: string, home: E2eHome): Promise<SdkResult> {
@@ -82,10 +66,10 @@ describe("@aws-sdk/credential-providers with credential_process = awsmfa credent
       const home = await freshHome();
       const first = succeeded(await sdk(provider, "via-awsmfa", home));
       assert.equal(first.arn, USER_ARN);
-      const session = only(issuedBy(server, "GetSessionToken"), "GetSessionToken session");
+      const session = only(issuedBy(world.server, "GetSessionToken"), "GetSessionToken session");
       assert.equal(first.accessKeyId, session.accessKeyId);
       assert.equal(first.expiration, session.expiration.toISOString(), "the SDK knows when to refresh");
-      assert.deepEqual(lastRequest(server), {
+      assert.deepEqual(lastRequest(world.server), {
         action: "GetCallerIdentity",
         accessKeyId: session.accessKeyId,
         ok: true,
@@ -93,15 +77,15 @@ describe("@aws-sdk/credential-providers with credential_process = awsmfa credent
       });
       assert.equal(codeRuns(home), 1);
 
-      const seen = server.requests.length;
+      const seen = world.server.requests.length;
       const second = succeeded(await sdk(provider, "via-awsmfa", home));
       assert.equal(second.accessKeyId, session.accessKeyId);
       assert.deepEqual(
-        requestsSince(server, seen),
+        requestsSince(world.server, seen),
         [["GetCallerIdentity", session.accessKeyId]],
-        describeRequests(server.requests.slice(seen)),
+        describeRequests(world.server.requests.slice(seen)),
       );
-      assert.equal(server.calls.GetSessionToken, 1, "no new GetSessionToken");
+      assert.equal(world.server.calls.GetSessionToken, 1, "no new GetSessionToken");
       assert.equal(codeRuns(home), 1);
     });
   }
@@ -110,46 +94,46 @@ describe("@aws-sdk/credential-providers with credential_process = awsmfa credent
     const home = await freshHome();
     const result = succeeded(await sdk("fromIni", "via-awsmfa-deploy", home));
     assert.equal(result.arn, ROLE_SESSION_ARN);
-    const session = only(issuedBy(server, "GetSessionToken"), "GetSessionToken session");
-    const role = only(issuedBy(server, "AssumeRole"), "role session");
+    const session = only(issuedBy(world.server, "GetSessionToken"), "GetSessionToken session");
+    const role = only(issuedBy(world.server, "AssumeRole"), "role session");
     assert.equal(role.roleArn, ROLE);
     assert.equal(result.accessKeyId, role.accessKeyId);
     assert.equal(
       only(
-        server.requests.filter((r) => r.action === "AssumeRole"),
+        world.server.requests.filter((r) => r.action === "AssumeRole"),
         "AssumeRole request",
       ).accessKeyId,
       session.accessKeyId,
     );
-    assert.deepEqual(lastRequest(server), {
+    assert.deepEqual(lastRequest(world.server), {
       action: "GetCallerIdentity",
       accessKeyId: role.accessKeyId,
       ok: true,
       status: 200,
     });
 
-    const seen = server.requests.length;
+    const seen = world.server.requests.length;
     succeeded(await sdk("fromProcess", "via-awsmfa-deploy", home));
-    assert.deepEqual(requestsSince(server, seen), [["GetCallerIdentity", role.accessKeyId]]);
+    assert.deepEqual(requestsSince(world.server, seen), [["GetCallerIdentity", role.accessKeyId]]);
   });
 
   test("fromIni, the SDK assumes the role itself on awsmfa's MFA session (source_profile)", async () => {
     const home = await freshHome();
     const result = succeeded(await sdk("fromIni", "cli-deploy", home));
     assert.match(result.arn, /:assumed-role\/Deploy\//);
-    const session = only(issuedBy(server, "GetSessionToken"), "GetSessionToken session");
-    const role = only(issuedBy(server, "AssumeRole"), "role session");
+    const session = only(issuedBy(world.server, "GetSessionToken"), "GetSessionToken session");
+    const role = only(issuedBy(world.server, "AssumeRole"), "role session");
     assert.equal(role.mfaAuthenticated, true, "MFA carried from awsmfa's session to the SDK's role");
     assert.equal(result.accessKeyId, role.accessKeyId);
     assert.equal(
       only(
-        server.requests.filter((r) => r.action === "AssumeRole"),
+        world.server.requests.filter((r) => r.action === "AssumeRole"),
         "AssumeRole request",
       ).accessKeyId,
       session.accessKeyId,
       "the SDK signed AssumeRole with awsmfa's session",
     );
-    assert.equal(lastRequest(server).accessKeyId, role.accessKeyId);
+    assert.equal(lastRequest(world.server).accessKeyId, role.accessKeyId);
     assert.equal(codeRuns(home), 1);
   });
 
@@ -159,15 +143,15 @@ describe("@aws-sdk/credential-providers with credential_process = awsmfa credent
       const result = await sdk(provider, "via-awsmfa", home);
       assert.equal(result.ok, false);
       assert.match(result.ok ? "" : result.message, /awsmfa: AWS rejected the MFA code for profile 'carol'/);
-      assert.equal(server.calls.GetSessionToken, 1);
-      assert.equal(server.accepted.GetSessionToken, undefined);
+      assert.equal(world.server.calls.GetSessionToken, 1);
+      assert.equal(world.server.accepted.GetSessionToken, undefined);
       assert.deepEqual(
-        server.requests.filter((r) => r.accessKeyId !== KEYS.accessKeyId),
+        world.server.requests.filter((r) => r.accessKeyId !== KEYS.accessKeyId),
         [],
         "the SDK made no call: it had no credentials",
       );
       assert.equal(codeRuns(home), 1);
-      assert.deepEqual(cacheEntries(home), []);
+      assert.deepEqual(cacheEntryFiles(home), []);
     });
   }
 });

@@ -20,14 +20,20 @@ import { parseSections } from "../../src/config/ini";
 import { AppError } from "../../src/errors";
 import { acquireLock } from "../../src/fsio/lock";
 import { type CacheEntry, entryPath, listCacheFiles, readEntry, writeEntry } from "../../src/session/cache";
+import { ALICE_CONFIG, KEYS, startAliceSts } from "../support/alice-world";
+import { createIsolatedEnv } from "../support/env";
+import type { RunResult } from "../support/run-awsmfa";
+import { randomBase32Seed } from "../support/sts-server";
 import { applyValues, type WriterSpec } from "./fixtures/writer-spec";
-import { bundleFileWriter, inPool, randomSource, seedFromEnv, tempDir } from "./support";
+import { bundleFileWriter, inPool, randomSource, runAwsmfa, seedFromEnv, tempDir } from "./support";
 
 const TRIALS = 200;
 /** Two writers at a time: the machine has two cores. */
 const LANES = 2;
 /** The kill lands up to this long after the writer's first complete write: several write cycles. */
 const MAX_DELAY_MS = { whole: 20, entry: 20, edit: 40 };
+/** Kills of an editor until one leaves its lock behind, for the take-over check (most kills do). */
+const MORE_KILLS_FOR_A_LOCK = 50;
 
 const SEED = seedFromEnv();
 const random = randomSource(SEED);
@@ -56,8 +62,8 @@ async function waitPrecisely(ms: number): Promise<void> {
   }
 }
 
-/** Starts the writer, lets it write for `delayMs` after its first complete write, then SIGKILLs it. */
-async function killWriter(specPath: string, delayMs: number): Promise<void> {
+/** Starts the writer, lets it write for `delayMs` after its first complete write, then SIGKILLs it; its pid. */
+async function killWriter(specPath: string, delayMs: number): Promise<number> {
   const child = spawn(process.execPath, [writer, "loop", specPath], {
     stdio: ["ignore", "pipe", "pipe"],
     env: childEnv,
@@ -89,6 +95,7 @@ async function killWriter(specPath: string, delayMs: number): Promise<void> {
   await waitPrecisely(delayMs);
   child.kill("SIGKILL");
   assert.equal(await exited, "SIGKILL", `the writer ended by itself: ${stderr}`);
+  return child.pid as number;
 }
 
 interface Tally {
@@ -96,54 +103,84 @@ interface Tally {
   new: number;
   /** Trials after which a temp file was left: the kill landed between create and rename. */
   strayTemps: number;
+  /** Trials after which a lock was left: the kill landed while the writer held it. */
   staleLocks: number;
 }
+
+interface Lane {
+  dir: string;
+  spec: WriterSpec;
+  specPath: string;
+}
+
+type Check = (dir: string, spec: WriterSpec, writerPid: number) => { which: "old" | "new" } & Leftovers;
 
 /** Trials in LANES directories; `check` runs after each kill and says which content it found. */
 async function runTrials(
   prepare: (dir: string) => WriterSpec,
-  check: (dir: string, spec: WriterSpec) => { which: "old" | "new"; temps: number; lock: boolean },
-): Promise<Tally> {
-  const lanes = Array.from({ length: LANES }, (_, lane) => {
+  check: Check,
+): Promise<{ tally: Tally; lanes: Lane[] }> {
+  const lanes: Lane[] = Array.from({ length: LANES }, (_, lane) => {
     const dir = join(work.path, `lane-${lane}-${Math.random().toString(16).slice(2)}`);
     const spec = prepare(dir);
     const specPath = `${dir}.json`;
     writeFileSync(specPath, JSON.stringify(spec));
-    return { dir, spec, specPath, tempsBefore: 0 };
+    return { dir, spec, specPath };
   });
   const tally: Tally = { old: 0, new: 0, strayTemps: 0, staleLocks: 0 };
-  const maxDelay = MAX_DELAY_MS[(lanes[0] as (typeof lanes)[number]).spec.mode];
+  const maxDelay = MAX_DELAY_MS[(lanes[0] as Lane).spec.mode];
   const delays = Array.from({ length: TRIALS }, () => random() * maxDelay);
   await inPool(delays, LANES, async (delay, laneIndex) => {
-    const lane = lanes[laneIndex] as (typeof lanes)[number];
-    await killWriter(lane.specPath, delay);
-    const found = check(lane.dir, lane.spec);
+    const lane = lanes[laneIndex] as Lane;
+    const pid = await killWriter(lane.specPath, delay);
+    const found = check(lane.dir, lane.spec, pid);
     tally[found.which] += 1;
-    if (found.temps > lane.tempsBefore) tally.strayTemps += 1;
-    lane.tempsBefore = found.temps;
+    if (found.temps > 0) tally.strayTemps += 1;
     if (found.lock) tally.staleLocks += 1;
   });
-  return tally;
+  return { tally, lanes };
 }
 
-/** Every name in `dir` but `targets` must be a writeWhole temp file of one of them, or a lock; 0600 all. */
-function leftovers(dir: string, targets: string[]): { temps: number; lock: boolean } {
+interface Leftovers {
+  temps: number;
+  lock: boolean;
+}
+
+/**
+ * Every name in `dir` but `targets` must be a writeWhole temp file of one of them (0600: it may
+ * hold secrets), or a lock. Both may only be the killed writer's own: it took over every lock and
+ * removed every temp file the writers killed before it left (its first complete write came before
+ * the kill), so nothing left behind piles up.
+ */
+function leftovers(dir: string, targets: string[], writerPid: number): Leftovers {
   let temps = 0;
   let lock = false;
   for (const name of readdirSync(dir)) {
     if (targets.includes(name)) continue;
     const path = join(dir, name);
     if (targets.some((target) => name === `${target}.lock` || name === `${target}.lock.break`)) {
+      const text = readFileSync(path, "utf8");
+      // Empty: the kill landed between creating the lock file and writing its holder into it.
+      if (text !== "")
+        assert.equal(JSON.parse(text).pid, writerPid, `${name} is the killed writer's, not an earlier one's`);
       lock = true;
       continue;
     }
-    const temp = targets.some((target) =>
-      new RegExp(`^\\.${target.replace(/\./g, "\\.")}\\.\\d+\\.[0-9a-f]{8}\\.tmp$`).test(name),
-    );
+    const temp = targets
+      .map((target) =>
+        new RegExp(`^\\.${target.replace(/\./g, "\\.")}\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`).exec(name),
+      )
+      .find((match) => match !== null);
     assert.ok(temp, `unexpected file ${name} in ${dir}`);
+    assert.equal(
+      Number(temp[1]),
+      writerPid,
+      `temp file ${name} is the killed writer's: the earlier ones were removed`,
+    );
     assert.equal(statSync(path).mode & 0o777, 0o600, `temp file ${name} is 0600: it may hold secrets`);
     temps += 1;
   }
+  assert.ok(temps <= 1, `one temp file at most, the killed writer's; found ${temps} in ${dir}`);
   return { temps, lock };
 }
 
@@ -155,7 +192,7 @@ function whichOf(text: string, contents: readonly [string, string], what: string
   );
 }
 
-function report(t: { diagnostic(message: string): void }, tally: Tally): void {
+function report(t: { diagnostic(message: string): void }, { tally }: { tally: Tally }): void {
   t.diagnostic(`seed ${SEED} (HARDENING_SEED replays it); ${JSON.stringify(tally)}`);
   assert.ok(tally.old > 0 && tally.new > 0, `kills landed at both phases: ${JSON.stringify(tally)}`);
 }
@@ -185,21 +222,21 @@ function sessionEntry(tag: string, tokenLength: number): CacheEntry {
 describe("SIGKILL at random moments", () => {
   test(`writeWhole: ${TRIALS} kills, the target always whole (old or new)`, async (t) => {
     const contents: [string, string] = [lines("old", 800), lines("NEW", 2000)];
-    const tally = await runTrials(
+    const trials = await runTrials(
       (dir) => {
         const target = join(dir, "file.txt");
         mkdirSync(dir, { recursive: true, mode: 0o700 });
         writeFileSync(target, contents[0], { mode: 0o600 });
         return { mode: "whole", target, contents };
       },
-      (dir, spec) => {
+      (dir, spec, writerPid) => {
         const target = (spec as { target: string }).target;
         const which = whichOf(readFileSync(target, "utf8"), contents, basename(target));
         assert.equal(statSync(target).mode & 0o777, 0o600);
-        return { which, ...leftovers(dir, [basename(target)]) };
+        return { which, ...leftovers(dir, [basename(target)], writerPid) };
       },
     );
-    report(t, tally);
+    report(t, trials);
   });
 
   test(`writeEntry (the session cache): ${TRIALS} kills, the entry always whole, temp files never read as entries`, async (t) => {
@@ -209,22 +246,22 @@ describe("SIGKILL at random moments", () => {
     const stored = entries.map((entry) => ({ ...entry, key }));
     const texts: [string, string] = [`${JSON.stringify(stored[0])}\n`, `${JSON.stringify(stored[1])}\n`];
     const target = { key, step: { type: "mfa-session" as const, serial: entries[0].serial } };
-    const tally = await runTrials(
+    const trials = await runTrials(
       (dir) => {
         mkdirSync(dir, { recursive: true, mode: 0o700 });
         writeFileSync(entryPath(dir, key), texts[0], { mode: 0o600 });
         return { mode: "entry", dir, key, entries };
       },
-      (dir) => {
+      (dir, _spec, writerPid) => {
         const path = entryPath(dir, key);
         const which = whichOf(readFileSync(path, "utf8"), texts, "the cache entry");
         assert.deepEqual(readEntry(dir, target), stored[which === "old" ? 0 : 1]);
         assert.deepEqual(listCacheFiles(dir), [path], "only the entry counts as a cache file");
         assert.equal(statSync(path).mode & 0o777, 0o600);
-        return { which, ...leftovers(dir, [basename(path)]) };
+        return { which, ...leftovers(dir, [basename(path)], writerPid) };
       },
     );
-    report(t, tally);
+    report(t, trials);
   });
 
   test(`editProfileFile (the credentials file): ${TRIALS} kills, the file always parses and is whole; a lock left behind is taken over`, async (t) => {
@@ -260,33 +297,40 @@ describe("SIGKILL at random moments", () => {
       applyValues(base, "dev-session", values[1]),
     ];
     assert.notEqual(texts[0], texts[1]);
-    const tally = await runTrials(
+    const trials = await runTrials(
       (dir) => {
         mkdirSync(dir, { recursive: true, mode: 0o700 });
         const target = join(dir, "credentials");
         writeFileSync(target, texts[0], { mode: 0o600 });
         return { mode: "edit", target, profile: "dev-session", values };
       },
-      (dir, spec) => {
+      (dir, spec, writerPid) => {
         const target = (spec as { target: string }).target;
         const text = readFileSync(target, "utf8");
         parseSections({ path: target, text }, "credentials");
         const which = whichOf(text, texts, "the credentials file");
         assert.equal(statSync(target).mode & 0o777, 0o600);
-        return { which, ...leftovers(dir, ["credentials"]) };
+        return { which, ...leftovers(dir, ["credentials"], writerPid) };
       },
     );
-    report(t, tally);
+    report(t, trials);
 
-    // Whatever lock the last kill left, the next edit takes it over promptly and releases it.
-    for (const entry of readdirSync(work.path)) {
-      const target = join(work.path, entry, "credentials");
-      if (!existsSync(target)) continue;
+    // A lock left behind by a killed writer is taken over promptly by the next edit, and released.
+    for (const lane of trials.lanes) {
+      const target = (lane.spec as { target: string }).target;
+      const lock = `${target}.lock`;
+      for (let kills = 0; !existsSync(lock) && kills < MORE_KILLS_FOR_A_LOCK; kills++) {
+        await killWriter(lane.specPath, random() * MAX_DELAY_MS.edit);
+      }
+      assert.ok(
+        existsSync(lock),
+        `a killed writer left its lock behind (${MORE_KILLS_FOR_A_LOCK} more kills tried)`,
+      );
       const started = Date.now();
       await editProfileFile(target, "credentials", (text) => applyValues(text, "dev-session", values[0]));
       assert.ok(Date.now() - started < 5000, "a dead writer's lock is taken over within seconds");
       assert.equal(readFileSync(target, "utf8"), texts[0]);
-      assert.equal(existsSync(`${target}.lock`), false, "and released");
+      assert.equal(existsSync(lock), false, "and released");
     }
   });
 });
@@ -346,25 +390,33 @@ describe("faults around the lock and the cache", () => {
   });
 
   test("a read-only ~/.aws (chattr +i) fails login --write-profile with a message, exit 1, not 70", async (t) => {
-    const { createIsolatedEnv } = await import("../support/env");
-    const { runAwsmfa } = await import("./support");
+    const seed = randomBase32Seed();
+    const server = await startAliceSts(seed);
     const home = await createIsolatedEnv({
-      endpointUrl: "http://127.0.0.1:9",
-      credentials: "[x]\nregion = y\n",
+      endpointUrl: server.url,
+      config: ALICE_CONFIG,
+      credentials: `[alice]\naws_access_key_id = ${KEYS.accessKeyId}\naws_secret_access_key = ${KEYS.secretAccessKey}\n`,
     });
     const aws = join(home.home, ".aws");
-    if (spawnSync("chattr", ["+i", aws]).status !== 0) {
-      await home.cleanup();
-      t.skip("chattr +i is not available here (needs root and a filesystem that supports it)");
-      return;
-    }
-    let result: Awaited<ReturnType<typeof runAwsmfa>>;
+    let result: RunResult | undefined;
     try {
-      result = await runAwsmfa(["logout", "--all", "--write-profile", "x"], { env: home.env });
+      if (spawnSync("chattr", ["+i", aws]).status !== 0) {
+        t.skip("chattr +i is not available here (needs root and a filesystem that supports it)");
+        return;
+      }
+      try {
+        result = await runAwsmfa(
+          ["login", "-p", "alice", "--token-code", server.totp(seed), "--write-profile", "alice-session"],
+          { env: home.env },
+        );
+      } finally {
+        spawnSync("chattr", ["-i", aws]);
+      }
     } finally {
-      spawnSync("chattr", ["-i", aws]);
       await home.cleanup();
+      await server.close();
     }
+    assert.equal(server.calls.GetSessionToken, 1, "the session was got; writing it out failed");
     assert.equal(result.status, 1, result.stderr);
     assert.match(
       result.stderr,

@@ -182,110 +182,120 @@ const quiet = [
   "process.exit(!process.env.AWS_SESSION_TOKEN ? 3 : process.env.AWSMFA_PASSPHRASE ? 4 : 0)",
 ];
 
-describe("secrets stay where they belong", () => {
+/**
+ * Every command, succeeding and failing, with --debug; each run is recorded in `runs`, and each
+ * must end with the status it should. Run before the checks, so that each check works alone.
+ */
+async function runEveryCommand(): Promise<void> {
+  // Keys into the encrypted store, the TOTP seed with them: passphrase and seed both in play.
+  await awsmfa(["keys", "move", "-p", "alice", "--to", "encrypted"], { status: 0 });
+  await awsmfa(["totp", "add", "-p", "alice", "--stdin", "--store", "encrypted"], {
+    status: 0,
+    input: `${ALICE.seed}\n`,
+  });
+  const credentials = readFileSync(home.credentialsPath, "utf8");
+  assert.ok(!credentials.includes(ALICE.secretAccessKey), "keys move left no plaintext copy");
+
+  // Faults before any code is spent: the server refuses before it checks the signature.
+  for (const [args, failures, status] of [
+    [["login", "-p", "bob"], failing("GetSessionToken", 500, "InternalFailure"), 6],
+    [["credential-process", "-p", "bob"], failing("GetSessionToken", 400, "Throttling"), 6],
+    [["env", "-p", "bob"], failing("GetSessionToken", 403, "InvalidClientTokenId"), 6],
+    [
+      ["exec", "-p", "bob", "--", process.execPath, ...quiet],
+      failing("GetSessionToken", 403, "SignatureDoesNotMatch"),
+      6,
+    ],
+  ] as const) {
+    server.setOption({ failures: [...failures] });
+    await awsmfa([...args], { status });
+  }
+  server.setOption({ failures: [] });
+  const wrongKey = await awsmfa(["login", "-p", "admin"], {
+    status: 3,
+    env: { ...home.env, AWSMFA_PASSPHRASE: WRONG_PASSPHRASE },
+  });
+  assert.match(wrongKey.stderr, /passphrase/i);
+
+  // The working paths.
+  await awsmfa(["plan", "-p", "admin"], { status: 0 });
+  await awsmfa(["plan", "-p", "admin", "--json"], { status: 0 });
+  await awsmfa(["plan", "-p", "bob", "--json"], { status: 0 });
+  await awsmfa(["login", "-p", "admin", "--write-profile", "admin-session"], { status: 0 });
+  await awsmfa(["login", "-p", "bob"], { status: 0 });
+  const json = await awsmfa(["credential-process", "-p", "admin"], {
+    status: 0,
+    stdoutMayHoldSession: true,
+  });
+  assert.equal(JSON.parse(json.stdout).Version, 1);
+  await awsmfa(["credential-process", "-p", "bob"], { status: 0, stdoutMayHoldSession: true });
+  await awsmfa(["env", "-p", "admin", "--shell", "bash"], { status: 0, stdoutMayHoldSession: true });
+  await awsmfa(["env", "-p", "bob", "--shell", "fish"], { status: 0, stdoutMayHoldSession: true });
+  const exec = await awsmfa(["exec", "-p", "admin", "--", process.execPath, ...quiet], { status: 0 });
+  assert.equal(exec.stdout, "");
+  await awsmfa(["status"], { status: 0 });
+  await awsmfa(["status", "--json"], { status: 0 });
+  assertFilesHoldOnlyTheirSecrets("with sessions cached");
+
+  // Role renewals that fail: the MFA session stays cached, so no code is spent.
+  const renew = ["-p", "admin"];
+  const renewals: [string[], Partial<StsServerBehaviour>, number][] = [
+    [["credential-process", ...renew], { failures: failing("AssumeRole", 403, "AccessDenied") }, 6],
+    [["credential-process", ...renew], { failures: failing("AssumeRole", 400, "ExpiredToken") }, 6],
+    [["env", ...renew], { failures: failing("AssumeRole", 500, "InternalFailure") }, 6],
+    [
+      ["exec", ...renew, "--", process.execPath, ...quiet],
+      { failures: failing("AssumeRole", 400, "ValidationError") },
+      6,
+    ],
+    [["credential-process", ...renew], { failures: [], malformed: "truncated" }, 7],
+    [["login", ...renew], { malformed: "garbage" }, 7],
+  ];
+  for (const [args, patch, status] of renewals) {
+    forgetRoleSessions();
+    server.setOption(patch);
+    await awsmfa(args, { status });
+  }
+  server.setOption({ failures: [], malformed: undefined });
+
+  // Wrong codes, last: a rejected code makes the next generated one wait for a new 30-second step.
+  const wrongA = wrongCode(ALICE.seed);
+  const typed = await awsmfa(["login", "-p", "admin", "--force", "--token-code", "-"], {
+    status: 5,
+    input: `${wrongA}\n`,
+  });
+  assert.doesNotMatch(typed.stderr, new RegExp(`\\b${wrongA}\\b`), "the code is not echoed");
+  const wrongB = wrongCode(BOB.seed);
+  const flag = await awsmfa(["login", "-p", "bob", "--force", "--token-code", wrongB], { status: 5 });
+  assert.doesNotMatch(flag.stderr, new RegExp(`\\b${wrongB}\\b`));
+
+  await awsmfa(["logout", "-p", "admin", "--write-profile", "admin-session"], { status: 0 });
+  await awsmfa(["logout", "--all"], { status: 0 });
+  assertFilesHoldOnlyTheirSecrets("after logout --all");
+  const left = walk(home.home).filter(({ path }) => !testOwned.has(path));
+  for (const { path, isDirectory } of left) {
+    if (isDirectory) continue;
+    assert.deepEqual(
+      found(readFileSync(path, "latin1"), sessionCanaries()),
+      [],
+      `logout --all left a session in ${path}`,
+    );
+  }
+}
+
+describe("a failing mfa_process", () => {
   test("a failing mfa_process whose command line holds a TOTP seed: the seed is not echoed on stderr", async () => {
     const result = await runAwsmfa(["--debug", "login", "-p", "seedy"], { env: home.env });
     assert.equal(result.status, 4, result.stderr);
     assert.deepEqual(found(result.stderr, [COMMAND_LINE_SEED, "CANARYTOTPSEED"]), [], result.stderr);
   });
+});
 
-  test("every command, succeeding and failing, with --debug", async () => {
-    // Keys into the encrypted store, the TOTP seed with them: passphrase and seed both in play.
-    await awsmfa(["keys", "move", "-p", "alice", "--to", "encrypted"], { status: 0 });
-    await awsmfa(["totp", "add", "-p", "alice", "--stdin", "--store", "encrypted"], {
-      status: 0,
-      input: `${ALICE.seed}\n`,
-    });
-    const credentials = readFileSync(home.credentialsPath, "utf8");
-    assert.ok(!credentials.includes(ALICE.secretAccessKey), "keys move left no plaintext copy");
+describe("secrets stay where they belong", () => {
+  before(runEveryCommand);
 
-    // Faults before any code is spent: the server refuses before it checks the signature.
-    for (const [args, failures, status] of [
-      [["login", "-p", "bob"], failing("GetSessionToken", 500, "InternalFailure"), 6],
-      [["credential-process", "-p", "bob"], failing("GetSessionToken", 400, "Throttling"), 6],
-      [["env", "-p", "bob"], failing("GetSessionToken", 403, "InvalidClientTokenId"), 6],
-      [
-        ["exec", "-p", "bob", "--", process.execPath, ...quiet],
-        failing("GetSessionToken", 403, "SignatureDoesNotMatch"),
-        6,
-      ],
-    ] as const) {
-      server.setOption({ failures: [...failures] });
-      await awsmfa([...args], { status });
-    }
-    server.setOption({ failures: [] });
-    const wrongKey = await awsmfa(["login", "-p", "admin"], {
-      status: 3,
-      env: { ...home.env, AWSMFA_PASSPHRASE: WRONG_PASSPHRASE },
-    });
-    assert.match(wrongKey.stderr, /passphrase/i);
-
-    // The working paths.
-    await awsmfa(["plan", "-p", "admin"], { status: 0 });
-    await awsmfa(["plan", "-p", "admin", "--json"], { status: 0 });
-    await awsmfa(["plan", "-p", "bob", "--json"], { status: 0 });
-    await awsmfa(["login", "-p", "admin", "--write-profile", "admin-session"], { status: 0 });
-    await awsmfa(["login", "-p", "bob"], { status: 0 });
-    const json = await awsmfa(["credential-process", "-p", "admin"], {
-      status: 0,
-      stdoutMayHoldSession: true,
-    });
-    assert.equal(JSON.parse(json.stdout).Version, 1);
-    await awsmfa(["credential-process", "-p", "bob"], { status: 0, stdoutMayHoldSession: true });
-    await awsmfa(["env", "-p", "admin", "--shell", "bash"], { status: 0, stdoutMayHoldSession: true });
-    await awsmfa(["env", "-p", "bob", "--shell", "fish"], { status: 0, stdoutMayHoldSession: true });
-    const exec = await awsmfa(["exec", "-p", "admin", "--", process.execPath, ...quiet], { status: 0 });
-    assert.equal(exec.stdout, "");
-    await awsmfa(["status"], { status: 0 });
-    await awsmfa(["status", "--json"], { status: 0 });
-    assertFilesHoldOnlyTheirSecrets("with sessions cached");
-
-    // Role renewals that fail: the MFA session stays cached, so no code is spent.
-    const renew = ["-p", "admin"];
-    const renewals: [string[], Partial<StsServerBehaviour>, number][] = [
-      [["credential-process", ...renew], { failures: failing("AssumeRole", 403, "AccessDenied") }, 6],
-      [["credential-process", ...renew], { failures: failing("AssumeRole", 400, "ExpiredToken") }, 6],
-      [["env", ...renew], { failures: failing("AssumeRole", 500, "InternalFailure") }, 6],
-      [
-        ["exec", ...renew, "--", process.execPath, ...quiet],
-        { failures: failing("AssumeRole", 400, "ValidationError") },
-        6,
-      ],
-      [["credential-process", ...renew], { failures: [], malformed: "truncated" }, 7],
-      [["login", ...renew], { malformed: "garbage" }, 7],
-    ];
-    for (const [args, patch, status] of renewals) {
-      forgetRoleSessions();
-      server.setOption(patch);
-      await awsmfa(args, { status });
-    }
-    server.setOption({ failures: [], malformed: undefined });
-
-    // Wrong codes, last: a rejected code makes the next generated one wait for a new 30-second step.
-    const wrongA = wrongCode(ALICE.seed);
-    const typed = await awsmfa(["login", "-p", "admin", "--force", "--token-code", "-"], {
-      status: 5,
-      input: `${wrongA}\n`,
-    });
-    assert.doesNotMatch(typed.stderr, new RegExp(`\\b${wrongA}\\b`), "the code is not echoed");
-    const wrongB = wrongCode(BOB.seed);
-    const flag = await awsmfa(["login", "-p", "bob", "--force", "--token-code", wrongB], { status: 5 });
-    assert.doesNotMatch(flag.stderr, new RegExp(`\\b${wrongB}\\b`));
-
-    await awsmfa(["logout", "-p", "admin", "--write-profile", "admin-session"], { status: 0 });
-    await awsmfa(["logout", "--all"], { status: 0 });
-    assertFilesHoldOnlyTheirSecrets("after logout --all");
-    const left = walk(home.home).filter(({ path }) => !testOwned.has(path));
-    for (const { path, isDirectory } of left) {
-      if (isDirectory) continue;
-      assert.deepEqual(
-        found(readFileSync(path, "latin1"), sessionCanaries()),
-        [],
-        `logout --all left a session in ${path}`,
-      );
-    }
-
-    // --debug was on: failures printed their detail line.
+  test("every command ran as it should, and --debug printed the detail of the failures", () => {
+    assert.ok(runs.length >= 25, `${runs.length} runs`);
     assert.ok(
       runs.some(({ result }) => /^ {2}\[[a-z-]+\] /m.test(result.stderr)),
       "debug detail was printed",
@@ -323,7 +333,9 @@ describe("secrets stay where they belong", () => {
   });
 
   test("mfa_process does not get the passphrase of the encrypted store (AWSMFA_PASSPHRASE) in its environment", () => {
-    for (const dump of readDumps()) {
+    const dumps = readDumps();
+    assert.ok(dumps.length >= 2, `${dumps.length} runs of the mfa_process`);
+    for (const dump of dumps) {
       assert.deepEqual(found(JSON.stringify(dump.env), PASSPHRASES), [], "environment");
       assert.deepEqual(found(dump.parentEnv.join("\n"), PASSPHRASES), [], "the shell's environment");
     }

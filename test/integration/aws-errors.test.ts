@@ -3,12 +3,14 @@
 // status, a message line that names the profile, a hint line that says what to do, no secret in
 // the output, and no credentials written to the cache.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { after, before, beforeEach, describe, test } from "node:test";
-import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
+import { readFileSync } from "node:fs";
+import { describe, test } from "node:test";
+import { cacheEntryFiles, createIsolatedEnv } from "../support/env";
 import { freeLoopbackPort } from "../support/moto";
+import { assertReportedError, type Reported } from "../support/reported";
 import { type RunResult, runAwsmfa } from "../support/run-awsmfa";
 import { randomBase32Seed, type StsServer, startStsServer } from "../support/sts-server";
+import { useStsWorld } from "../support/sts-world";
 
 const ACCOUNT = "333333333333";
 const SERIAL = `arn:aws:iam::${ACCOUNT}:mfa/alice`;
@@ -85,39 +87,9 @@ const ROLES = [
   { arn: BOB_ONLY_ROLE, maxSessionDuration: 3600, allowedUsers: ["bob"] },
 ];
 
-/** Credentials the cache holds (the MFA step memory beside them holds none). */
-function cacheFiles(home: IsolatedEnv): string[] {
-  return existsSync(home.cacheDir)
-    ? readdirSync(home.cacheDir)
-        .filter((name) => /^[0-9a-f]{32}\.json$/.test(name))
-        .sort()
-    : [];
-}
-
-interface Expected {
-  status: number;
-  profile: string;
-  message: RegExp;
-  hint: RegExp;
-}
-
-/** One message line that names the profile, one hint line, nothing else and no secret. */
-function assertReported(result: RunResult, expected: Expected): void {
-  const shown = `stderr was:\n${result.stderr}`;
-  assert.equal(result.status, expected.status, shown);
-  assert.equal(result.stdout, "", "nothing on stdout");
-  const lines = result.stderr.replace(/\n$/, "").split("\n");
-  assert.equal(lines.length, 2, `a message line and a hint line; ${shown}`);
-  const [message = "", hint = ""] = lines;
-  assert.match(message, /^awsmfa: \S/, shown);
-  assert.ok(
-    message.toLowerCase().includes(`profile '${expected.profile}'`),
-    `the message names the profile; ${shown}`,
-  );
-  assert.match(message, expected.message);
-  assert.match(hint, /^ {2}\S/, `the hint is indented under the message; ${shown}`);
-  assert.match(hint, expected.hint);
-  for (const secret of SECRETS) assert.ok(!result.stderr.includes(secret), "no secret in the output");
+/** Reported as awsmfa reports an error, with no secret of this file's world in it. */
+function assertReported(result: RunResult, expected: Reported): void {
+  assertReportedError(result, expected, SECRETS);
 }
 
 /** A six-digit code the server refuses now: not the code of the previous, current or next step. */
@@ -132,44 +104,34 @@ function wrongCode(server: StsServer): string {
 
 describe("every AWS error a user can meet", { concurrency: true }, () => {
   describe("errors STS and IAM answer with", { concurrency: 1 }, () => {
-    let server: StsServer;
-    let home: IsolatedEnv;
-
-    before(async () => {
-      server = await startStsServer({ accountId: ACCOUNT, users: USERS, roles: ROLES });
-    });
-    after(async () => {
-      await server.close();
-      await home?.cleanup();
-    });
-    beforeEach(async () => {
-      server.reset();
-      await home?.cleanup();
-      home = await createIsolatedEnv({ endpointUrl: server.url, config: CONFIG, credentials: CREDENTIALS });
+    const world = useStsWorld({
+      start: { accountId: ACCOUNT, users: USERS, roles: ROLES },
+      config: CONFIG,
+      credentials: CREDENTIALS,
     });
 
     const login = (profile: string, code: string, vars: NodeJS.ProcessEnv = {}) =>
-      runAwsmfa(["login", "-p", profile, "--token-code", code], { env: { ...home.env, ...vars } });
+      runAwsmfa(["login", "-p", profile, "--token-code", code], { env: { ...world.home.env, ...vars } });
 
     test("a wrong MFA code: exit 5, wait for the next code", async () => {
-      const result = await login("alice", wrongCode(server));
+      const result = await login("alice", wrongCode(world.server));
       assertReported(result, {
         status: 5,
         profile: "alice",
         message: /AWS rejected the MFA code/,
         hint: /next code/,
       });
-      assert.equal(server.calls.GetSessionToken, 1, "a code from a flag is sent once");
-      assert.deepEqual(cacheFiles(home), []);
+      assert.equal(world.server.calls.GetSessionToken, 1, "a code from a flag is sent once");
+      assert.deepEqual(cacheEntryFiles(world.home), []);
     });
 
     test("a code used twice (login, logout, login with the same code): exit 5, AWS saw a reuse", async () => {
-      const code = server.totp(SEED);
+      const code = world.server.totp(SEED);
       const first = await login("alice", code);
       assert.equal(first.status, 0, first.stderr);
-      const logout = await runAwsmfa(["logout", "-p", "alice"], { env: home.env });
+      const logout = await runAwsmfa(["logout", "-p", "alice"], { env: world.home.env });
       assert.equal(logout.status, 0, logout.stderr);
-      assert.deepEqual(cacheFiles(home), [], "logout forgot the session");
+      assert.deepEqual(cacheEntryFiles(world.home), [], "logout forgot the session");
 
       const again = await login("alice", code);
       assertReported(again, {
@@ -178,24 +140,24 @@ describe("every AWS error a user can meet", { concurrency: true }, () => {
         message: /rejected the MFA code.*already used/,
         hint: /works once.*next code/,
       });
-      assert.equal(server.rejectedReuses, 1, "the server refused the code as a reuse, not as wrong");
-      assert.equal(server.accepted.GetSessionToken, 1);
-      assert.deepEqual(cacheFiles(home), []);
+      assert.equal(world.server.rejectedReuses, 1, "the server refused the code as a reuse, not as wrong");
+      assert.equal(world.server.accepted.GetSessionToken, 1);
+      assert.deepEqual(cacheEntryFiles(world.home), []);
     });
 
     test("an MFA serial that is not the user's device: exit 5, fix mfa_serial", async () => {
-      const result = await login("wrong-device", server.totp(SEED));
+      const result = await login("wrong-device", world.server.totp(SEED));
       assertReported(result, {
         status: 5,
         profile: "wrong-device",
         message: /MFA device arn:aws:iam::333333333333:mfa\/nobody is not associated with the IAM user/,
         hint: /Fix mfa_serial for 'wrong-device'/,
       });
-      assert.deepEqual(cacheFiles(home), []);
+      assert.deepEqual(cacheEntryFiles(world.home), []);
     });
 
     test("AssumeRole not authorised by the role's trust policy: exit 6, check role_arn", async () => {
-      const result = await login("bob-only", server.totp(SEED));
+      const result = await login("bob-only", world.server.totp(SEED));
       assertReported(result, {
         status: 6,
         profile: "bob-only",
@@ -203,22 +165,22 @@ describe("every AWS error a user can meet", { concurrency: true }, () => {
           /not allowed to assume arn:aws:iam::333333333333:role\/BobOnly: User: arn:aws:iam::333333333333:user\/alice is not authorized/,
         hint: /Check role_arn, source_profile and external_id for 'bob-only'.*trust policy/,
       });
-      assert.equal(server.accepted.AssumeRole ?? 0, 0);
-      assert.deepEqual(cacheFiles(home), []);
+      assert.equal(world.server.accepted.AssumeRole ?? 0, 0);
+      assert.deepEqual(cacheEntryFiles(world.home), []);
     });
 
     test("ExpiredToken: a cached session AWS holds expired (clock 4 min behind): exit 6, login --force", async () => {
       // The MFA session lasts 200 s; then AWS's clock moves 4 minutes ahead of this machine's
       // (still inside SigV4's 5-minute window). By this machine's clock the cached session has
       // more than the minute it needs for AssumeRole; by AWS's it has expired.
-      server.setOption({ sessionDurationOverrideSeconds: 200 });
-      const first = await login("alice", server.totp(SEED));
+      world.server.setOption({ sessionDurationOverrideSeconds: 200 });
+      const first = await login("alice", world.server.totp(SEED));
       assert.equal(first.status, 0, first.stderr);
-      const cached = cacheFiles(home);
+      const cached = cacheEntryFiles(world.home);
       assert.equal(cached.length, 1, "the MFA session is cached");
-      server.setOption({ clockOffsetMs: 240_000 });
+      world.server.setOption({ clockOffsetMs: 240_000 });
 
-      const result = await runAwsmfa(["credential-process", "-p", "admin"], { env: home.env });
+      const result = await runAwsmfa(["credential-process", "-p", "admin"], { env: world.home.env });
       assertReported(result, {
         status: 6,
         profile: "admin",
@@ -226,14 +188,14 @@ describe("every AWS error a user can meet", { concurrency: true }, () => {
         hint: /awsmfa login -p admin --force.*clock/,
       });
       assert.deepEqual(
-        server.requests.filter((r) => r.action === "AssumeRole").map((r) => r.errorCode),
+        world.server.requests.filter((r) => r.action === "AssumeRole").map((r) => r.errorCode),
         ["ExpiredToken"],
       );
-      assert.deepEqual(cacheFiles(home), cached, "no role credentials were cached");
+      assert.deepEqual(cacheEntryFiles(world.home), cached, "no role credentials were cached");
     });
 
     test("InvalidClientTokenId: an access key AWS does not know: exit 6, replace the key", async () => {
-      const result = await login("ghost", server.totp(SEED));
+      const result = await login("ghost", world.server.totp(SEED));
       assertReported(result, {
         status: 6,
         profile: "ghost",
@@ -242,14 +204,14 @@ describe("every AWS error a user can meet", { concurrency: true }, () => {
       });
       assert.doesNotMatch(result.stderr, /awsmfa setup/, "no hint at a command that does not exist");
       assert.deepEqual(
-        server.requests.map((r) => r.errorCode),
+        world.server.requests.map((r) => r.errorCode),
         ["InvalidClientTokenId"],
       );
-      assert.deepEqual(cacheFiles(home), []);
+      assert.deepEqual(cacheEntryFiles(world.home), []);
     });
 
     test("InvalidClientTokenId: temporary keys (ASIA…) where the user's own keys belong: exit 6", async () => {
-      const result = await login("temporary", server.totp(SEED));
+      const result = await login("temporary", world.server.totp(SEED));
       assertReported(result, {
         status: 6,
         profile: "temporary",
@@ -258,27 +220,27 @@ describe("every AWS error a user can meet", { concurrency: true }, () => {
         ),
         hint: /aws_access_key_id and aws_secret_access_key back in the credentials file/,
       });
-      assert.deepEqual(cacheFiles(home), []);
+      assert.deepEqual(cacheEntryFiles(world.home), []);
     });
 
     test("SignatureDoesNotMatch: a wrong secret key: exit 6, check the secret and the clock, not retried", async () => {
-      const result = await login("wrong-secret", server.totp(SEED));
+      const result = await login("wrong-secret", world.server.totp(SEED));
       assertReported(result, {
         status: 6,
         profile: "wrong-secret",
         message: /refused the signature of profile 'wrong-secret': the secret access key does not match/,
         hint: /aws_secret_access_key for 'wrong-secret'.*clock.*date -u/,
       });
-      assert.equal(server.calls.GetSessionToken, 1, "a bad secret is not retried");
-      assert.deepEqual(cacheFiles(home), []);
+      assert.equal(world.server.calls.GetSessionToken, 1, "a bad secret is not retried");
+      assert.deepEqual(cacheEntryFiles(world.home), []);
     });
 
     test("clock skew: this machine a day ahead: the SDK re-signs (2 calls), the answer is already expired here: exit 6, fix the clock", async () => {
       // What a user meets: STS answers the first request "Signature expired", the SDK corrects
       // its clock from the Date header and retries, and STS accepts; but the session's
       // Expiration is in the past by this machine's clock.
-      server.setOption({ clockOffsetMs: -25 * 3600_000 });
-      const result = await login("alice", server.totp(SEED));
+      world.server.setOption({ clockOffsetMs: -25 * 3600_000 });
+      const result = await login("alice", world.server.totp(SEED));
       assertReported(result, {
         status: 6,
         profile: "alice",
@@ -287,26 +249,26 @@ describe("every AWS error a user can meet", { concurrency: true }, () => {
         hint: /date -u.*next code/,
       });
       assert.deepEqual(
-        server.requests.filter((r) => r.action === "GetSessionToken").map((r) => r.errorCode ?? "ok"),
+        world.server.requests.filter((r) => r.action === "GetSessionToken").map((r) => r.errorCode ?? "ok"),
         ["SignatureDoesNotMatch", "ok"],
         "the SDK corrected its clock and signed again",
       );
-      assert.deepEqual(cacheFiles(home), []);
+      assert.deepEqual(cacheEntryFiles(world.home), []);
     });
 
     test("clock skew of 10 minutes: the SDK corrects it on its retry, login works (2 calls)", async () => {
-      server.setOption({ clockOffsetMs: 10 * 60_000 });
-      const result = await login("alice", server.totp(SEED));
+      world.server.setOption({ clockOffsetMs: 10 * 60_000 });
+      const result = await login("alice", world.server.totp(SEED));
       assert.equal(result.status, 0, result.stderr);
       assert.deepEqual(
-        server.requests.filter((r) => r.action === "GetSessionToken").map((r) => r.errorCode ?? "ok"),
+        world.server.requests.filter((r) => r.action === "GetSessionToken").map((r) => r.errorCode ?? "ok"),
         ["SignatureDoesNotMatch", "ok"],
       );
-      assert.equal(cacheFiles(home).length, 1);
+      assert.equal(cacheEntryFiles(world.home).length, 1);
     });
 
     test("duration_seconds 7200 on a role whose maximum is 3600 (awsmfa_session = false): exit 6, lower it", async () => {
-      const result = await login("long", server.totp(SEED));
+      const result = await login("long", world.server.totp(SEED));
       assertReported(result, {
         status: 6,
         profile: "long",
@@ -315,19 +277,19 @@ describe("every AWS error a user can meet", { concurrency: true }, () => {
         hint: /Lower duration_seconds for 'long'/,
       });
       assert.deepEqual(
-        server.requests.filter((r) => r.action === "AssumeRole").map((r) => r.errorCode),
+        world.server.requests.filter((r) => r.action === "AssumeRole").map((r) => r.errorCode),
         ["ValidationError"],
       );
-      assert.deepEqual(cacheFiles(home), []);
+      assert.deepEqual(cacheEntryFiles(world.home), []);
     });
 
     test("Throttling on 4 calls, more than the SDK's 3 attempts: exit 6 after 3 calls", async () => {
-      server.setOption({
+      world.server.setOption({
         failures: [
           { action: "GetSessionToken", count: 4, status: 400, code: "Throttling", message: "Rate exceeded" },
         ],
       });
-      const result = await login("alice", server.totp(SEED));
+      const result = await login("alice", world.server.totp(SEED));
       assertReported(result, {
         status: 6,
         profile: "alice",
@@ -335,12 +297,12 @@ describe("every AWS error a user can meet", { concurrency: true }, () => {
           /AWS throttled GetSessionToken for profile 'alice' \(Throttling: Rate exceeded\), still after 3 attempts/,
         hint: /Wait a minute/,
       });
-      assert.equal(server.calls.GetSessionToken, 3);
-      assert.deepEqual(cacheFiles(home), []);
+      assert.equal(world.server.calls.GetSessionToken, 3);
+      assert.deepEqual(cacheEntryFiles(world.home), []);
     });
 
     test("IAM AccessDenied on ListMFADevices while looking for the device: exit 6, set mfa_serial", async () => {
-      server.setOption({
+      world.server.setOption({
         failures: [
           {
             action: "ListMFADevices",
@@ -351,8 +313,8 @@ describe("every AWS error a user can meet", { concurrency: true }, () => {
           },
         ],
       });
-      const configBefore = readFileSync(home.configPath, "utf8");
-      const result = await runAwsmfa(["login", "-p", "no-device"], { env: home.env });
+      const configBefore = readFileSync(world.home.configPath, "utf8");
+      const result = await runAwsmfa(["login", "-p", "no-device"], { env: world.home.env });
       assertReported(result, {
         status: 6,
         profile: "no-device",
@@ -360,14 +322,14 @@ describe("every AWS error a user can meet", { concurrency: true }, () => {
           /IAM refused to list the MFA devices .* cannot find its mfa_serial: User: .* not authorized to perform: iam:ListMFADevices/,
         hint: /Add mfa_serial = .*iam:ListMFADevices/,
       });
-      assert.equal(readFileSync(home.configPath, "utf8"), configBefore, "the config file is untouched");
-      assert.deepEqual(cacheFiles(home), []);
+      assert.equal(readFileSync(world.home.configPath, "utf8"), configBefore, "the config file is untouched");
+      assert.deepEqual(cacheEntryFiles(world.home), []);
     });
 
     test("network unreachable (a closed loopback port): exit 7, names the endpoint", async () => {
       const port = await freeLoopbackPort();
       const closed = `http://127.0.0.1:${port}`;
-      const result = await login("alice", server.totp(SEED), {
+      const result = await login("alice", world.server.totp(SEED), {
         AWS_ENDPOINT_URL: closed,
         AWS_ENDPOINT_URL_STS: closed,
         AWS_ENDPOINT_URL_IAM: closed,
@@ -378,8 +340,8 @@ describe("every AWS error a user can meet", { concurrency: true }, () => {
         message: new RegExp(`Could not reach ${closed} for profile 'alice': connection refused`),
         hint: /network connection.*AWS_ENDPOINT_URL_STS/,
       });
-      assert.equal(server.requests.length, 0);
-      assert.deepEqual(cacheFiles(home), []);
+      assert.equal(world.server.requests.length, 0);
+      assert.deepEqual(cacheEntryFiles(world.home), []);
     });
   });
 
@@ -401,7 +363,7 @@ describe("every AWS error a user can meet", { concurrency: true }, () => {
         hint: /try again.*next code/,
       });
       assert.ok(seconds < 35, `gave up after ${seconds} s`);
-      assert.deepEqual(cacheFiles(home), []);
+      assert.deepEqual(cacheEntryFiles(home), []);
     } finally {
       await slow.close();
       await home.cleanup();

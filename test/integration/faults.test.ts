@@ -4,10 +4,10 @@
 // already expired. A fault the SDK's retries absorb costs exactly N + 1 calls and succeeds; any
 // other ends in a clear message, the right exit status and nothing written to the cache.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
-import { after, before, beforeEach, describe, test } from "node:test";
-import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
+import { describe, test } from "node:test";
+import { cacheEntryFiles, createIsolatedEnv } from "../support/env";
 import { freeLoopbackPort } from "../support/moto";
+import { assertReportedError, type Reported } from "../support/reported";
 import { type RunResult, runAwsmfa } from "../support/run-awsmfa";
 import {
   randomBase32Seed,
@@ -15,6 +15,7 @@ import {
   type StsServerOptions,
   startStsServer,
 } from "../support/sts-server";
+import { useStsWorld } from "../support/sts-world";
 
 const ACCOUNT = "444444444444";
 const SERIAL = `arn:aws:iam::${ACCOUNT}:mfa/carol`;
@@ -39,34 +40,9 @@ const SERVER: StsServerOptions = {
   roles: [{ arn: ROLE, maxSessionDuration: 3600 }],
 };
 
-function cacheFiles(home: IsolatedEnv): string[] {
-  return existsSync(home.cacheDir)
-    ? readdirSync(home.cacheDir)
-        .filter((name) => /^[0-9a-f]{32}\.json$/.test(name))
-        .sort()
-    : [];
-}
-
-/** Exit status, one message line naming the profile, one hint line; nothing on stdout, no secret. */
-function assertReported(
-  result: RunResult,
-  expected: { status: number; profile: string; message: RegExp; hint: RegExp },
-): void {
-  const shown = `stderr was:\n${result.stderr}`;
-  assert.equal(result.status, expected.status, shown);
-  assert.equal(result.stdout, "", "nothing on stdout");
-  const lines = result.stderr.replace(/\n$/, "").split("\n");
-  assert.equal(lines.length, 2, `a message line and a hint line; ${shown}`);
-  const [message = "", hint = ""] = lines;
-  assert.match(message, /^awsmfa: \S/, shown);
-  assert.ok(
-    message.toLowerCase().includes(`profile '${expected.profile}'`),
-    `the message names the profile; ${shown}`,
-  );
-  assert.match(message, expected.message);
-  assert.match(hint, /^ {2}\S/, shown);
-  assert.match(hint, expected.hint);
-  assert.ok(!result.stderr.includes(KEYS.secretAccessKey), "no secret in the output");
+/** Reported as awsmfa reports an error, with no secret of this file's world in it. */
+function assertReported(result: RunResult, expected: Reported): void {
+  assertReportedError(result, expected, [KEYS.secretAccessKey]);
 }
 
 const outcomes = (server: StsServer, action: string): string[] =>
@@ -74,36 +50,25 @@ const outcomes = (server: StsServer, action: string): string[] =>
 
 describe("faults from AWS and the network", { concurrency: true }, () => {
   describe("answered faults", { concurrency: 1 }, () => {
-    let server: StsServer;
-    let home: IsolatedEnv;
-
-    before(async () => {
-      server = await startStsServer(SERVER);
-    });
-    after(async () => {
-      await server.close();
-      await home?.cleanup();
-    });
-    beforeEach(async () => {
-      server.reset();
-      await home?.cleanup();
-      home = await createIsolatedEnv({ endpointUrl: server.url, config: CONFIG, credentials: CREDENTIALS });
-    });
+    const world = useStsWorld({ start: SERVER, config: CONFIG, credentials: CREDENTIALS });
 
     const login = (profile = "carol", vars: NodeJS.ProcessEnv = {}) =>
-      runAwsmfa(["login", "-p", profile, "--token-code", server.totp(SEED)], {
-        env: { ...home.env, ...vars },
+      runAwsmfa(["login", "-p", profile, "--token-code", world.server.totp(SEED)], {
+        env: { ...world.home.env, ...vars },
       });
     const failFirst = (count: number, status: number, code: string, message?: string) =>
-      server.setOption({ failures: [{ action: "GetSessionToken", count, status, code, message }] });
+      world.server.setOption({ failures: [{ action: "GetSessionToken", count, status, code, message }] });
 
     for (const n of [1, 2]) {
       test(`HTTP 500 on the first ${n} of 3 attempts: succeeds with exactly ${n + 1} calls, one code`, async () => {
         failFirst(n, 500, "InternalFailure", "An internal error occurred.");
         const result = await login();
         assert.equal(result.status, 0, result.stderr);
-        assert.deepEqual(outcomes(server, "GetSessionToken"), [...Array(n).fill("InternalFailure"), "ok"]);
-        assert.equal(cacheFiles(home).length, 1, "the session is cached");
+        assert.deepEqual(outcomes(world.server, "GetSessionToken"), [
+          ...Array(n).fill("InternalFailure"),
+          "ok",
+        ]);
+        assert.equal(cacheEntryFiles(world.home).length, 1, "the session is cached");
       });
     }
 
@@ -117,8 +82,8 @@ describe("faults from AWS and the network", { concurrency: true }, () => {
           /STS failed GetSessionToken for profile 'carol' on its side \(HTTP 500 InternalFailure: An internal error occurred\), still after 3 attempts/,
         hint: /AWS's problem.*try again in a few minutes/,
       });
-      assert.equal(server.calls.GetSessionToken, 3, "no fourth attempt");
-      assert.deepEqual(cacheFiles(home), []);
+      assert.equal(world.server.calls.GetSessionToken, 3, "no fourth attempt");
+      assert.deepEqual(cacheEntryFiles(world.home), []);
     });
 
     test("HTTP 503 ServiceUnavailable on the first 3 of 3 attempts: exit 6 after 3 calls", async () => {
@@ -131,16 +96,16 @@ describe("faults from AWS and the network", { concurrency: true }, () => {
           /on its side \(HTTP 503 ServiceUnavailable: Service is unavailable\), still after 3 attempts/,
         hint: /try again in a few minutes/,
       });
-      assert.equal(server.calls.GetSessionToken, 3);
-      assert.deepEqual(cacheFiles(home), []);
+      assert.equal(world.server.calls.GetSessionToken, 3);
+      assert.deepEqual(cacheEntryFiles(world.home), []);
     });
 
     test("Throttling on the first 2 of 3 attempts: succeeds with exactly 3 calls", async () => {
       failFirst(2, 400, "Throttling", "Rate exceeded");
       const result = await login();
       assert.equal(result.status, 0, result.stderr);
-      assert.deepEqual(outcomes(server, "GetSessionToken"), ["Throttling", "Throttling", "ok"]);
-      assert.equal(cacheFiles(home).length, 1);
+      assert.deepEqual(outcomes(world.server, "GetSessionToken"), ["Throttling", "Throttling", "ok"]);
+      assert.equal(cacheEntryFiles(world.home).length, 1);
     });
 
     test("Throttling on the first 5 calls, past the 3 attempts: exit 6 after 3 calls", async () => {
@@ -152,8 +117,8 @@ describe("faults from AWS and the network", { concurrency: true }, () => {
         message: /throttled GetSessionToken for profile 'carol'.*still after 3 attempts/,
         hint: /Wait a minute/,
       });
-      assert.equal(server.calls.GetSessionToken, 3, "no fourth attempt");
-      assert.deepEqual(cacheFiles(home), []);
+      assert.equal(world.server.calls.GetSessionToken, 3, "no fourth attempt");
+      assert.deepEqual(cacheEntryFiles(world.home), []);
     });
 
     // The kinds of failure that a call carrying an MFA code may try again are the ones the
@@ -167,8 +132,8 @@ describe("faults from AWS and the network", { concurrency: true }, () => {
         failFirst(2, status, code, "Please reduce your request rate or check your clock.");
         const result = await login();
         assert.equal(result.status, 0, result.stderr);
-        assert.deepEqual(outcomes(server, "GetSessionToken"), [code, code, "ok"]);
-        assert.equal(cacheFiles(home).length, 1);
+        assert.deepEqual(outcomes(world.server, "GetSessionToken"), [code, code, "ok"]);
+        assert.equal(cacheEntryFiles(world.home).length, 1);
       });
     }
 
@@ -182,7 +147,7 @@ describe("faults from AWS and the network", { concurrency: true }, () => {
           /AWS throttled GetSessionToken for profile 'carol' \(SlowDown: Please reduce your request rate\), still after 3 attempts/,
         hint: /Wait a minute/,
       });
-      assert.equal(server.calls.GetSessionToken, 3, "no fourth attempt");
+      assert.equal(world.server.calls.GetSessionToken, 3, "no fourth attempt");
     });
 
     test("RequestInTheFuture on the first 5 calls, past the 3 attempts: exit 6, the clock, after 3 calls", async () => {
@@ -194,7 +159,7 @@ describe("faults from AWS and the network", { concurrency: true }, () => {
         message: /AWS refused the request for profile 'carol' as signed at the wrong time/,
         hint: /Check this machine's clock/,
       });
-      assert.equal(server.calls.GetSessionToken, 3, "no fourth attempt");
+      assert.equal(world.server.calls.GetSessionToken, 3, "no fourth attempt");
     });
 
     test("connection refused (nothing listens on the port): exit 7 after 3 attempts", async () => {
@@ -212,12 +177,12 @@ describe("faults from AWS and the network", { concurrency: true }, () => {
         ),
         hint: /network connection.*then try again\.$/,
       });
-      assert.deepEqual(cacheFiles(home), []);
+      assert.deepEqual(cacheEntryFiles(world.home), []);
     });
 
     for (const malformed of ["truncated", "garbage"] as const) {
       test(`a ${malformed} XML body with HTTP 200 on GetSessionToken (1 call, not retried): exit 7, a new code`, async () => {
-        server.setOption({ malformed });
+        world.server.setOption({ malformed });
         const result = await login();
         assertReported(result, {
           status: 7,
@@ -227,18 +192,18 @@ describe("faults from AWS and the network", { concurrency: true }, () => {
           hint: /proxy.*HTTPS_PROXY.*new code/,
         });
         assert.doesNotMatch(result.stderr, /\$response|@aws-sdk/, "no SDK internals");
-        assert.equal(server.calls.GetSessionToken, 1);
+        assert.equal(world.server.calls.GetSessionToken, 1);
         assert.equal(
-          server.accepted.GetSessionToken,
+          world.server.accepted.GetSessionToken,
           1,
           "the server took the code: the hint is right to ask for a new one",
         );
-        assert.deepEqual(cacheFiles(home), []);
+        assert.deepEqual(cacheEntryFiles(world.home), []);
       });
     }
 
     test("a well-formed answer without Credentials on GetSessionToken (1 call): exit 7, not a valid AWS response", async () => {
-      server.setOption({ malformed: "no-credentials" });
+      world.server.setOption({ malformed: "no-credentials" });
       const result = await login();
       assertReported(result, {
         status: 7,
@@ -247,16 +212,16 @@ describe("faults from AWS and the network", { concurrency: true }, () => {
           /STS answered a request for profile 'carol' with something that is not a valid AWS response\.$/,
         hint: /proxy.*HTTPS_PROXY/,
       });
-      assert.equal(server.calls.GetSessionToken, 1);
-      assert.deepEqual(cacheFiles(home), []);
+      assert.equal(world.server.calls.GetSessionToken, 1);
+      assert.deepEqual(cacheEntryFiles(world.home), []);
     });
 
     test("a garbage XML body on AssumeRole over a cached session: exit 7, no role cached, no code asked for", async () => {
       const first = await login();
       assert.equal(first.status, 0, first.stderr);
-      const cached = cacheFiles(home);
-      server.setOption({ malformed: "garbage" });
-      const result = await runAwsmfa(["credential-process", "-p", "deploy"], { env: home.env });
+      const cached = cacheEntryFiles(world.home);
+      world.server.setOption({ malformed: "garbage" });
+      const result = await runAwsmfa(["credential-process", "-p", "deploy"], { env: world.home.env });
       assertReported(result, {
         status: 7,
         profile: "deploy",
@@ -264,11 +229,11 @@ describe("faults from AWS and the network", { concurrency: true }, () => {
           /STS answered AssumeRole for profile 'deploy' with something that is not a valid AWS response/,
         hint: /then try again\.$/,
       });
-      assert.deepEqual(cacheFiles(home), cached, "only the MFA session from before");
+      assert.deepEqual(cacheEntryFiles(world.home), cached, "only the MFA session from before");
     });
 
     test("an Expiration in the past (1 call): exit 6, check the clock, nothing cached", async () => {
-      server.setOption({ expirationInPast: true });
+      world.server.setOption({ expirationInPast: true });
       const result = await login();
       assertReported(result, {
         status: 6,
@@ -277,8 +242,8 @@ describe("faults from AWS and the network", { concurrency: true }, () => {
           /credentials AWS returned for profile 'carol' expire at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, which is already past/,
         hint: /clock.*next code/,
       });
-      assert.equal(server.calls.GetSessionToken, 1);
-      assert.deepEqual(cacheFiles(home), []);
+      assert.equal(world.server.calls.GetSessionToken, 1);
+      assert.deepEqual(cacheEntryFiles(world.home), []);
     });
   });
 
@@ -291,7 +256,7 @@ describe("faults from AWS and the network", { concurrency: true }, () => {
         env: home.env,
       });
       assert.equal(first.status, 0, first.stderr);
-      const cached = cacheFiles(home);
+      const cached = cacheEntryFiles(home);
       slow.setOption({ latencyMs: 11_000 });
       const started = Date.now();
       const result = await runAwsmfa(["credential-process", "-p", "deploy"], {
@@ -306,7 +271,7 @@ describe("faults from AWS and the network", { concurrency: true }, () => {
         hint: /network connection.*then try again\.$/,
       });
       assert.ok(seconds < 35, `gave up after ${seconds} s`);
-      assert.deepEqual(cacheFiles(home), cached, "only the MFA session from before");
+      assert.deepEqual(cacheEntryFiles(home), cached, "only the MFA session from before");
     } finally {
       await slow.close();
       await home.cleanup();

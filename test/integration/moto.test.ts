@@ -14,19 +14,18 @@
 // - ListMFADevices needs UserName: without it moto answers NoSuchEntity ("The user with name None
 //   cannot be found."), where real IAM answers for the calling user.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { after, before, describe, type TestContext, test } from "node:test";
 import { CreateRoleCommand } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from "@aws-sdk/client-sts";
-import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
+import { cacheEntryFiles, createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import { MOTO_SKIP_REASON, type MotoServer, startMoto } from "../support/moto";
 import { createMfaUser, motoIam } from "../support/moto-iam";
-import { runAwsmfa } from "../support/run-awsmfa";
+import { type ProcessCredentials, processCredentials, runAwsmfa } from "../support/run-awsmfa";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 
 const MOTO_ACCOUNT = "123456789012";
-const CACHE_ENTRY = /^[0-9a-f]{32}\.json$/;
 /** moto takes any code; awsmfa still wants six digits. */
 const ANY_CODE = "123456";
 
@@ -95,32 +94,8 @@ async function motoHome(config: string): Promise<IsolatedEnv> {
   return home;
 }
 
-function cacheEntries(home: IsolatedEnv): string[] {
-  return existsSync(home.cacheDir) ? readdirSync(home.cacheDir).filter((name) => CACHE_ENTRY.test(name)) : [];
-}
-
-interface ProcessCredentials {
-  Version: number;
-  AccessKeyId: string;
-  SecretAccessKey: string;
-  SessionToken: string;
-  Expiration: string;
-}
-
 async function credentialProcess(home: IsolatedEnv, profile: string): Promise<ProcessCredentials> {
-  const result = await runAwsmfa(["credential-process", "-p", profile], { env: home.env });
-  assert.equal(result.status, 0, result.stderr);
-  const json = JSON.parse(result.stdout) as ProcessCredentials;
-  assert.deepEqual(Object.keys(json), [
-    "Version",
-    "AccessKeyId",
-    "SecretAccessKey",
-    "SessionToken",
-    "Expiration",
-  ]);
-  assert.equal(json.Version, 1);
-  assert.match(json.Expiration, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-  return json;
+  return processCredentials(await runAwsmfa(["credential-process", "-p", profile], { env: home.env }));
 }
 
 /** Seconds from now to `expiration`, which moto sets to DurationSeconds after the call. */
@@ -148,7 +123,7 @@ describe("moto_server: an independent STS and IAM", () => {
     assert.equal(login.status, 0, login.stderr);
     assert.equal(login.stdout, "");
     assert.match(login.stderr, /Logged in: profile 'alice' as arn:aws:/);
-    assert.equal(cacheEntries(home).length, 1);
+    assert.equal(cacheEntryFiles(home).length, 1);
 
     const json = await credentialProcess(home, "alice");
     // moto hands every GetSessionToken the same credentials: ask it directly and compare.
@@ -177,7 +152,7 @@ describe("moto_server: an independent STS and IAM", () => {
     );
     const login = await runAwsmfa(["login", "-p", "admin", "--token-code", ANY_CODE], { env: home.env });
     assert.equal(login.status, 0, login.stderr);
-    assert.equal(cacheEntries(home).length, 2, "the MFA session and the role");
+    assert.equal(cacheEntryFiles(home).length, 2, "the MFA session and the role");
 
     const json = await credentialProcess(home, "admin");
     assert.match(json.AccessKeyId, /^ASIA/);

@@ -2,10 +2,11 @@
 // credential_process is awsmfa itself, then awsmfa exec/env/credential-process with that profile.
 // awsmfa follows its own credential_process to the profile it names instead of refusing it.
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, test } from "node:test";
-import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
+import { writeFileSync } from "node:fs";
+import { describe, test } from "node:test";
 import { runAwsmfa } from "../support/run-awsmfa";
-import { randomBase32Seed, type StsServer, startStsServer } from "../support/sts-server";
+import { randomBase32Seed } from "../support/sts-server";
+import { useStsWorld } from "../support/sts-world";
 
 const SEED = randomBase32Seed();
 const SERIAL = "arn:aws:iam::111111111111:mfa/alice";
@@ -30,27 +31,20 @@ ${devCliExtra}`;
 const CREDENTIALS = `[dev]\naws_access_key_id = ${KEYS.accessKeyId}\naws_secret_access_key = ${KEYS.secretAccessKey}\n`;
 const PRINT = "process.stdout.write(JSON.stringify([process.env.AWS_ACCESS_KEY_ID, process.env.AWS_REGION]))";
 
-let server: StsServer;
-let home: IsolatedEnv | undefined;
-
-before(async () => {
-  server = await startStsServer({
+const sts = useStsWorld({
+  start: {
     accountId: "111111111111",
     users: [{ userName: "alice", ...KEYS, mfaDevices: [{ serial: SERIAL, seed: SEED }] }],
     roles: [{ arn: ROLE, requireMfa: true }],
-  });
+  },
+  credentials: CREDENTIALS,
 });
-after(async () => {
-  await home?.cleanup();
-  await server.close();
-});
-beforeEach(() => server.reset());
 
+/** This test's home with `config`, logged in as dev; the environment to run awsmfa in. */
 async function world(config: string): Promise<NodeJS.ProcessEnv> {
-  await home?.cleanup();
-  home = await createIsolatedEnv({ endpointUrl: server.url, config, credentials: CREDENTIALS });
-  const env = { ...home.env, AWS_REGION: "" };
-  const login = await runAwsmfa(["login", "-p", "dev", "--token-code", server.totp(SEED)], { env });
+  writeFileSync(sts.home.configPath, config, { mode: 0o600 });
+  const env = { ...sts.home.env, AWS_REGION: "" };
+  const login = await runAwsmfa(["login", "-p", "dev", "--token-code", sts.server.totp(SEED)], { env });
   assert.equal(login.status, 0, login.stderr);
   return env;
 }
@@ -61,18 +55,18 @@ describe("AWS_PROFILE=dev-cli (credential_process = awsmfa credential-process -p
     const exec = await runAwsmfa(["exec", "--", process.execPath, "-e", PRINT], { env });
     assert.equal(exec.status, 0, exec.stderr);
     const [keyId, region] = JSON.parse(exec.stdout) as [string, string];
-    const issued = server.issued.find((credentials) => credentials.accessKeyId === keyId);
+    const issued = sts.server.issued.find((credentials) => credentials.accessKeyId === keyId);
     assert.equal(issued?.kind, "AssumeRole");
     assert.equal(issued?.roleArn, ROLE);
     assert.equal(region, "eu-central-1", "dev-admin's region, dev-cli naming none");
-    assert.equal(server.calls.GetSessionToken, 1, "the session of login -p dev, no new code");
+    assert.equal(sts.server.calls.GetSessionToken, 1, "the session of login -p dev, no new code");
 
     const cp = await runAwsmfa(["credential-process"], { env });
     assert.equal(cp.status, 0, cp.stderr);
     assert.equal(JSON.parse(cp.stdout).AccessKeyId, keyId, "the same cached role credentials");
     const direct = await runAwsmfa(["credential-process", "-p", "dev-admin"], { env });
     assert.equal(JSON.parse(direct.stdout).AccessKeyId, keyId, "shared with dev-admin itself");
-    assert.equal(server.accepted.AssumeRole, 1);
+    assert.equal(sts.server.accepted.AssumeRole, 1);
   });
 
   test("the selected profile's own region wins", async () => {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { ALICE_CONFIG, KEYS, ROLE, SERIAL, useAliceWorld } from "../support/alice-world";
-import { createIsolatedEnv } from "../support/env";
-import { runAwsmfa } from "../support/run-awsmfa";
+import { cacheEntryFiles, createIsolatedEnv } from "../support/env";
+import { processCredentials, runAwsmfa } from "../support/run-awsmfa";
 import { randomBase32Seed } from "../support/sts-server";
 
 const SEED = randomBase32Seed();
@@ -16,12 +16,6 @@ aws_secret_access_key = ${KEYS.secretAccessKey}
 const world = useAliceWorld({ seed: SEED, config: ALICE_CONFIG, credentials: CREDENTIALS });
 
 /** Cached credentials (the MFA step memory beside them holds no secret). */
-function cacheFiles(): string[] {
-  return existsSync(world.home.cacheDir)
-    ? readdirSync(world.home.cacheDir).filter((name) => /^[0-9a-f]{32}\.json$/.test(name))
-    : [];
-}
-
 describe("one code serves every command and role", () => {
   test("login makes one GetSessionToken; credential-process, env, exec and a role reuse it", async () => {
     const login = await runAwsmfa(["login", "-p", "alice", "--token-code", world.server.totp(SEED)], {
@@ -33,18 +27,8 @@ describe("one code serves every command and role", () => {
     assert.equal(world.server.accepted.GetSessionToken, 1);
 
     const process1 = await runAwsmfa(["credential-process", "-p", "alice"], { env: world.home.env });
-    assert.equal(process1.status, 0, process1.stderr);
-    const json = JSON.parse(process1.stdout);
-    assert.deepEqual(Object.keys(json), [
-      "Version",
-      "AccessKeyId",
-      "SecretAccessKey",
-      "SessionToken",
-      "Expiration",
-    ]);
-    assert.equal(json.Version, 1);
+    const json = processCredentials(process1);
     assert.match(json.AccessKeyId, /^ASIA/);
-    assert.match(json.Expiration, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     const issued = world.server.issued.find((c) => c.accessKeyId === json.AccessKeyId);
     assert.equal(issued?.kind, "GetSessionToken");
 
@@ -101,7 +85,7 @@ describe("one code serves every command and role", () => {
     });
     assert.equal(login.status, 0, login.stderr);
     assert.equal(statSync(world.home.cacheDir).mode & 0o777, 0o700);
-    const files = cacheFiles();
+    const files = cacheEntryFiles(world.home);
     assert.equal(files.length, 2, "the MFA session and the role");
     for (const name of files) assert.equal(statSync(`${world.home.cacheDir}/${name}`).mode & 0o777, 0o600);
   });
@@ -111,7 +95,7 @@ describe("one code serves every command and role", () => {
     const login = await runAwsmfa(["login", "-p", "admin", "--token-code", wrong], { env: world.home.env });
     assert.equal(login.status, 5);
     assert.match(login.stderr, /AWS rejected the MFA code for profile 'admin'/);
-    assert.deepEqual(cacheFiles(), []);
+    assert.deepEqual(cacheEntryFiles(world.home), []);
     assert.equal(world.server.calls.GetSessionToken, 1, "a code from a flag is never retried");
   });
 
@@ -241,7 +225,7 @@ describe("one code serves every command and role", () => {
     const logout = await runAwsmfa(["logout", "-p", "admin"], { env: world.home.env });
     assert.equal(logout.status, 0, logout.stderr);
     assert.match(logout.stderr, /Forgot 2 cached steps/);
-    assert.deepEqual(cacheFiles(), []);
+    assert.deepEqual(cacheEntryFiles(world.home), []);
   });
 
   test("status and login tell one story: no config → setup; a profile without a session → login -p P", async (t) => {
@@ -292,7 +276,7 @@ describe("one code serves every command and role", () => {
     assert.equal(login.status, 0, login.stderr);
     const ops = await runAwsmfa(["login", "-p", "ops"], { env });
     assert.equal(ops.status, 0, ops.stderr);
-    assert.equal(cacheFiles().length, 3);
+    assert.equal(cacheEntryFiles(world.home).length, 3);
 
     const logout = await runAwsmfa(["logout", "-p", "admin"], { env });
     assert.equal(logout.status, 0, logout.stderr);
@@ -309,7 +293,7 @@ describe("one code serves every command and role", () => {
         "",
       ].join("\n"),
     );
-    assert.equal(cacheFiles().length, 1, "ops's role credentials stay");
+    assert.equal(cacheEntryFiles(world.home).length, 1, "ops's role credentials stay");
     const alice = await runAwsmfa(["credential-process", "-p", "alice"], { env });
     assert.equal(alice.status, 4, "alice needs a code again, and there is no terminal");
     const stillOps = await runAwsmfa(["credential-process", "-p", "ops"], { env });
@@ -327,7 +311,7 @@ describe("one code serves every command and role", () => {
       logout.stderr,
       `awsmfa: Forgot 1 cached step of profile 'admin':\nawsmfa:   the role ${ROLE} of profile 'admin'\n`,
     );
-    assert.equal(cacheFiles().length, 1);
+    assert.equal(cacheEntryFiles(world.home).length, 1);
     const again = await runAwsmfa(["credential-process", "-p", "admin"], { env: world.home.env });
     assert.equal(again.status, 0, again.stderr);
     assert.equal(world.server.calls.GetSessionToken, 1, "no new MFA session, so no code");
@@ -339,7 +323,7 @@ describe("one code serves every command and role", () => {
     assert.match(noRole.stderr, /awsmfa logout -p alice$/m);
     const both = await runAwsmfa(["logout", "--all", "--role-only"], { env: world.home.env });
     assert.equal(both.status, 2);
-    assert.equal(cacheFiles().length, 2, "a refused logout forgets nothing");
+    assert.equal(cacheEntryFiles(world.home).length, 2, "a refused logout forgets nothing");
   });
 
   test("--write-profile writes the session to the credentials file; logout removes it", async () => {

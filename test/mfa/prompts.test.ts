@@ -2,20 +2,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { AppError, ExitStatus } from "../../src/errors";
+import type { AppError } from "../../src/errors";
 import { getMfaCode } from "../../src/mfa/index";
+import { isAppErrorWith } from "../support/app-error";
 import { FakeTerminal, fakeProgram, fakeRuntime, invocations, makeRequest, SERIAL, tempDir } from "./helpers";
-
-function isAppErrorWith(code: string, status: keyof typeof ExitStatus, ...inMessage: string[]) {
-  return (error: unknown) => {
-    assert.ok(error instanceof AppError, `expected an AppError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    assert.equal(error.status, ExitStatus[status]);
-    for (const text of inMessage)
-      assert.ok(error.message.includes(text), `"${error.message}" lacks "${text}"`);
-    return true;
-  };
-}
 
 /** No argument of any run may carry the code: argv is visible to every user of the machine. */
 function assertCodeNotInArgv(runs: string[][], code: string): void {

@@ -4,25 +4,15 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { test } from "node:test";
-import { AppError, ExitStatus } from "../../src/errors";
+import type { AppError } from "../../src/errors";
 import { getMfaCode } from "../../src/mfa/index";
 import { shellCommand } from "../../src/mfa/process";
+import { isAppErrorWith } from "../support/app-error";
 import { createIsolatedEnv } from "../support/env";
 import { AWSMFA } from "../support/run-awsmfa";
 import { endsWithin, fakeRuntime, grandchildCommand, makeRequest, tempDir } from "./helpers";
 
 const PATH = process.env.PATH ?? "/usr/bin:/bin";
-
-function isAppErrorWith(code: string, status: keyof typeof ExitStatus, ...inMessage: string[]) {
-  return (error: unknown) => {
-    assert.ok(error instanceof AppError, `expected an AppError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    assert.equal(error.status, ExitStatus[status]);
-    for (const text of inMessage)
-      assert.ok(error.message.includes(text), `"${error.message}" lacks "${text}"`);
-    return true;
-  };
-}
 
 test("--token-code gives its code, before any configured mfa_process", async (t) => {
   const dir = tempDir(t);

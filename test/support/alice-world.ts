@@ -1,9 +1,8 @@
 // The world most suites test in: one IAM user, alice, with keys, an MFA device and a role on top
 // (Admin, up to an hour), on the project's strict STS server — one server per test file, a fresh
 // isolated home before each test.
-import { after, before, beforeEach } from "node:test";
-import { createIsolatedEnv, type IsolatedEnv } from "./env";
 import { type StsServer, startStsServer } from "./sts-server";
+import { type StsWorld, useStsWorld } from "./sts-world";
 
 export const ACCOUNT = "111111111111";
 export const SERIAL = `arn:aws:iam::${ACCOUNT}:mfa/alice`;
@@ -32,43 +31,11 @@ export function startAliceSts(seed: string): Promise<StsServer> {
   });
 }
 
-export interface AliceWorld {
-  /** The file's server, reset (calls, faults, issued credentials) before each test. */
-  readonly server: StsServer;
-  /** This test's home, with `config` and `credentials` written in it. */
-  readonly home: IsolatedEnv;
-}
-
 /** Registers the hooks of the file that calls it; read `server` and `home` inside tests only. */
-export function useAliceWorld(options: { seed: string; config: string; credentials: string }): AliceWorld {
-  let server: StsServer | undefined;
-  let home: IsolatedEnv | undefined;
-  before(async () => {
-    server = await startAliceSts(options.seed);
+export function useAliceWorld(options: { seed: string; config: string; credentials: string }): StsWorld {
+  return useStsWorld({
+    start: () => startAliceSts(options.seed),
+    config: options.config,
+    credentials: options.credentials,
   });
-  after(async () => {
-    await home?.cleanup();
-    await server?.close();
-  });
-  beforeEach(async () => {
-    const current = world.server;
-    current.reset();
-    await home?.cleanup();
-    home = await createIsolatedEnv({
-      endpointUrl: current.url,
-      config: options.config,
-      credentials: options.credentials,
-    });
-  });
-  const world: AliceWorld = {
-    get server() {
-      if (server === undefined) throw new Error("alice's STS server is there only inside tests");
-      return server;
-    },
-    get home() {
-      if (home === undefined) throw new Error("alice's home is there only inside tests");
-      return home;
-    },
-  };
-  return world;
 }

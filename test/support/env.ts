@@ -1,6 +1,7 @@
 // An environment for child processes (awsmfa, the aws CLI) that can reach nothing of the
 // developer's own AWS setup: its own HOME with its own ~/.aws files, endpoints pointed at a
 // local server, and no AWS_* variable inherited from the shell that runs the tests.
+import { existsSync, readdirSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -77,4 +78,13 @@ export async function createIsolatedEnv(options: IsolatedEnvOptions): Promise<Is
     env,
     cleanup: () => rm(home, { recursive: true, force: true }),
   };
+}
+
+/** The cached credentials in the home's cache directory, sorted: the entries, not the warm index, locks or MFA step memory beside them. */
+export function cacheEntryFiles(home: IsolatedEnv): string[] {
+  return existsSync(home.cacheDir)
+    ? readdirSync(home.cacheDir)
+        .filter((name) => /^[0-9a-f]{32}\.json$/.test(name))
+        .sort()
+    : [];
 }

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -81,4 +82,29 @@ export function runAwsmfaOnTerminal(args: string[], options: RunOptions): Promis
     ...options,
     env: { SHELL: "/bin/sh", TERM: "xterm", LANG: "C.UTF-8", ...options.env },
   });
+}
+
+/** What `credential-process` prints: the aws CLI's and the SDKs' contract (DESIGN.md). */
+export interface ProcessCredentials {
+  Version: number;
+  AccessKeyId: string;
+  SecretAccessKey: string;
+  SessionToken: string;
+  Expiration: string;
+}
+
+/** A successful `credential-process` run's stdout, checked against the contract: these keys in this order, Version 1, RFC 3339 UTC. */
+export function processCredentials(result: RunResult): ProcessCredentials {
+  assert.equal(result.status, 0, result.stderr);
+  const json = JSON.parse(result.stdout) as ProcessCredentials;
+  assert.deepEqual(Object.keys(json), [
+    "Version",
+    "AccessKeyId",
+    "SecretAccessKey",
+    "SessionToken",
+    "Expiration",
+  ]);
+  assert.equal(json.Version, 1);
+  assert.match(json.Expiration, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  return json;
 }

@@ -2,9 +2,9 @@ import { profileFromEnv } from "../../config/files";
 import { parseProfileFiles } from "../../config/ini";
 import type { ProfileSet } from "../../config/types";
 import { ExitStatus } from "../../errors";
+import { tellStderr } from "../../output/tell";
 import { stsEndpointsFor } from "../../session/steps";
 import { runLogin } from "../login";
-import { tellStderr } from "../selection";
 import { chooseDevice, iamUserOf, identifyKeys } from "./aws";
 import { applyWanted, type ProfileFiles, type Progress, readFileStates, showAndWrite } from "./change";
 import {

@@ -1,6 +1,6 @@
 import { isIdentifier } from "../../config/ini";
+import { tellStderr } from "../../output/tell";
 import type { CallerIdentity } from "../../sts/credentials";
-import { tellStderr } from "../selection";
 import {
   accessKeyIdProblem,
   type CliProfile,

@@ -40,26 +40,6 @@ export function servedProfiles(env: NodeJS.ProcessEnv): ServedProfile[] {
   return served;
 }
 
-export const DEFAULT_MIN_TTL_SECONDS = 15 * 60;
-
-/** --min-ttl: seconds, or with a unit (90s, 15m, 1h). */
-export function parseMinTtl(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_MIN_TTL_SECONDS;
-  const match = /^(\d+)([smh]?)$/.exec(text.trim());
-  if (!match) {
-    throw new AppError("bad-min-ttl", `--min-ttl '${text}' is not a duration.`, {
-      hint: "Give seconds or a unit: 900, 15m, 1h.",
-    });
-  }
-  const unit = { "": 1, s: 1, m: 60, h: 3600 }[match[2] as "" | "s" | "m" | "h"];
-  return Number(match[1]) * unit;
-}
-
-/** Messages for a person go to stderr; a command whose stdout is read by a program never mixes them. */
-export function tellStderr(message: string): void {
-  process.stderr.write(`awsmfa: ${message}\n`);
-}
-
 /** The long-term keys at the bottom of a profile's chain, for commands that work on them (`verb` says what for). */
 export function keysLeafOf(plan: Plan, verb: string): KeysStep {
   if (plan.leaf.type === "keys") return plan.leaf;

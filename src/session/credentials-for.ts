@@ -1,8 +1,8 @@
 import type { Plan } from "../config/plan";
 import { AppError } from "../errors";
-import { cacheDirectory } from "../session/cache";
-import { type Obtained, type ObtainOptions, obtainCredentials } from "../session/obtain";
-import { writeWarmIndex } from "../session/warm-index";
+import { cacheDirectory } from "./cache";
+import { type Obtained, type ObtainOptions, obtainCredentials } from "./obtain";
+import { writeWarmIndex } from "./warm-index";
 
 /**
  * Every command that hands out credentials gets them here. An awsmfa that is already resolving

@@ -1,0 +1,81 @@
+// Start-up: the cases timed in interleaved rounds — the floors, every command at each size of
+// config (warm paths, full-CLI commands, the aws CLI's own), and a cold login against the local STS.
+import { spawnSync } from "node:child_process";
+import { AWSMFA, type Home } from "./fixture";
+import { childEnv, expectCredentialJson, type StartupCase, startupCase } from "./measure";
+import { NODE } from "./settings";
+import { caseId, LOGIN_SIZES, SIZES } from "./targets";
+
+/** Counted under valgrind too (slow: the 10,000-profile full commands are left out). */
+export const INSTRUCTION_CASES = new Set([
+  "node-e-0",
+  "read-print",
+  ...SIZES.flatMap((size) => ["warm-cp", "warm-env"].map((command) => caseId(command, size))),
+  ...LOGIN_SIZES.map((size) => caseId("warm-cp-login", size)),
+  caseId("plan", 10),
+  caseId("status", 10),
+]);
+
+/** Debian's awscli package is v2; v1 (pip) has no `configure export-credentials`. */
+export function awsCliV2(): boolean {
+  const result = spawnSync("aws", ["--version"], { encoding: "utf8" });
+  return result.status === 0 && /^aws-cli\/2\./.test(`${result.stdout}${result.stderr}`.trim());
+}
+
+/** The start-up cases of one logged-in home: the warm paths, the full-CLI commands, the aws CLI's own. */
+export function sizeCases(home: Home, awsV2: boolean): StartupCase[] {
+  const env = childEnv(home);
+  const count = `${home.profileCount.toLocaleString("en")} role profiles`;
+  const awsmfa = (id: string, label: string, args: string[]) =>
+    startupCase(
+      caseId(id, home.profileCount),
+      `${label}, ${count}`,
+      [NODE, AWSMFA, ...args],
+      env,
+      `node dist/awsmfa.cjs ${args.join(" ")}`,
+    );
+  const cp = awsmfa("warm-cp", "warm `credential-process`", ["credential-process", "-p", home.profile]);
+  cp.check = expectCredentialJson;
+  const shell = awsmfa("warm-env", "warm `env`", ["env", "-p", home.profile, "--shell", "bash"]);
+  shell.check = (stdout) => {
+    if (!/^export AWS_SESSION_TOKEN='/m.test(stdout)) throw new Error(`bench: env printed ${stdout}`);
+  };
+  const cases = [
+    cp,
+    shell,
+    awsmfa("warm-exec", "warm `exec -- true`", ["exec", "-p", home.profile, "--", "true"]),
+    awsmfa("status", "`status`", ["status"]),
+    awsmfa("plan", "`plan`", ["plan", "-p", home.profile]),
+    awsmfa("login", "`login` on a valid cache", ["login", "-p", home.profile]),
+    awsmfa("completion", "`completion --list-profiles`", ["completion", "--list-profiles"]),
+  ];
+  if (awsV2) {
+    const args = ["configure", "export-credentials", "--profile", home.user.name, "--format", "process"];
+    const native = startupCase(
+      caseId("aws-export", home.profileCount),
+      `\`aws configure export-credentials\` (the user's keys), ${count}`,
+      ["aws", ...args],
+      env,
+      `aws ${args.join(" ")}`,
+    );
+    native.check = (stdout) => {
+      if (!stdout.includes(home.user.accessKeyId)) throw new Error(`bench: aws printed ${stdout}`);
+    };
+    cases.push(native);
+  }
+  return cases;
+}
+
+/** Warm `credential-process` of a role over an `aws login` session: the same path as over an MFA session. */
+export function loginCase(home: Home): StartupCase {
+  const args = ["credential-process", "-p", home.profile];
+  const cp = startupCase(
+    caseId("warm-cp-login", home.profileCount),
+    `warm \`credential-process\` of a role over an aws login session, ${home.profileCount.toLocaleString("en")} role profiles`,
+    [NODE, AWSMFA, ...args],
+    childEnv(home),
+    `node dist/awsmfa.cjs ${args.join(" ")}`,
+  );
+  cp.check = expectCredentialJson;
+  return cp;
+}

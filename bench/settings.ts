@@ -1,0 +1,17 @@
+// The run's settings, from the environment (see bench/run.ts), shared by the cases and the report.
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const ROOT = resolve(__dirname, "..");
+export const QUICK = process.env.BENCH_QUICK === "1";
+export const ROUNDS = QUICK ? 3 : Math.max(20, Number(process.env.BENCH_ROUNDS ?? 50) || 50);
+export const INSTRUCTION_RUNS = QUICK ? 0 : Math.max(0, Number(process.env.BENCH_INSTRUCTION_RUNS ?? 3) || 0);
+export const CONCURRENCY_RUNS = QUICK ? 1 : Math.max(1, Number(process.env.BENCH_CONCURRENCY_RUNS ?? 3) || 3);
+export const CONCURRENT = 50;
+export const OUT = resolve(
+  ROOT,
+  process.env.BENCH_OUT ?? (QUICK ? join(tmpdir(), "awsmfa-bench-quick.md") : "BENCHMARKS.md"),
+);
+export const NODE = process.execPath;
+/** Set on this machine (it adds ~45 ms to each Node start); removed from every measured process. */
+export const EXTRA_CA_CERTS_WAS_SET = (process.env.NODE_EXTRA_CA_CERTS ?? "") !== "";

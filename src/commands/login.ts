@@ -1,11 +1,12 @@
 import { checkSessionDuration, type Plan } from "../config/plan";
 import { writeSessionProfile } from "../output/credentials-file";
 import { spinWhileWaiting } from "../output/spinner";
-import { type CacheEntry, secondsLeft } from "../session/cache";
+import type { CacheEntry } from "../session/cache";
 import type { Obtained } from "../session/obtain";
 import { regionOf } from "../session/steps";
 import { userNameOf } from "../sts/credentials";
 import { credentialsFor } from "./credentials";
+import { expiryText } from "./expiry";
 import { loadPlan, parseMinTtl, selectedProfile, tellStderr } from "./selection";
 
 export interface LoginOptions {
@@ -80,22 +81,4 @@ function details(plan: Plan, entry: CacheEntry): string {
   if (device) rows.push(["device", device]);
   rows.push(["expires", expiryText(entry)]);
   return rows.map(([name, value]) => `  ${name.padEnd(8)} ${value}\n`).join("");
-}
-
-/** When credentials expire, in local time with its zone, and how long that is from now. */
-export function expiryText(entry: CacheEntry): string {
-  const local = new Date(entry.credentials.expiration).toLocaleString(undefined, {
-    dateStyle: "medium",
-    timeStyle: "long",
-  });
-  return `${local} (in ${humanDuration(secondsLeft(entry))})`;
-}
-
-export function humanDuration(seconds: number): string {
-  if (seconds <= 0) return "expired";
-  const hours = Math.floor(seconds / 3600);
-  const minutes = Math.floor((seconds % 3600) / 60);
-  if (hours > 0) return `${hours} h ${minutes} min`;
-  if (minutes > 0) return `${minutes} min`;
-  return `${seconds} s`;
 }

@@ -3,7 +3,7 @@ import { AppError } from "../errors";
 import { managedSessionProfiles, removeSessionProfile } from "../output/credentials-file";
 import { cacheDirectory, listCacheFiles, readEntry, removeCacheFile, removeEntry } from "../session/cache";
 import { asksForCode, type CacheableStep, cacheableSteps, firstStepToDo } from "../session/steps";
-import { expiryText } from "./login";
+import { expiryText } from "./expiry";
 import {
   DEFAULT_MIN_TTL_SECONDS,
   loadPlan,

@@ -1,7 +1,7 @@
 import { deviceSerial, type Plan, planSteps, type Step } from "../config/plan";
 import { type CacheEntry, cacheDirectory, isFresh, readEntry, secondsLeft } from "../session/cache";
 import { asksForCode, cacheableSteps, firstStepToDo, INTERMEDIATE_MIN_SECONDS } from "../session/steps";
-import { expiryText } from "./login";
+import { expiryText } from "./expiry";
 import { DEFAULT_MIN_TTL_SECONDS, loadPlan, selectedProfile } from "./selection";
 
 export interface PlanOptions {

@@ -9,7 +9,7 @@ import {
   secondsLeft,
 } from "../session/cache";
 import type { CacheableStep } from "../session/steps";
-import { humanDuration } from "./login";
+import { humanDuration } from "./expiry";
 import { servedProfiles } from "./selection";
 
 export interface StatusOptions {

@@ -2,8 +2,15 @@ import { closeSync, readFileSync } from "node:fs";
 import { join, posix, win32 } from "node:path";
 import { AppError, fileError } from "../errors";
 import { openRegularFile } from "../fsio/regular-file";
-import { emptyProfileSet, MAX_PROFILE_FILE_CHARS, mergeProfileFile, profileFileTooLarge } from "./ini";
-import { configProfileNames, configProfileSet } from "./parsed-config";
+import {
+  emptyProfileSet,
+  emptyRecord,
+  MAX_PROFILE_FILE_CHARS,
+  mergeProfileFile,
+  profileFileTooLarge,
+} from "./ini";
+import { awsmfaCredentialProcessProfile } from "./own-command";
+import { configProfileNames, configProfileReader, configProfileSet } from "./parsed-config";
 import type { ProfileFile, ProfileSet } from "./types";
 
 /**
@@ -50,6 +57,47 @@ export function loadProfileSet(env: Env = process.env): ProfileSet {
   const set = configProfileSet(configFilePath(env), cacheDirectory(env), readProfileFile);
   const credentials = readProfileFile(credentialsFilePath(env));
   if (credentials) mergeProfileFile(set, credentials, "credentials");
+  return set;
+}
+
+/**
+ * The profiles that resolving `selected` can visit, merged as loadProfileSet merges them: the
+ * selected profile and, transitively, every profile that one of their values names (a
+ * source_profile, the -p of awsmfa's own credential_process). Resolution reads no other
+ * profile, so a plan resolved on this set is the one the whole set gives, and over 10,000
+ * profiles only a handful are built. Not every profile is in it: an error that lists the known
+ * profiles is to be made on loadProfileSet (selection.ts loadPlan does).
+ */
+export function loadProfileSubset(env: Env, selected: string): ProfileSet {
+  const config = configProfileReader(configFilePath(env), cacheDirectory(env), readProfileFile);
+  const credentialsFile = readProfileFile(credentialsFilePath(env));
+  const credentials = emptyProfileSet();
+  if (credentialsFile) mergeProfileFile(credentials, credentialsFile, "credentials");
+  const set = emptyProfileSet();
+  // The config file's part first, then the credentials file's on top: mergeProfileFile's order.
+  for (const [name, properties] of Object.entries(config.ssoSessions)) set.ssoSessions[name] = properties;
+  for (const [name, properties] of Object.entries(credentials.ssoSessions))
+    set.ssoSessions[name] = Object.assign(set.ssoSessions[name] ?? emptyRecord(), properties);
+  const pending = [selected];
+  const seen = new Set<string>();
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const own = config.profile(name);
+    if (own) {
+      set.profiles[name] = own.properties;
+      set.origins[name] = [{ kind: "config", path: config.path, line: own.line }];
+    }
+    const overlay = credentials.profiles[name];
+    if (overlay) {
+      set.profiles[name] = Object.assign(set.profiles[name] ?? emptyRecord(), overlay);
+      set.origins[name] = [...(set.origins[name] ?? []), ...(credentials.origins[name] ?? [])];
+    }
+    for (const value of Object.values(set.profiles[name] ?? {})) {
+      const named = awsmfaCredentialProcessProfile(value) ?? value;
+      if (config.names.includes(named) || credentials.profiles[named] !== undefined) pending.push(named);
+    }
+  }
   return set;
 }
 

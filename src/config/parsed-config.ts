@@ -81,7 +81,7 @@ export function configProfileReader(
   const ssoSessions =
     stored && sessionsEnd > 0 ? sessionsFrom(stored.text.slice(stored.body, sessionsEnd)) : undefined;
   if (!stored || !ssoSessions) {
-    const set = configProfileSet(path, cacheDir, read);
+    const set = stored ? configProfileSet(path, cacheDir, read) : parseAndStore(path, cacheDir, read);
     return {
       path,
       names: Object.keys(set.profiles),

@@ -64,6 +64,8 @@ export interface ConfigProfileReader {
   names: string[];
   ssoSessions: Record<string, Properties>;
   profile(name: string): ConfigProfile | undefined;
+  /** All of them, as configProfileSet gives them, without a second parse. */
+  whole(): ProfileSet;
 }
 
 /**
@@ -94,6 +96,7 @@ export function configProfileReader(
           line: set.origins[name]?.[0]?.line ?? 0,
         };
       },
+      whole: () => set,
     };
   }
   const { text } = stored;
@@ -110,6 +113,7 @@ export function configProfileReader(
       configWork.storedProfilesRead += 1;
       return { properties: record(entry, 2), line: Number(entry[1]) };
     },
+    whole: () => setFrom(text.slice(stored.body), path) ?? parseAndStore(path, cacheDir, read),
   };
 }
 

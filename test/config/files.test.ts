@@ -14,6 +14,7 @@ import {
   readProfileFiles,
 } from "../../src/config/files";
 import { resolvePlan } from "../../src/config/plan";
+import { configWork } from "../../src/config/work";
 import { AppError } from "../../src/errors";
 
 interface LocationCase {
@@ -245,7 +246,28 @@ credential_process = awsmfa credential-process -p role-on-role
     assertSamePlans(`${CONFIG}\n${OWN_PROCESS}`, "never-stored");
   });
 
-  test("a role's subset holds the role and what it stands on, not the other profiles", () => {
+  test("a missing profile's error lists every known profile, each file parsed once", () => {
+    for (const name of ["stored", "never-stored"]) {
+      const home = join(dir, name);
+      const env = {
+        AWS_CONFIG_FILE: join(home, "config"),
+        AWS_SHARED_CREDENTIALS_FILE: join(home, "credentials"),
+        AWSMFA_CACHE_DIR: join(home, "cache"),
+      };
+      configWork.parses.clear();
+      assert.throws(
+        () => loadPlan("dangling", env),
+        (error: AppError) => /'nowhere'/.test(error.message) && /keys-only, loop-a/.test(error.hint ?? ""),
+      );
+      for (const path of [env.AWS_CONFIG_FILE, env.AWS_SHARED_CREDENTIALS_FILE])
+        assert.ok(
+          (configWork.parses.get(path) ?? 0) <= 1,
+          `${name}: ${path} parsed ${configWork.parses.get(path)} times`,
+        );
+    }
+  });
+
+  test("a role's subset holds the role, what it stands on and the credentials file's profiles, no other", () => {
     const home = join(dir, "stored");
     const env = {
       AWS_CONFIG_FILE: join(home, "config"),
@@ -253,6 +275,13 @@ credential_process = awsmfa credential-process -p role-on-role
       AWSMFA_CACHE_DIR: join(home, "cache"),
     };
     const subset = loadProfileSubset(env, "role-on-role");
-    assert.deepEqual(Object.keys(subset.profiles).sort(), ["role", "role-on-role", "user"]);
+    assert.deepEqual(Object.keys(subset.profiles).sort(), [
+      "keys-only",
+      "only-here",
+      "role",
+      "role-on-role",
+      "self",
+      "user",
+    ]);
   });
 });

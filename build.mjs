@@ -1,7 +1,9 @@
-// Two CommonJS bundles of our own code; dependencies stay outside (node_modules).
+// Three CommonJS bundles of our own code; dependencies stay outside (node_modules).
 // - dist/awsmfa.cjs: the entry and the warm path only (credential-process/env from the cache),
 //   paid on every aws CLI call, so it holds nothing else.
-// - dist/awsmfa-full.cjs: everything else, required by the entry only when the warm path cannot
+// - dist/awsmfa-direct.cjs: `plan` and `status` (src/direct.ts runs their simple forms without
+//   commander): only the modules those two import, so that they compile nothing else.
+// - dist/awsmfa-full.cjs: everything else, required by the entry only when neither path can
 //   answer. The SDK, otpauth, prompts and commander load from there with import()/require().
 import { readFileSync } from "node:fs";
 import { build } from "esbuild";
@@ -19,11 +21,15 @@ const common = {
   define: { AWSMFA_VERSION: JSON.stringify(version) },
 };
 
-/** The entry's `import("./commands/run")` becomes a require of the second bundle. */
-const fullBundleIsExternal = {
-  name: "full-bundle-external",
+/** The entry's `require("./commands/run")` and `require("./commands/direct")` load the other bundles. */
+const otherBundles = { "./commands/run": "./awsmfa-full.cjs", "./commands/direct": "./awsmfa-direct.cjs" };
+const otherBundlesAreExternal = {
+  name: "other-bundles-external",
   setup(b) {
-    b.onResolve({ filter: /^\.\/commands\/run$/ }, () => ({ path: "./awsmfa-full.cjs", external: true }));
+    b.onResolve({ filter: /^\.\/commands\/(run|direct)$/ }, (args) => ({
+      path: otherBundles[args.path],
+      external: true,
+    }));
   },
 };
 
@@ -33,9 +39,10 @@ await Promise.all([
     entryPoints: ["src/cli.ts"],
     outfile: "dist/awsmfa.cjs",
     banner: { js: "#!/usr/bin/env node" },
-    plugins: [fullBundleIsExternal],
+    plugins: [otherBundlesAreExternal],
     // Compiled on every aws CLI call: fewer bytes to scan (messages are strings, so they stay).
     minify: true,
   }),
+  build({ ...common, entryPoints: ["src/commands/direct.ts"], outfile: "dist/awsmfa-direct.cjs" }),
   build({ ...common, entryPoints: ["src/commands/run.ts"], outfile: "dist/awsmfa-full.cjs" }),
 ]);

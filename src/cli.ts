@@ -1,11 +1,12 @@
 import { writeSync } from "node:fs";
+import { runDirect } from "./direct";
 import { ExitStatus, errnoCode, isAppError, machineStateError } from "./errors";
 import { warmCredentials, warmExec } from "./warm";
 
 /**
  * Entry point. The warm path (credential-process, env or exec with a valid cache) runs first and
- * touches only the config files and one cache entry; everything else, commander included, is
- * loaded only when that path cannot answer.
+ * touches only the config files and one cache entry; `plan` and `status` run without commander
+ * (direct.ts); everything else, commander included, is loaded only when those paths cannot answer.
  */
 async function main(argv: string[]): Promise<number> {
   const debug = argv.includes("--debug") && argv.indexOf("--debug") < endOfOptions(argv);
@@ -18,6 +19,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const childStatus = await warmExec(args);
     if (childStatus !== undefined) return childStatus;
+    if (runDirect(args)) return ExitStatus.ok;
     // require, not import(): import() of a CommonJS file runs it through the ES module loader,
     // which first scans the whole full bundle for its export names (about 30 ms).
     const { runCommand } = require("./commands/run") as typeof import("./commands/run");

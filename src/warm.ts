@@ -1,11 +1,14 @@
 import { childEnvironment, EXEC_MARK, spawnChild } from "./commands/child";
 import { parseMinTtl } from "./commands/min-ttl";
 import { loadPlan, selectedProfile } from "./commands/profile-plans";
+import { simpleOptions } from "./commands/simple-options";
 import { credentialProcessJson } from "./output/credential-process";
 import { credentialVariables, parseShell, shellFromEnv, shellLines } from "./output/shell";
 import { type CacheEntry, cacheDirectory, freshEntry } from "./session/cache";
 import { cachedEntry, chainRegion, regionFrom } from "./session/steps";
 import { readWarmIndex, writeWarmIndex } from "./session/warm-index";
+
+const WARM_OPTIONS = ["--profile", "--min-ttl"];
 
 /**
  * The path paid on every aws CLI call: `credential-process` (and `env`) with valid cached
@@ -16,7 +19,7 @@ import { readWarmIndex, writeWarmIndex } from "./session/warm-index";
 export function warmCredentials(argv: string[]): string | undefined {
   const [command, ...rest] = argv;
   if (command !== "credential-process" && command !== "env") return undefined;
-  const options = simpleOptions(rest, command === "env" ? ["--shell"] : []);
+  const options = simpleOptions(rest, command === "env" ? [...WARM_OPTIONS, "--shell"] : WARM_OPTIONS);
   if (!options) return undefined;
   const env = process.env;
   if ((env.AWSMFA_RESOLVING ?? "") !== "") return undefined; // the full path reports loops
@@ -40,7 +43,7 @@ export async function warmExec(argv: string[]): Promise<number | undefined> {
   if (command !== "exec") return undefined;
   const split = execCommandAt(rest);
   if (split === undefined) return undefined;
-  const options = simpleOptions(rest.slice(0, split.options), []);
+  const options = simpleOptions(rest.slice(0, split.options), WARM_OPTIONS);
   const [file, ...args] = rest.slice(split.command);
   if (!options || file === undefined || args.includes("--")) return undefined;
   const env = process.env;
@@ -83,20 +86,4 @@ function warmEntry(
   if (!entry) return undefined;
   writeWarmIndex(dir, plan, env);
   return { entry, region: chainRegion(plan) };
-}
-
-/** `-p X`, `--profile X`, `--profile=X`, `--min-ttl X` and the extras; anything else → undefined. */
-function simpleOptions(args: string[], extras: string[]): Record<string, string> | undefined {
-  const known = new Set(["--profile", "--min-ttl", ...extras]);
-  const options: Record<string, string> = {};
-  for (let index = 0; index < args.length; index++) {
-    const arg = args[index] as string;
-    const equals = arg.indexOf("=");
-    const name = arg === "-p" ? "--profile" : equals > 0 ? arg.slice(0, equals) : arg;
-    if (!known.has(name)) return undefined;
-    const value = equals > 0 && arg.startsWith("--") ? arg.slice(equals + 1) : args[++index];
-    if (value === undefined) return undefined;
-    options[name] = value;
-  }
-  return options;
 }

@@ -139,5 +139,3 @@ function details(plan: Plan, entry: CacheEntry): string {
   rows.push(["expires", expiryText(entry)]);
   return rows.map(([name, value]) => `  ${name.padEnd(8)} ${value}\n`).join("");
 }
-
-/** When credentials expire, in local time with its zone, and how long that is from now. */

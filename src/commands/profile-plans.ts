@@ -1,4 +1,4 @@
-import { loadProfileSet, profileFromEnv } from "../config/files";
+import { loadProfileSet, profileFromEnv, resolveOnProfilesOf } from "../config/files";
 import { type KeysStep, type Plan, resolvePlan } from "../config/plan";
 import { AppError } from "../errors";
 import { type CacheableStep, cacheableSteps } from "../session/steps";
@@ -10,7 +10,7 @@ export function selectedProfile(option: string | undefined, env: NodeJS.ProcessE
 }
 
 export function loadPlan(profile: string, env: NodeJS.ProcessEnv): Plan {
-  return planWithStamps(env, () => resolvePlan(loadProfileSet(env), profile));
+  return planWithStamps(env, () => resolveOnProfilesOf(env, profile, (set) => resolvePlan(set, profile)));
 }
 
 /** A profile whose credentials awsmfa makes and caches, with its cached steps. */

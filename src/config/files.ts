@@ -2,8 +2,20 @@ import { closeSync, readFileSync } from "node:fs";
 import { join, posix, win32 } from "node:path";
 import { AppError, fileError } from "../errors";
 import { openRegularFile } from "../fsio/regular-file";
-import { emptyProfileSet, MAX_PROFILE_FILE_CHARS, mergeProfileFile, profileFileTooLarge } from "./ini";
-import { configProfileNames, configProfileSet } from "./parsed-config";
+import {
+  emptyProfileSet,
+  emptyRecord,
+  MAX_PROFILE_FILE_CHARS,
+  mergeProfileFile,
+  profileFileTooLarge,
+} from "./ini";
+import { awsmfaCredentialProcessProfile } from "./own-command";
+import {
+  type ConfigProfileReader,
+  configProfileNames,
+  configProfileReader,
+  configProfileSet,
+} from "./parsed-config";
 import type { ProfileFile, ProfileSet } from "./types";
 
 /**
@@ -51,6 +63,71 @@ export function loadProfileSet(env: Env = process.env): ProfileSet {
   const credentials = readProfileFile(credentialsFilePath(env));
   if (credentials) mergeProfileFile(set, credentials, "credentials");
   return set;
+}
+
+/**
+ * `resolve` (a plan's resolution) on the profiles that resolving `selected` can visit, merged
+ * as loadProfileSet merges them: the selected profile and, transitively, every profile that one
+ * of their values names (a source_profile, the -p of awsmfa's own credential_process).
+ * Resolution reads no other profile, so a plan resolved on these is the one the whole set gives,
+ * and over 10,000 profiles only a handful are built. When it throws, it runs once more on the
+ * whole set, whose errors list the known profiles. Each file is parsed at most once.
+ */
+export function resolveOnProfilesOf<T>(env: Env, selected: string, resolve: (set: ProfileSet) => T): T {
+  const config = configProfileReader(configFilePath(env), cacheDirectory(env), readProfileFile);
+  const credentials = credentialsProfiles(env);
+  try {
+    return resolve(chainProfiles(config, credentials, selected));
+  } catch {
+    return resolve(withCredentials(config.whole(), credentials));
+  }
+}
+
+/** The profiles resolveOnProfilesOf resolves `selected` on first. */
+export function loadProfileSubset(env: Env, selected: string): ProfileSet {
+  const config = configProfileReader(configFilePath(env), cacheDirectory(env), readProfileFile);
+  return chainProfiles(config, credentialsProfiles(env), selected);
+}
+
+function credentialsProfiles(env: Env): ProfileSet {
+  const set = emptyProfileSet();
+  const file = readProfileFile(credentialsFilePath(env));
+  if (file) mergeProfileFile(set, file, "credentials");
+  return set;
+}
+
+/** `set` (the config file's part) with the credentials file's on top, as mergeProfileFile merges it. */
+function withCredentials(set: ProfileSet, credentials: ProfileSet): ProfileSet {
+  for (const [name, properties] of Object.entries(credentials.ssoSessions))
+    set.ssoSessions[name] = Object.assign(set.ssoSessions[name] ?? emptyRecord(), properties);
+  for (const [name, properties] of Object.entries(credentials.profiles)) {
+    set.profiles[name] = Object.assign(set.profiles[name] ?? emptyRecord(), properties);
+    set.origins[name] = [...(set.origins[name] ?? []), ...(credentials.origins[name] ?? [])];
+  }
+  return set;
+}
+
+function chainProfiles(config: ConfigProfileReader, credentials: ProfileSet, selected: string): ProfileSet {
+  const set = emptyProfileSet();
+  for (const [name, properties] of Object.entries(config.ssoSessions))
+    set.ssoSessions[name] = Object.assign(emptyRecord(), properties);
+  const pending = [selected];
+  const seen = new Set<string>();
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const own = config.profile(name);
+    if (own) {
+      set.profiles[name] = own.properties;
+      set.origins[name] = [{ kind: "config", path: config.path, line: own.line }];
+    }
+    for (const value of Object.values({ ...own?.properties, ...credentials.profiles[name] })) {
+      const named = awsmfaCredentialProcessProfile(value) ?? value;
+      if (config.names.includes(named) || credentials.profiles[named] !== undefined) pending.push(named);
+    }
+  }
+  // The credentials file's part on top, as it is merged into the whole set.
+  return withCredentials(set, credentials);
 }
 
 /** Every profile's name, config file first: what completion lists, without the profiles' properties. */

@@ -6,6 +6,7 @@ import { readRegularFile } from "../fsio/regular-file";
 import { writeWhole } from "../fsio/write-whole";
 import { emptyProfileSet, emptyRecord, mergeProfileFile } from "./ini";
 import type { ProfileFile, ProfileSet, Properties } from "./types";
+import { configWork } from "./work";
 
 /**
  * The config file's profiles, kept as JSON in awsmfa's cache directory while the file is
@@ -21,22 +22,18 @@ import type { ProfileFile, ProfileSet, Properties } from "./types";
  */
 
 /**
- * Two lines of JSON: first what says which file and version of it the rest is for, with the
+ * Lines of JSON: first what says which file and version of it the rest is for, with the
  * profile names (all that `completion --list-profiles` needs, read without the rest); then the
- * config file's part of the merged profile set, flat: one array per profile ([name, header
- * line, key, value, key, value…]) and per sso-session ([name, key, value…]), in the order the
- * set holds them, so that rebuilding it gives the same set.
+ * config file's sso-sessions ([[name, key, value…], …]); then one line per profile ([name,
+ * header line, key, value, key, value…]), in the order the set holds them, so that rebuilding
+ * it gives the same set. One profile is found by its line's start alone, without parsing the
+ * others (configProfileReader).
  */
 interface StoredHeader {
-  version: 2;
+  version: 3;
   path: string;
   stamp: string;
   names: string[];
-}
-
-interface StoredProfiles {
-  profiles: string[][];
-  ssoSessions: string[][];
 }
 
 const SECRET_KEYS = /aws_secret_access_key|aws_session_token|_process/i;
@@ -53,6 +50,71 @@ export function configProfileSet(
     if (set) return set;
   }
   return parseAndStore(path, cacheDir, read);
+}
+
+/** One profile of the config file: its properties (the reader's own copy) and its section's line. */
+export interface ConfigProfile {
+  properties: Properties;
+  line: number;
+}
+
+/** The config file's profiles one at a time, for a command that needs a few of thousands. */
+export interface ConfigProfileReader {
+  path: string;
+  names: string[];
+  ssoSessions: Record<string, Properties>;
+  profile(name: string): ConfigProfile | undefined;
+  /** All of them, as configProfileSet gives them, without a second parse. */
+  whole(): ProfileSet;
+}
+
+/**
+ * While the file is unchanged, each profile is read from its own stored line, found by a search
+ * of the stored text: 10,000 profiles are neither parsed nor built for the two that a role's
+ * plan visits. Otherwise the file is parsed (and stored) as by configProfileSet.
+ */
+export function configProfileReader(
+  path: string,
+  cacheDir: string,
+  read: (path: string) => ProfileFile | undefined,
+): ConfigProfileReader {
+  const stored = readStored(path, cacheDir);
+  const sessionsEnd = stored ? stored.text.indexOf("\n", stored.body) : -1;
+  const ssoSessions =
+    stored && sessionsEnd > 0 ? sessionsFrom(stored.text.slice(stored.body, sessionsEnd)) : undefined;
+  if (!stored || !ssoSessions) {
+    const set = stored ? configProfileSet(path, cacheDir, read) : parseAndStore(path, cacheDir, read);
+    return {
+      path,
+      names: Object.keys(set.profiles),
+      ssoSessions: set.ssoSessions,
+      profile: (name) => {
+        const properties = set.profiles[name];
+        if (properties === undefined) return undefined;
+        return {
+          properties: Object.assign(emptyRecord<string>(), properties),
+          line: set.origins[name]?.[0]?.line ?? 0,
+        };
+      },
+      whole: () => set,
+    };
+  }
+  const { text } = stored;
+  return {
+    path,
+    names: stored.header.names,
+    ssoSessions,
+    profile: (name) => {
+      // Every profile line starts with its JSON-quoted name; no JSON string holds a raw newline.
+      const start = text.indexOf(`\n[${JSON.stringify(name)},`, sessionsEnd);
+      if (start < 0) return undefined;
+      const end = text.indexOf("\n", start + 1);
+      const entry = JSON.parse(text.slice(start + 1, end < 0 ? text.length : end)) as string[];
+      configWork.storedProfilesRead += 1;
+      return { properties: record(entry, 2), line: Number(entry[1]) };
+    },
+    whole: () => setFrom(text.slice(stored.body), path) ?? parseAndStore(path, cacheDir, read),
+  };
 }
 
 /** The config file's profile names, in the set's order: from the cache's first line while the file is unchanged. */
@@ -98,7 +160,7 @@ function readStored(
     if (body === 0) return undefined;
     const header = JSON.parse(file.text.slice(0, body)) as Partial<StoredHeader>;
     if (
-      header.version !== 2 ||
+      header.version !== 3 ||
       header.path !== path ||
       header.stamp !== stamp ||
       !Array.isArray(header.names)
@@ -113,42 +175,60 @@ function readStored(
 
 function setFrom(body: string, path: string): ProfileSet | undefined {
   try {
-    const stored = JSON.parse(body) as Partial<StoredProfiles>;
-    if (!Array.isArray(stored.profiles) || !Array.isArray(stored.ssoSessions)) return undefined;
+    // The lines, sso-sessions first, as one JSON array: one parse instead of one per profile.
+    const rows = JSON.parse(`[${body.trimEnd().replaceAll("\n", ",")}]`) as unknown[];
+    const ssoSessions = sessionsOf(rows[0]);
+    if (!ssoSessions) return undefined;
     const set = emptyProfileSet();
-    for (const [name, line, ...pairs] of stored.profiles) {
-      set.profiles[name as string] = record(pairs);
-      set.origins[name as string] = [{ kind: "config", path, line: Number(line) }];
+    set.ssoSessions = ssoSessions;
+    // Index loops, no destructuring: this runs once per profile before V8 has compiled it.
+    for (let index = 1; index < rows.length; index++) {
+      const entry = rows[index] as string[];
+      const name = entry[0] as string;
+      set.profiles[name] = record(entry, 2);
+      set.origins[name] = [{ kind: "config", path, line: Number(entry[1]) }];
     }
-    for (const [name, ...pairs] of stored.ssoSessions) set.ssoSessions[name as string] = record(pairs);
+    configWork.storedProfilesRead += rows.length - 1;
     return set;
   } catch {
     return undefined;
   }
 }
 
-function record(pairs: string[]): Properties {
+function sessionsFrom(line: string): Record<string, Properties> | undefined {
+  try {
+    return sessionsOf(JSON.parse(line));
+  } catch {
+    return undefined;
+  }
+}
+
+function sessionsOf(stored: unknown): Record<string, Properties> | undefined {
+  if (!Array.isArray(stored)) return undefined;
+  const sessions = emptyRecord<Properties>();
+  for (const entry of stored as string[][]) sessions[entry[0] as string] = record(entry, 1);
+  return sessions;
+}
+
+/** The key-value pairs of a stored entry from `start` on. */
+function record(entry: string[], start: number): Properties {
   const properties = emptyRecord<string>();
-  for (let index = 0; index + 1 < pairs.length; index += 2)
-    properties[pairs[index] as string] = pairs[index + 1] as string;
+  for (let index = start; index + 1 < entry.length; index += 2)
+    properties[entry[index] as string] = entry[index + 1] as string;
   return properties;
 }
 
 function store(cacheDir: string, storedAt: string, set: ProfileSet, path: string, stamp: string): void {
   const pairs = (properties: Properties) => Object.entries(properties).flat();
-  const header: StoredHeader = { version: 2, path, stamp, names: Object.keys(set.profiles) };
-  const body: StoredProfiles = {
-    profiles: Object.entries(set.profiles).map(([name, properties]) => [
-      name,
-      String(set.origins[name]?.[0]?.line ?? 0),
-      ...pairs(properties),
-    ]),
-    ssoSessions: Object.entries(set.ssoSessions).map(([name, properties]) => [name, ...pairs(properties)]),
-  };
+  const header: StoredHeader = { version: 3, path, stamp, names: Object.keys(set.profiles) };
+  const sessions = Object.entries(set.ssoSessions).map(([name, properties]) => [name, ...pairs(properties)]);
+  const lines = [JSON.stringify(header), JSON.stringify(sessions)];
+  for (const [name, properties] of Object.entries(set.profiles))
+    lines.push(JSON.stringify([name, String(set.origins[name]?.[0]?.line ?? 0), ...pairs(properties)]));
   try {
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     if (privacyProblem(statSync(cacheDir)) !== undefined) return;
-    writeWhole(storedAt, `${JSON.stringify(header)}\n${JSON.stringify(body)}\n`, 0o600);
+    writeWhole(storedAt, `${lines.join("\n")}\n`, 0o600);
   } catch {
     // Only a shortcut: the next command parses the file again.
   }

@@ -91,6 +91,18 @@ describe(`every command is linear in the profiles (${PROFILES} of them)`, () => 
     assert.equal((await counted("plan")).parses[home.iso.configPath], undefined, "unchanged again");
   });
 
+  test("plan and login over an unchanged config read back only the profiles the chain visits", async () => {
+    for (const command of ["plan", "login"]) {
+      const work = await counted(command);
+      assert.equal(work.parses[home.iso.configPath], undefined, `${command}: the stored parse is used`);
+      assert.equal(work.resolutions, 1, command);
+      // The role profile and its user: not the other 10,000.
+      assert.ok(work.storedProfilesRead <= 3, `${command}: ${work.storedProfilesRead} profiles read back`);
+    }
+    const status = await counted("status");
+    assert.equal(status.storedProfilesRead, PROFILES, "the counter-check: status reads every profile back");
+  });
+
   test("completion's profile list: one parse of each file, no resolution", async () => {
     const work = await counted("completion");
     assertLinear(work, 0);

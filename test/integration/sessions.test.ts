@@ -15,6 +15,12 @@ aws_secret_access_key = ${KEYS.secretAccessKey}
 
 const world = useAliceWorld({ seed: SEED, config: ALICE_CONFIG, credentials: CREDENTIALS });
 
+/** The instant an expiry text names: "2026-11-30 16:03:27 UTC-05:00" (or "… UTC"), in ms. */
+function instantOf(text: string): number {
+  const [day, time, zone] = text.split(" ") as [string, string, string];
+  return Date.parse(`${day}T${time}${zone === "UTC" ? "Z" : zone.slice(3)}`);
+}
+
 /** Cached credentials (the MFA step memory beside them holds no secret). */
 describe("one code serves every command and role", () => {
   test("login makes one GetSessionToken; credential-process, env, exec and a role reuse it", async () => {
@@ -155,21 +161,36 @@ describe("one code serves every command and role", () => {
     assert.equal(world.server.calls.GetSessionToken ?? 0, 0);
   });
 
-  test("login gives the expiry once, with the time zone", async () => {
+  test("login gives the expiry once, in local time with its offset from UTC", async () => {
     const env = { ...world.home.env, TZ: "America/New_York", LANG: "C.UTF-8" };
     const login = await runAwsmfa(["login", "-p", "alice", "--token-code", world.server.totp(SEED)], { env });
     assert.equal(login.status, 0, login.stderr);
-    const times = login.stderr.match(/\d{1,2}:\d\d/g) ?? [];
+    const times = login.stderr.match(/\d\d:\d\d:\d\d/g) ?? [];
     assert.equal(times.length, 1, login.stderr);
-    assert.match(
-      login.stderr,
-      /^ {2}expires {2}.*\d{1,2}:\d\d:\d\d.*\b(EST|EDT)\b.* \(in 1[12] h \d+ min\)$/m,
-    );
+    const expires =
+      /^ {2}expires {2}(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC-0[45]:00) \(in 1[12] h \d+ min\)$/m.exec(
+        login.stderr,
+      );
+    assert.ok(expires, login.stderr);
+    assert.equal(instantOf(expires[1] as string), world.server.issued.at(-1)?.expiration.getTime());
     assert.doesNotMatch(login.stderr, /valid until/);
     const again = await runAwsmfa(["login", "-p", "alice"], { env });
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stderr, /already has a session: arn:aws:iam::111111111111:user\/alice\. Use --force/);
-    assert.equal((again.stderr.match(/\d{1,2}:\d\d/g) ?? []).length, 1, again.stderr);
+    assert.equal((again.stderr.match(/\d\d:\d\d:\d\d/g) ?? []).length, 1, again.stderr);
+  });
+
+  test("plan gives each expiry in local time with its offset, a half-hour one too", async () => {
+    const env = { ...world.home.env, TZ: "Asia/Kolkata" };
+    const login = await runAwsmfa(["login", "-p", "alice", "--token-code", world.server.totp(SEED)], { env });
+    assert.equal(login.status, 0, login.stderr);
+    const plan = await runAwsmfa(["plan", "-p", "alice"], { env });
+    assert.equal(plan.status, 0, plan.stderr);
+    const until = /valid until (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\+05:30) \(in 1[12] h \d+ min\)$/m.exec(
+      plan.stdout,
+    );
+    assert.ok(until, plan.stdout);
+    assert.equal(instantOf(until[1] as string), world.server.issued.at(-1)?.expiration.getTime());
   });
 
   test("plan shows what the cache holds: a code is asked for only when no session is cached", async () => {

@@ -1,6 +1,8 @@
 // The warm path (credential-process or env with a valid cache) runs on every aws CLI call, so it
 // must load nothing heavy: no SDK, no prompt or TOTP library, no commander, no full bundle, no
-// child processes or HTTP. A warm exec loads child_process to start its command, and nothing else. The built CLI runs in a child process with a preload that records
+// child processes or HTTP. A warm exec loads child_process to start its command, and nothing else.
+// `plan` and `status` in their simple forms run without commander or the full bundle either, and
+// print what the full CLI prints. The built CLI runs in a child process with a preload that records
 // every module it loads; the cold run is the counter-check that the recording sees them at all.
 import assert from "node:assert/strict";
 import { readFileSync, utimesSync } from "node:fs";
@@ -243,5 +245,56 @@ describe("over an aws login session", () => {
       [],
       "no SDK",
     );
+  });
+});
+
+describe("plan and status run without commander or the full bundle", () => {
+  /** Time left moves between two runs: "11 h 59 min", "59 min", "secondsLeft":3541. */
+  const withoutTimeLeft = (text: string) =>
+    text.replace(/\d+ h \d+ min|\d+ min|\d+ s\b/g, "<left>").replace(/"secondsLeft":\d+/g, '"secondsLeft":0');
+
+  for (const args of [
+    ["plan", "-p", "reader"],
+    ["plan", "--profile=reader", "--json"],
+    ["status"],
+    ["status", "--json"],
+  ]) {
+    test(`${args.join(" ")}: no commander, full bundle or SDK, and the full CLI's output`, async () => {
+      const name = args.join("-").replace(/\W+/g, "-");
+      const direct = await recorded(warm, args, `direct-${name}`);
+      assert.equal(direct.result.status, 0, direct.result.stderr);
+      assertLight(direct.modules);
+      // `--` ends the options: the same command, which only the full CLI's parser takes.
+      const full = await recorded(warm, [...args, "--"], `full-${name}`);
+      assert.equal(full.result.status, 0, full.result.stderr);
+      assert.equal(loadedFullBundle(full.modules), true, "the counter-check ran the full CLI");
+      assert.equal(withoutTimeLeft(direct.result.stdout), withoutTimeLeft(full.result.stdout));
+      assert.match(direct.result.stdout, args[0] === "plan" ? /reader/ : /dora/);
+    });
+  }
+
+  test("plan of an unknown profile: the full CLI's error and exit status", async () => {
+    const direct = await recorded(warm, ["plan", "-p", "nobody"], "direct-unknown");
+    assertLight(direct.modules);
+    const full = await recorded(warm, ["plan", "-p", "nobody", "--"], "full-unknown");
+    assert.equal(loadedFullBundle(full.modules), true, "the counter-check ran the full CLI");
+    assert.equal(direct.result.status, 3);
+    assert.equal(direct.result.status, full.result.status);
+    assert.equal(direct.result.stderr, full.result.stderr);
+    assert.match(direct.result.stderr, /'nobody'/);
+  });
+
+  test("forms the direct path does not take go to commander, which explains them", async () => {
+    for (const args of [
+      ["status", "-p", "reader"],
+      ["plan", "-p"],
+      ["plan", "--json=yes"],
+      ["status", "extra"],
+    ]) {
+      const { result, modules } = await recorded(warm, args, `usage-${args.join("-")}`);
+      assert.equal(result.status, 2, `${args.join(" ")}: ${result.stderr}`);
+      assert.match(result.stderr, /^error: /, args.join(" "));
+      assert.equal(loadedFullBundle(modules), true, args.join(" "));
+    }
   });
 });

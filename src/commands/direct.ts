@@ -1,0 +1,4 @@
+// A bundle of its own, dist/awsmfa-direct.cjs (build.mjs): the commands that src/direct.ts runs
+// without commander or the full bundle, and only the modules they import.
+export { runPlan } from "./plan";
+export { runStatus } from "./status";

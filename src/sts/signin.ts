@@ -1,6 +1,6 @@
 import { AppError } from "../errors";
-import { clientConfig, type Endpoints } from "./client";
 import { badResponse, type CallContext, toAppError } from "./errors";
+import { clientConfig, type Endpoints } from "./sdk-config";
 
 /**
  * AWS Sign-In's CreateOAuth2Token with the refresh_token grant: how an `aws login` session gets its

@@ -1,7 +1,7 @@
 import { AppError } from "../errors";
-import { clientConfig, type Endpoints } from "./client";
 import type { SessionCredentials } from "./credentials";
 import { badResponse, type CallContext, toAppError } from "./errors";
+import { clientConfig, type Endpoints } from "./sdk-config";
 
 /**
  * IAM Identity Center: SSO-OIDC CreateToken (refresh_token grant), which renews the access token

@@ -9,7 +9,7 @@ import { test } from "node:test";
 
 const SRC = join(__dirname, "../../src");
 const LAYERS = [
-  "errors",
+  "errors|error-codes",
   "fsio",
   "config",
   "secrets",
@@ -17,7 +17,7 @@ const LAYERS = [
   "session",
   "output",
   "commands",
-  "warm",
+  "warm|direct",
   "cli",
 ];
 

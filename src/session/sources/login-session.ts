@@ -3,7 +3,6 @@ import { homeDirectory } from "../../config/files";
 import { AppError } from "../../errors";
 import { writeWhole } from "../../fsio/write-whole";
 import type { SessionCredentials } from "../../sts/credentials";
-import { createOAuth2Token } from "../../sts/signin";
 import { cliTimestamp, pythonJson } from "./cli-json";
 import {
   expiresAtMs,
@@ -117,6 +116,8 @@ export async function readBaseCredentials(
             { hint: `Set one: \`aws configure set region <region> --profile ${source.profile}\`.` },
           );
         }
+        // The Sign-In client only when a refresh is due: plan and status read these files without it.
+        const { createOAuth2Token } = await import("../../sts/signin");
         const refreshed = await createOAuth2Token(
           {
             clientId: current.token.clientId,

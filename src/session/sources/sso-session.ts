@@ -2,7 +2,6 @@ import { join } from "node:path";
 import { homeDirectory } from "../../config/files";
 import { writeWhole } from "../../fsio/write-whole";
 import type { SessionCredentials } from "../../sts/credentials";
-import { createSsoToken, getRoleCredentials } from "../../sts/sso";
 import { cliTimestamp, pythonJson } from "./cli-json";
 import {
   expiresAtMs,
@@ -95,6 +94,8 @@ export async function readBaseCredentials(
   options: SsoSessionOptions = {},
 ): Promise<SessionCredentials> {
   const accessToken = await currentAccessToken(source, env, refreshMargin(options.minValidityMs));
+  // The SSO clients only when a call is due: plan and status read these files without them.
+  const { getRoleCredentials } = await import("../../sts/sso");
   return getRoleCredentials(
     accessToken,
     { accountId: source.accountId, roleName: source.roleName },
@@ -139,6 +140,7 @@ async function currentAccessToken(
       msLeft(token),
       () => token.accessToken,
       async () => {
+        const { createSsoToken } = await import("../../sts/sso");
         const refreshed = await createSsoToken(
           { clientId, clientSecret, refreshToken },
           { region: typeof token.region === "string" && token.region ? token.region : source.ssoRegion, env },

@@ -12,18 +12,18 @@ async function main(argv: string[]): Promise<number> {
   const debug = argv.includes("--debug") && argv.indexOf("--debug") < endOfOptions(argv);
   const args = debug ? argv.filter((arg, index) => arg !== "--debug" || index > endOfOptions(argv)) : argv;
   try {
-    const answered = warmCredentials(args);
-    if (answered !== undefined) {
-      writeStdout(answered);
+    const credentials = warmCredentials(args);
+    if ("answer" in credentials) {
+      writeStdout(credentials.answer);
       return ExitStatus.ok;
     }
-    const childStatus = await warmExec(args);
-    if (childStatus !== undefined) return childStatus;
+    const exec = await warmExec(args);
+    if ("answer" in exec) return exec.answer;
     if (runDirect(args)) return ExitStatus.ok;
     // require, not import(): import() of a CommonJS file runs it through the ES module loader,
     // which first scans the whole full bundle for its export names (about 30 ms).
     const { runCommand } = require("./commands/run") as typeof import("./commands/run");
-    return await runCommand(args);
+    return await runCommand(args, credentials.read ?? exec.read);
   } catch (error) {
     return report(error, debug);
   }

@@ -2,6 +2,7 @@ import type { SessionLeafStep } from "../config/plan";
 import { AppError } from "../errors";
 import { canOpenTerminal, openTerminal } from "../fsio/terminal";
 import { tellStderr } from "../output/tell";
+import { withoutPassphrase } from "../secrets/passphrase-variable";
 import { signInArgs, signInCommand } from "../session/sources";
 import { spawnChild } from "./child";
 
@@ -37,10 +38,9 @@ export async function signInWithAwsCli(
   if (!terminal) throw ended;
   tellStderr(`${ended.message} Running \`${command}\`…`);
   // The command line names the profile or session; an AWS_PROFILE of the caller's must not change which.
-  const childEnv = { ...env };
+  const childEnv = withoutPassphrase(env);
   delete childEnv.AWS_PROFILE;
   delete childEnv.AWS_DEFAULT_PROFILE;
-  delete childEnv.AWSMFA_PASSPHRASE;
   let outcome: Awaited<ReturnType<typeof spawnChild>>;
   try {
     outcome = await spawnChild("aws", signInArgs(leaf, env), childEnv, [

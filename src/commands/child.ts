@@ -1,4 +1,5 @@
 import type { Variables } from "../output/shell";
+import { withoutPassphrase } from "../secrets/passphrase-variable";
 
 /**
  * Running the command of `awsmfa exec`: shared by the full command (exec.ts) and the warm path
@@ -11,8 +12,7 @@ export const EXEC_MARK = "AWSMFA_EXEC_PROFILE";
 
 /** The child of `exec` gets credentials, never the passphrase of awsmfa's own key store. */
 export function childEnvironment(base: NodeJS.ProcessEnv, variables: Variables): NodeJS.ProcessEnv {
-  const env = { ...base };
-  delete env.AWSMFA_PASSPHRASE;
+  const env = withoutPassphrase(base);
   for (const [name, value] of Object.entries(variables)) {
     if (value === undefined) delete env[name];
     else env[name] = value;

@@ -9,5 +9,6 @@ export const credentialProcessCommand = defineCommand({
   description: "print credentials as JSON for `credential_process` in ~/.aws/config",
   flags,
   helpAfter: CODE_ELSEWHERE_HELP,
-  run: async (options) => (await import("./credential-process")).runCredentialProcess(options),
+  run: async (options, _args, _program, read) =>
+    (await import("./credential-process")).runCredentialProcess(options, read),
 });

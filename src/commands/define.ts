@@ -1,4 +1,5 @@
 import type { Argument, Command } from "commander";
+import type { Plan } from "../config/plan";
 import { addFlags, type Flags, type OptionsOf } from "./flags";
 
 /**
@@ -17,8 +18,11 @@ export interface CommandSpec<F extends Flags = Flags> {
   helpAfter?: string;
   /** Everything after the first argument is the argument's, not awsmfa's (exec's command line). */
   passThrough?: boolean;
-  /** What it resolves to is the exit status when a number (exec: the command's own), else ignored. */
-  run(options: OptionsOf<F>, args: string[], program: Command): Promise<unknown>;
+  /**
+   * What it resolves to is the exit status when a number (exec: the command's own), else ignored.
+   * `read`: the plan the warm path read before its cache missed (cli.ts), for loadPlan to reuse.
+   */
+  run(options: OptionsOf<F>, args: string[], program: Command, read: Plan | undefined): Promise<unknown>;
 }
 
 /** A word that only groups subcommands (`keys move`). */
@@ -39,10 +43,11 @@ export function addCommand(
   spec: CommandSpec | CommandGroup,
   program: Command,
   setExitStatus: (status: number) => void,
+  read?: Plan,
 ): Command {
   const command = parent.command(spec.name).description(spec.description);
   if ("subcommands" in spec) {
-    for (const sub of spec.subcommands) addCommand(command, sub, program, setExitStatus);
+    for (const sub of spec.subcommands) addCommand(command, sub, program, setExitStatus, read);
     return command;
   }
   if (spec.usage !== undefined) command.usage(spec.usage);
@@ -53,7 +58,7 @@ export function addCommand(
   command.action(async (...received: unknown[]) => {
     const positional = received.slice(0, command.registeredArguments.length);
     const args = positional.flat().filter((value): value is string => typeof value === "string");
-    const status = await spec.run(command.opts() as OptionsOf<Flags>, args, program);
+    const status = await spec.run(command.opts() as OptionsOf<Flags>, args, program, read);
     if (typeof status === "number") setExitStatus(status);
   });
   return command;

@@ -9,5 +9,5 @@ export const envCommand = defineCommand({
   description: 'print shell lines that export the session: eval "$(awsmfa env -p dev)"',
   flags,
   helpAfter: CODE_ELSEWHERE_HELP,
-  run: async (options) => (await import("./env")).runEnv(options),
+  run: async (options, _args, _program, read) => (await import("./env")).runEnv(options, read),
 });

@@ -36,5 +36,5 @@ export const execCommand = defineCommand({
   flags,
   passThrough: true,
   helpAfter: CODE_ELSEWHERE_HELP,
-  run: async (options, command) => (await import("./exec")).runExec(command, options),
+  run: async (options, command, _program, read) => (await import("./exec")).runExec(command, options, read),
 });

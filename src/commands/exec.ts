@@ -22,7 +22,7 @@ import type { ExecOptions } from "./exec.command";
 import { parseMinTtl } from "./min-ttl";
 import { loadPlan, selectedProfile } from "./profile-plans";
 
-export async function runExec(command: string[], options: ExecOptions): Promise<number> {
+export async function runExec(command: string[], options: ExecOptions, read?: Plan): Promise<number> {
   const outer = process.env[EXEC_MARK];
   if (outer && !options.force) {
     throw new AppError("nested-exec", `Already inside \`awsmfa exec\` for profile '${outer}'.`, {
@@ -40,7 +40,7 @@ export async function runExec(command: string[], options: ExecOptions): Promise<
   }
   const containers = options.server ? containerServing(options.containers, options.containerEnv) : undefined;
   const profile = selectedProfile(options.profile, process.env);
-  const plan = loadPlan(profile, process.env);
+  const plan = loadPlan(profile, process.env, read);
   const file = command[0] ?? interactiveShell(process.env);
   const args = command.slice(1);
   const shellNotice = command[0] === undefined ? shellStarted(file, profile, options.server) : undefined;

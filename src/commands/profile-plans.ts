@@ -9,7 +9,9 @@ export function selectedProfile(option: string | undefined, env: NodeJS.ProcessE
   return option || profileFromEnv(env);
 }
 
-export function loadPlan(profile: string, env: NodeJS.ProcessEnv): Plan {
+/** The plan of `profile`: `read` if it is that profile's (what the warm path read for this call), else read from the files. */
+export function loadPlan(profile: string, env: NodeJS.ProcessEnv, read?: Plan): Plan {
+  if (read?.profile === profile) return read;
   return planWithStamps(env, () => resolveOnProfilesOf(env, profile, (set) => resolvePlan(set, profile)));
 }
 

@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import type { Plan } from "../config/plan";
 import { completionCommand } from "./completion.command";
 import { consoleCommand } from "./console.command";
 import { containersCommand } from "./containers.command";
@@ -37,8 +38,8 @@ const COMMANDS: (CommandSpec | CommandGroup)[] = [
   totpCommand,
 ];
 
-/** The command definitions: help, completion and parsing all come from here. */
-export function buildProgram(setExitStatus: (status: number) => void): Command {
+/** The command definitions: help, completion and parsing all come from here (`read`: define.ts CommandSpec.run). */
+export function buildProgram(setExitStatus: (status: number) => void, read?: Plan): Command {
   const program = new Command("awsmfa")
     .description(
       "MFA sessions for AWS IAM users: one code, every tool. Gets an STS session with your MFA code, " +
@@ -69,7 +70,7 @@ export function buildProgram(setExitStatus: (status: number) => void): Command {
         "exec: the command's own (126 it cannot be run, 127 not found, 128+N ended by signal N).",
     );
   for (const spec of COMMANDS) {
-    const command = addCommand(program, spec, program, setExitStatus);
+    const command = addCommand(program, spec, program, setExitStatus, read);
     command.showHelpAfterError(`Usage: awsmfa ${command.name()} ${command.usage()}\n(add --help for more)`);
   }
   return program;

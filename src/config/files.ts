@@ -158,7 +158,12 @@ function profileFilePath(
 /** awsmfa's cache: session credentials, the warm index, parsed config files. */
 export function cacheDirectory(env: Env): string {
   if (env.AWSMFA_CACHE_DIR) return env.AWSMFA_CACHE_DIR;
-  return join(homeDirectory(env), ".aws", "awsmfa", "cache");
+  return join(awsmfaDirectory(env), "cache");
+}
+
+/** Where awsmfa keeps its own files: the cache, the secrets file, the containers' CA. */
+export function awsmfaDirectory(env: Env): string {
+  return join(homeDirectory(env), ".aws", "awsmfa");
 }
 
 /** Where ~ is, as the SDKs find it; ~/.aws and awsmfa's own files under it all come from here. */

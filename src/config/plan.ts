@@ -1,4 +1,5 @@
 import { AppError } from "../errors";
+import type { FileStamp } from "../fsio/file-stamp";
 import { awsmfaCredentialProcessProfile } from "./own-command";
 import {
   configError,
@@ -70,6 +71,8 @@ export interface Plan {
   roles: AssumeRoleStep[];
   /** Properties of the selected profile first, then each source below it (nearest wins). */
   chain: Properties[];
+  /** The profile files' stamps taken just before they were read for this plan (loadPlan); the warm index records them. */
+  filesRead?: FileStamp[];
 }
 
 const DEFAULT_SESSION_SECONDS = 43200;

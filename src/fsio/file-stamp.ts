@@ -1,6 +1,12 @@
 import { type BigIntStats, statSync } from "node:fs";
 import { errnoCode } from "../errors";
 
+/** A file's stamp (stampOf) under its path. */
+export interface FileStamp {
+  path: string;
+  stamp: string | null;
+}
+
 /**
  * What says a file is unchanged without reading it: size, inode, mtime and ctime in nanoseconds,
  * taken before the file is read, so that a write during the read shows at the next comparison.

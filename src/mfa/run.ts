@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import { posix, win32 } from "node:path";
+import { withoutPassphrase } from "../secrets/passphrase-variable";
 
 /**
  * Runs a program that prints a code: argv only (the callers choose a shell explicitly when
@@ -42,12 +43,6 @@ const MAX_STDERR_KEPT = 2048;
 /** Signals that end awsmfa and should end the program's group with it. */
 const ENDING_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
-/** What a code program never needs: awsmfa's own secrets from the environment. */
-function programEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { AWSMFA_PASSPHRASE: _passphrase, ...rest } = env;
-  return rest;
-}
-
 export function runProgram(options: RunOptions): Promise<RunOutcome> {
   return new Promise((resolve) => {
     const ownGroup = process.platform !== "win32";
@@ -67,7 +62,7 @@ export function runProgram(options: RunOptions): Promise<RunOutcome> {
     let child: ChildProcess;
     try {
       child = spawn(options.file, options.args, {
-        env: programEnvironment(options.env),
+        env: withoutPassphrase(options.env),
         stdio: [options.stdin, "pipe", options.stderr === "capture" ? "pipe" : options.stderr],
         // On Windows `detached` would open a console window; there the program alone is killed.
         detached: ownGroup,

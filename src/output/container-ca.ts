@@ -2,7 +2,7 @@ import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { chmodSync, lstatSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createSecureContext, type SecureContext } from "node:tls";
-import { homeDirectory } from "../config/files";
+import { awsmfaDirectory } from "../config/files";
 import { AppError, fileError } from "../errors";
 import { acquireLock } from "../fsio/lock";
 import { privacyProblem } from "../fsio/private-file";
@@ -42,7 +42,7 @@ export interface ContainerAuthority {
 }
 
 export function containerAuthorityDirectory(env: NodeJS.ProcessEnv): string {
-  return join(homeDirectory(env), ".aws", "awsmfa", "container-ca");
+  return join(awsmfaDirectory(env), "container-ca");
 }
 
 /** The install's CA (made now if there is none, or it is near its end) and its server certificates. */

@@ -1,6 +1,7 @@
 import { loadProfileSet } from "../config/files";
 import type { Plan } from "../config/plan";
-import { credentialsFor, resolvingEnvironment } from "../session/credentials-for";
+import { credentialsFor } from "../session/credentials-for";
+import { resolvingEnvironment } from "../session/resolving";
 import type { ContainerEndpoint } from "./containers";
 import { type CredentialsServer, startCredentialsServer } from "./server";
 import { CredentialsKeeper } from "./server-keeper";

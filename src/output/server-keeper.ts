@@ -37,7 +37,7 @@ export interface KeeperOptions {
   entry: CacheEntry;
   /** --min-ttl: least validity handed out (capped at a quarter of short lifetimes). */
   minTtlSeconds: number;
-  /** For obtainCredentials: endpoints, cache directory, code sources (commands/credentials.ts resolvingEnvironment). */
+  /** For obtainCredentials: endpoints, cache directory, code sources (session/resolving.ts resolvingEnvironment). */
   env: NodeJS.ProcessEnv;
   /** One line for a person on stderr; never given a secret. */
   notify: (message: string) => void;

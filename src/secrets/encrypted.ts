@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { homeDirectory } from "../config/files";
+import { awsmfaDirectory } from "../config/files";
 import { AppError, errnoCode, fileError } from "../errors";
 import { withLock } from "../fsio/lock";
 import { privacyProblem } from "../fsio/private-file";
@@ -8,6 +8,7 @@ import { openRegularFile } from "../fsio/regular-file";
 import { askHidden, canOpenTerminal } from "../fsio/terminal";
 import { writeWhole } from "../fsio/write-whole";
 import { assertReadable, keyParameters, open, seal } from "./envelope";
+import { PASSPHRASE_VARIABLE } from "./passphrase-variable";
 import { accountOf, registerStore, type SecretsContext } from "./registry";
 
 /**
@@ -22,7 +23,7 @@ const ASKS = 3;
 
 export function secretsFilePath(env: NodeJS.ProcessEnv): string {
   if (env.AWSMFA_SECRETS_FILE) return env.AWSMFA_SECRETS_FILE;
-  return join(homeDirectory(env), ".aws", "awsmfa", "secrets.enc");
+  return join(awsmfaDirectory(env), "secrets.enc");
 }
 
 registerStore({
@@ -101,7 +102,7 @@ async function unlock(
   context: SecretsContext,
 ): Promise<{ contents: Contents; passphrase: string }> {
   assertReadable(bytes, describe(path));
-  const given = context.env.AWSMFA_PASSPHRASE;
+  const given = context.env[PASSPHRASE_VARIABLE];
   if (given) return { contents: decrypt(bytes, given, path), passphrase: given };
   const remembered = typed.get(path);
   if (remembered !== undefined) {
@@ -128,8 +129,8 @@ async function unlock(
 }
 
 async function newPassphrase(path: string, context: SecretsContext): Promise<string> {
-  const given = context.env.AWSMFA_PASSPHRASE;
-  if (given) return checkLength(given, "AWSMFA_PASSPHRASE");
+  const given = context.env[PASSPHRASE_VARIABLE];
+  if (given) return checkLength(given, PASSPHRASE_VARIABLE);
   if (!canOpenTerminal()) throw noPassphrase(path);
   let notice = `${path} does not exist yet: choose a passphrase for it. It cannot be recovered if lost.\n`;
   for (let ask = 1; ; ask++) {

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { configFilePath, credentialsFilePath } from "../config/files";
 import type { Plan } from "../config/plan";
-import { hash128, stampOf } from "../fsio/file-stamp";
+import { type FileStamp, hash128, stampOf } from "../fsio/file-stamp";
 import { writeWhole } from "../fsio/write-whole";
 import { type EntryTarget, ensureCacheDirectory, readJsonFile } from "./cache";
 import { cacheableSteps, chainRegion } from "./steps";
@@ -13,11 +13,6 @@ import { cacheableSteps, chainRegion } from "./steps";
  * parses a config of thousands of profiles. Any change to either file is a miss, and the full
  * resolution runs and writes a new index.
  */
-
-interface FileStamp {
-  path: string;
-  stamp: string | null;
-}
 
 interface WarmIndex {
   version: 1;
@@ -69,24 +64,19 @@ function isStepOfEntry(step: unknown): step is EntryTarget["step"] {
     : type === "assume-role" && typeof roleArn === "string";
 }
 
-/** The profile files' stamps taken just before each plan was read from them. */
-const stampsOfPlan = new WeakMap<Plan, FileStamp[]>();
-
 /**
- * Reads the profile files through `load`, remembering their stamps from before the read: a file
- * changed while it was read then fails the next comparison instead of pinning a stale plan.
+ * Reads the profile files through `load`, the plan carrying their stamps from before the read: a
+ * file changed while it was read then fails the next comparison instead of pinning a stale plan.
  */
 export function planWithStamps(env: NodeJS.ProcessEnv, load: () => Plan): Plan {
-  const stamps = profileFiles(env).map((path) => ({ path, stamp: stampOf(path) }));
-  const plan = load();
-  stampsOfPlan.set(plan, stamps);
-  return plan;
+  const filesRead = profileFiles(env).map((path) => ({ path, stamp: stampOf(path) }));
+  return { ...load(), filesRead };
 }
 
 /** Records where `plan` ends, for the next warm call; only for a plan read through planWithStamps. */
 export function writeWarmIndex(dir: string, plan: Plan, env: NodeJS.ProcessEnv): void {
   const last = cacheableSteps(plan)?.at(-1);
-  const stamps = stampsOfPlan.get(plan);
+  const stamps = plan.filesRead;
   if (!last || !stamps) return;
   const index: WarmIndex = {
     version: 1,

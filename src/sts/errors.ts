@@ -19,7 +19,11 @@ const CLOCK_HINT =
   "Check this machine's clock (AWS refuses requests more than 5 minutes off): `date -u`, then enable time sync.";
 const NEXT_CODE = "wait for the next code from your authenticator";
 
-/** Every AWS or network failure a user can meet, as one line that names the profile and the next step. */
+/**
+ * Every AWS or network failure a user can meet, as one line that names the profile and the next step.
+ * Long because it is one switch over every kind error-kind.ts knows, a message and a hint each: the
+ * kinds side by side keep their wording alike, and a kind left out shows.
+ */
 export function toAppError(error: unknown, context: CallContext, env: NodeJS.ProcessEnv): AppError {
   if (error instanceof AppError) return error;
   const failure = classifyAwsFailure(error);

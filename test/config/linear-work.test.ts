@@ -30,9 +30,9 @@ after(async () => {
   await world?.close();
 });
 
-async function counted(command: string): Promise<CountedWork> {
+async function counted(command: string, profile = home.profile): Promise<CountedWork> {
   const out = join(home.iso.home, `work-${command}.json`);
-  const args = { profile: home.profile, user: home.user.name, serial: home.user.serial };
+  const args = { profile, user: home.user.name, serial: home.user.serial };
   const env: NodeJS.ProcessEnv = { ...home.iso.env };
   delete env.NODE_OPTIONS;
   const result = await runProcess(
@@ -126,5 +126,13 @@ describe(`every command is linear in the profiles (${PROFILES} of them)`, () => 
   test("logout --all: at most one parse of each file, no resolution", async () => {
     const work = await counted("logout-all");
     assertLinear(work, 0);
+  });
+
+  test("credential-process the warm path cannot answer: the full path takes the plan it read", async () => {
+    // A profile whose credentials awsmfa does not make: the warm path reads its plan and misses.
+    appendFileSync(home.iso.configPath, "[profile elsewhere]\ncredential_process = /bin/false\n");
+    const work = await counted("credential-process-cold", "elsewhere");
+    assertLinear(work, 1);
+    assert.equal(work.parses[home.iso.credentialsPath], 1);
   });
 });

@@ -11,6 +11,8 @@ import { type RunResult, runProcess } from "../support/run-awsmfa";
 import { randomBase32Seed } from "../support/sts-server";
 import {
   ACCOUNT,
+  assertCallerIdentityLast,
+  assumeRoleRequest,
   codeRuns,
   describeRequests,
   issuedBy,
@@ -45,12 +47,7 @@ describe("the aws CLI with credential_process = awsmfa credential-process", { sk
     const session = only(issuedBy(world.server, "GetSessionToken"), "GetSessionToken session");
     assert.match(session.accessKeyId, /^ASIA/);
     assert.equal(session.mfaAuthenticated, true);
-    assert.deepEqual(lastRequest(world.server), {
-      action: "GetCallerIdentity",
-      accessKeyId: session.accessKeyId,
-      ok: true,
-      status: 200,
-    });
+    assertCallerIdentityLast(world.server, session.accessKeyId);
     assert.equal(codeRuns(home), 1, "mfa_process ran once");
     assert.equal(cacheEntryFiles(home).length, 1, "the MFA session is cached");
 
@@ -77,17 +74,9 @@ describe("the aws CLI with credential_process = awsmfa credential-process", { sk
     assert.match(role.accessKeyId, /^ASIA/);
     assert.equal(role.roleArn, ROLE);
     assert.equal(role.mfaAuthenticated, true);
-    const assumeRole = only(
-      world.server.requests.filter((r) => r.action === "AssumeRole"),
-      "AssumeRole request",
-    );
+    const assumeRole = assumeRoleRequest(world.server);
     assert.equal(assumeRole.accessKeyId, session.accessKeyId, "the role was assumed with the MFA session");
-    assert.deepEqual(lastRequest(world.server), {
-      action: "GetCallerIdentity",
-      accessKeyId: role.accessKeyId,
-      ok: true,
-      status: 200,
-    });
+    assertCallerIdentityLast(world.server, role.accessKeyId);
     assert.equal(codeRuns(home), 1);
 
     const seen = world.server.requests.length;
@@ -118,10 +107,7 @@ describe("the aws CLI with credential_process = awsmfa credential-process", { sk
     const session = only(issuedBy(world.server, "GetSessionToken"), "GetSessionToken session");
     const role = only(issuedBy(world.server, "AssumeRole"), "role session");
     assert.equal(role.mfaAuthenticated, true, "MFA carried from awsmfa's session to the aws CLI's role");
-    const assumeRole = only(
-      world.server.requests.filter((r) => r.action === "AssumeRole"),
-      "AssumeRole request",
-    );
+    const assumeRole = assumeRoleRequest(world.server);
     assert.equal(
       assumeRole.accessKeyId,
       session.accessKeyId,
@@ -221,12 +207,7 @@ describe('eval "$(awsmfa env)" in bash, then the aws CLI with no profile', { ski
     assert.equal(region, "eu-west-1", "the profile's region");
     assert.equal(profile, "unset");
     assert.equal(JSON.parse(json.join("\n")).Arn, USER_ARN);
-    assert.deepEqual(lastRequest(world.server), {
-      action: "GetCallerIdentity",
-      accessKeyId: session.accessKeyId,
-      ok: true,
-      status: 200,
-    });
+    assertCallerIdentityLast(world.server, session.accessKeyId);
     assert.equal(codeRuns(home), 1);
   });
 });

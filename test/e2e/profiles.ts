@@ -117,6 +117,19 @@ export function lastRequest(server: StsServer): RecordedRequest {
   return last;
 }
 
+/** The client's own GetCallerIdentity came last, signed with `accessKeyId`, and succeeded. */
+export function assertCallerIdentityLast(server: StsServer, accessKeyId: string): void {
+  assert.deepEqual(lastRequest(server), { action: "GetCallerIdentity", accessKeyId, ok: true, status: 200 });
+}
+
+/** The one AssumeRole request the server saw (its accessKeyId: what signed it). */
+export function assumeRoleRequest(server: StsServer): RecordedRequest {
+  return only(
+    server.requests.filter((r) => r.action === "AssumeRole"),
+    "AssumeRole request",
+  );
+}
+
 /** [action, access key] of every request after the first `seen`. */
 export function requestsSince(server: StsServer, seen: number): Array<[string, string | undefined]> {
   return server.requests.slice(seen).map((r) => [r.action, r.accessKeyId]);

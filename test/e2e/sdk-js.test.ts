@@ -10,6 +10,8 @@ import { cacheEntryFiles } from "../support/env";
 import { runProcess } from "../support/run-awsmfa";
 import { randomBase32Seed } from "../support/sts-server";
 import {
+  assertCallerIdentityLast,
+  assumeRoleRequest,
   codeRuns,
   describeRequests,
   type E2eHome,
@@ -69,12 +71,7 @@ describe("@aws-sdk/credential-providers with credential_process = awsmfa credent
       const session = only(issuedBy(world.server, "GetSessionToken"), "GetSessionToken session");
       assert.equal(first.accessKeyId, session.accessKeyId);
       assert.equal(first.expiration, session.expiration.toISOString(), "the SDK knows when to refresh");
-      assert.deepEqual(lastRequest(world.server), {
-        action: "GetCallerIdentity",
-        accessKeyId: session.accessKeyId,
-        ok: true,
-        status: 200,
-      });
+      assertCallerIdentityLast(world.server, session.accessKeyId);
       assert.equal(codeRuns(home), 1);
 
       const seen = world.server.requests.length;
@@ -98,19 +95,8 @@ describe("@aws-sdk/credential-providers with credential_process = awsmfa credent
     const role = only(issuedBy(world.server, "AssumeRole"), "role session");
     assert.equal(role.roleArn, ROLE);
     assert.equal(result.accessKeyId, role.accessKeyId);
-    assert.equal(
-      only(
-        world.server.requests.filter((r) => r.action === "AssumeRole"),
-        "AssumeRole request",
-      ).accessKeyId,
-      session.accessKeyId,
-    );
-    assert.deepEqual(lastRequest(world.server), {
-      action: "GetCallerIdentity",
-      accessKeyId: role.accessKeyId,
-      ok: true,
-      status: 200,
-    });
+    assert.equal(assumeRoleRequest(world.server).accessKeyId, session.accessKeyId);
+    assertCallerIdentityLast(world.server, role.accessKeyId);
 
     const seen = world.server.requests.length;
     succeeded(await sdk("fromProcess", "via-awsmfa-deploy", home));
@@ -126,10 +112,7 @@ describe("@aws-sdk/credential-providers with credential_process = awsmfa credent
     assert.equal(role.mfaAuthenticated, true, "MFA carried from awsmfa's session to the SDK's role");
     assert.equal(result.accessKeyId, role.accessKeyId);
     assert.equal(
-      only(
-        world.server.requests.filter((r) => r.action === "AssumeRole"),
-        "AssumeRole request",
-      ).accessKeyId,
+      assumeRoleRequest(world.server).accessKeyId,
       session.accessKeyId,
       "the SDK signed AssumeRole with awsmfa's session",
     );

@@ -2,9 +2,10 @@
 // credential_process is awsmfa itself, then awsmfa exec/env/credential-process with that profile.
 // awsmfa follows its own credential_process to the profile it names instead of refusing it.
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
-import { runAwsmfa } from "../support/run-awsmfa";
+import { AWSMFA_COMMAND, runAwsmfa } from "../support/run-awsmfa";
 import { randomBase32Seed } from "../support/sts-server";
 import { useStsWorld } from "../support/sts-world";
 
@@ -94,5 +95,20 @@ describe("AWS_PROFILE=dev-cli (credential_process = awsmfa credential-process -p
     assert.equal(exec.status, 3, exec.stderr);
     assert.match(exec.stderr, /'bare' gets its credentials from awsmfa .* without naming a profile/);
     assert.match(exec.stderr, /credential_process = awsmfa credential-process -p <that profile>/);
+  });
+
+  test("a code source that calls awsmfa for the profile being resolved is refused there, not answered from the cache", async () => {
+    const innerErrors = join(sts.home.home, "inner-errors.txt");
+    const env = await world(
+      readmeConfig().replace(
+        `mfa_serial = ${SERIAL}\n`,
+        `mfa_serial = ${SERIAL}\nmfa_process = ${AWSMFA_COMMAND} credential-process -p dev 2>"${innerErrors}"\n`,
+      ),
+    );
+    // dev's session is cached by world(): only the mark of dev being resolved stops the inner call.
+    const login = await runAwsmfa(["login", "-p", "dev", "--force"], { env });
+    assert.notEqual(login.status, 0, "the code source printed no code");
+    assert.match(readFileSync(innerErrors, "utf8"), /'dev' leads back into awsmfa itself \(a code source/);
+    assert.equal(sts.server.calls.GetSessionToken, 1, "only world()'s login reached AWS");
   });
 });

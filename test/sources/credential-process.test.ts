@@ -2,17 +2,22 @@
 // server (sign-in, Identity Center, STS) and the AWS SDK's own providers: many processes on an
 // expired session, one refresh and one AssumeRole; the token file stays shared with the SDK.
 import assert from "node:assert/strict";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, beforeEach, test } from "node:test";
 import { fromLoginCredentials, fromSSO } from "@aws-sdk/credential-providers";
 import { pythonJson } from "../../src/session/sources/cli-json";
-import { loginTokenPath } from "../../src/session/sources/login-session";
-import { ssoTokenPath } from "../../src/session/sources/sso-session";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import { AWS_CLI_SKIP_REASON, awsCliAvailable } from "../support/moto";
 import { AWSMFA_COMMAND, type RunResult, runAwsmfa, runProcess } from "../support/run-awsmfa";
-import { ACCOUNT, asCliWouldWrite, callerArn, useSignInServer } from "../support/sign-in-world";
+import {
+  ACCOUNT,
+  asCliWouldWrite,
+  callerArn,
+  useSignInServer,
+  writeLoginToken,
+  writeSsoToken,
+} from "../support/sign-in-world";
 import type { LoginTokenFile } from "../support/signin-server";
 import type { SsoTokenFile } from "../support/sso-server";
 
@@ -35,10 +40,7 @@ after(() => world?.cleanup());
 async function loginWorld(
   options: { accessTokenSeconds?: number; durationSeconds?: number } = {},
 ): Promise<{ token: LoginTokenFile; path: string }> {
-  const { loginSession, token } = signIns.server.signin.signIn("alice", options);
-  const path = loginTokenPath(loginSession, world.env);
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await writeFile(path, pythonJson(token), { mode: 0o600 });
+  const { loginSession, token, path } = await writeLoginToken(signIns.server, world.env, "alice", options);
   await writeFile(
     world.configPath,
     `[profile dev]\nlogin_session = ${loginSession}\nregion = us-east-1\n\n` +
@@ -52,26 +54,16 @@ async function loginWorld(
 async function ssoWorld(
   options: { accessTokenSeconds?: number } = {},
 ): Promise<{ token: SsoTokenFile; path: string }> {
-  const token = signIns.server.sso.login("alice", { startUrl: START_URL, ...options });
+  const { token, path } = await writeSsoToken(signIns.server, world.env, "alice", "corp", {
+    startUrl: START_URL,
+    ...options,
+  });
   await writeFile(
     world.configPath,
     `[profile corp-dev]\nsso_session = corp\nsso_account_id = ${ACCOUNT}\nsso_role_name = Dev\nregion = us-east-1\n\n` +
       `[profile corp-admin]\nrole_arn = ${ADMIN_ROLE}\nsource_profile = corp-dev\nduration_seconds = 7200\n\n` +
       `[sso-session corp]\nsso_start_url = ${START_URL}\nsso_region = us-east-1\n`,
   );
-  const path = ssoTokenPath(
-    {
-      profile: "corp-dev",
-      ssoSession: "corp",
-      startUrl: START_URL,
-      ssoRegion: "us-east-1",
-      accountId: ACCOUNT,
-      roleName: "Dev",
-    },
-    world.env,
-  );
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await writeFile(path, pythonJson(token), { mode: 0o600 });
   return { token, path };
 }
 

@@ -2,14 +2,12 @@
 // kept supplied, the session refreshed in the background (no code, no prompt), each refresh token
 // spent once. The job is the AWS SDK for JavaScript through its default chain (the container endpoint).
 import assert from "node:assert/strict";
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, beforeEach, test } from "node:test";
-import { pythonJson } from "../../src/session/sources/cli-json";
-import { loginTokenPath } from "../../src/session/sources/login-session";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import { runAwsmfa } from "../support/run-awsmfa";
-import { ACCOUNT, useSignInServer } from "../support/sign-in-world";
+import { ACCOUNT, useSignInServer, writeLoginToken } from "../support/sign-in-world";
 
 const SDK_CALLS = join(__dirname, "..", "server", "fixtures", "sdk-calls.cjs");
 const ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/Admin`;
@@ -23,11 +21,10 @@ beforeEach(async () => {
   await world?.cleanup();
   world = await createIsolatedEnv({ endpointUrl: signIns.server.url });
   signIns.server.setOption({ roles: [{ arn: ADMIN_ROLE }] });
-  const { loginSession, token } = signIns.server.signin.signIn("alice", { accessTokenSeconds: LIFETIME });
+  const { loginSession } = await writeLoginToken(signIns.server, world.env, "alice", {
+    accessTokenSeconds: LIFETIME,
+  });
   signIns.server.signin.refreshedLifetimeSeconds = LIFETIME;
-  const path = loginTokenPath(loginSession, world.env);
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await writeFile(path, pythonJson(token), { mode: 0o600 });
   await writeFile(
     world.configPath,
     `[profile dev]\nlogin_session = ${loginSession}\nregion = us-east-1\n\n` +

@@ -9,8 +9,20 @@
 // the endpoint handed it.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
   createServerHome,
@@ -349,10 +361,17 @@ describe("containers enable / disable, and --containers without them", { skip },
   });
 
   test("not as root: refused with the sudo command when there is something to change, nothing changed", async () => {
+    // The checkout may sit in a directory nobody cannot enter (mktemp -d is 0700): nobody runs a
+    // copy of the bundles from a directory it can read.
+    const readable = mkdtempSync(join(tmpdir(), "awsmfa-nobody-"));
+    chmodSync(readable, 0o755);
+    cpSync(dirname(AWSMFA), readable, { recursive: true });
+    for (const name of readdirSync(readable)) chmodSync(join(readable, name), 0o755);
+    const bundle = join(readable, basename(AWSMFA));
     const asNobody = (verb: string) =>
       alone.run(
         "setpriv",
-        ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, AWSMFA, "containers", verb],
+        ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, bundle, "containers", verb],
         { env: process.env },
       );
     const before = networkState();

@@ -1,6 +1,8 @@
-// Three CommonJS bundles of our own code; dependencies stay outside (node_modules).
-// - dist/awsmfa.cjs: the entry and the warm path only (credential-process/env from the cache),
-//   paid on every aws CLI call, so it holds nothing else.
+// Four CommonJS files of our own code; dependencies stay outside (node_modules).
+// - dist/awsmfa.cjs: the entry (src/boot.ts), which runs the next one from V8's code cache.
+// - dist/awsmfa-warm.cjs: cli.ts and the warm path only (credential-process/env/exec from the
+//   cache), paid on every aws CLI call, so it holds nothing else. Run through node:vm, where
+//   import() has no loader on Node 20: the build refuses it there.
 // - dist/awsmfa-direct.cjs: `plan` and `status` (src/direct.ts runs their simple forms without
 //   commander): only the modules those two import, so that they compile nothing else.
 // - dist/awsmfa-full.cjs: everything else, required by the entry only when neither path can
@@ -36,13 +38,25 @@ const otherBundlesAreExternal = {
 await Promise.all([
   build({
     ...common,
-    entryPoints: ["src/cli.ts"],
+    entryPoints: ["src/boot.ts"],
     outfile: "dist/awsmfa.cjs",
     banner: { js: "#!/usr/bin/env node" },
+    minify: true,
+  }),
+  build({
+    ...common,
+    entryPoints: ["src/cli.ts"],
+    outfile: "dist/awsmfa-warm.cjs",
     plugins: [otherBundlesAreExternal],
-    // Compiled on every aws CLI call: fewer bytes to scan (messages are strings, so they stay).
+    // Compiled when its code cache is missing: fewer bytes to scan (messages are strings, so they stay).
     minify: true,
   }),
   build({ ...common, entryPoints: ["src/commands/direct.ts"], outfile: "dist/awsmfa-direct.cjs" }),
   build({ ...common, entryPoints: ["src/commands/run.ts"], outfile: "dist/awsmfa-full.cjs" }),
 ]);
+
+if (/\bimport\(/.test(readFileSync("dist/awsmfa-warm.cjs", "utf8"))) {
+  throw new Error(
+    "dist/awsmfa-warm.cjs calls import(), which fails when node:vm runs it on Node 20: use require",
+  );
+}

@@ -19,6 +19,7 @@ const LAYERS = [
   "commands",
   "warm|direct",
   "cli",
+  "boot",
 ];
 
 function sourceFiles(dir: string): string[] {

@@ -16,14 +16,19 @@ export const INSTRUCTION_CASES = new Set([
   caseId("status", 10),
 ]);
 
-/** Debian's awscli package is v2; v1 (pip) has no `configure export-credentials`. */
-export function awsCliV2(): boolean {
-  const result = spawnSync("aws", ["--version"], { encoding: "utf8" });
-  return result.status === 0 && /^aws-cli\/2\./.test(`${result.stdout}${result.stderr}`.trim());
+/**
+ * The aws CLI v2 to run, if one is installed: `aws` on PATH, or Debian's awscli package (v2) where
+ * a v1 from pip comes first on PATH. v1 has no `configure export-credentials`.
+ */
+export function awsCliV2(): string | undefined {
+  return ["aws", "/usr/bin/aws"].find((command) => {
+    const result = spawnSync(command, ["--version"], { encoding: "utf8" });
+    return result.status === 0 && /^aws-cli\/2\./.test(`${result.stdout}${result.stderr}`.trim());
+  });
 }
 
 /** The start-up cases of one logged-in home: the warm paths, the full-CLI commands, the aws CLI's own. */
-export function sizeCases(home: Home, awsV2: boolean): StartupCase[] {
+export function sizeCases(home: Home, awsV2: string | undefined): StartupCase[] {
   const env = childEnv(home);
   const count = `${home.profileCount.toLocaleString("en")} role profiles`;
   const awsmfa = (id: string, label: string, args: string[]) =>
@@ -49,12 +54,12 @@ export function sizeCases(home: Home, awsV2: boolean): StartupCase[] {
     awsmfa("login", "`login` on a valid cache", ["login", "-p", home.profile]),
     awsmfa("completion", "`completion --list-profiles`", ["completion", "--list-profiles"]),
   ];
-  if (awsV2) {
+  if (awsV2 !== undefined) {
     const args = ["configure", "export-credentials", "--profile", home.user.name, "--format", "process"];
     const native = startupCase(
       caseId("aws-export", home.profileCount),
       `\`aws configure export-credentials\` (the user's keys), ${count}`,
-      ["aws", ...args],
+      [awsV2, ...args],
       env,
       `aws ${args.join(" ")}`,
     );

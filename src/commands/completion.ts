@@ -1,10 +1,10 @@
 import type { Command } from "commander";
-import { loadProfileNames } from "../config/files";
 import { AppError } from "../errors";
 import type { CompletionOptions, CompletionShell } from "./completion.command";
 import { bashScript } from "./completion-bash";
 import { fishScript } from "./completion-fish";
 import { describe } from "./completion-model";
+import { runListProfiles } from "./completion-profiles";
 import { zshScript } from "./completion-zsh";
 
 /**
@@ -20,11 +20,7 @@ export function runCompletion(
   options: CompletionOptions,
 ): void {
   if (options.listProfiles) {
-    process.stdout.write(
-      profileNames(process.env)
-        .map((name) => `${name}\n`)
-        .join(""),
-    );
+    runListProfiles();
     return;
   }
   if (shell === undefined) {
@@ -33,15 +29,6 @@ export function runCompletion(
     });
   }
   process.stdout.write(completionScript(program, shell));
-}
-
-/** Every profile of the config and credentials files, sorted; nothing (not an error) when they cannot be read. */
-export function profileNames(env: NodeJS.ProcessEnv): string[] {
-  try {
-    return loadProfileNames(env).sort();
-  } catch {
-    return [];
-  }
 }
 
 export function completionScript(program: Command, shell: CompletionShell): string {

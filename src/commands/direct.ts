@@ -1,4 +1,5 @@
 // A bundle of its own, dist/awsmfa-direct.cjs (build.mjs): the commands that src/direct.ts runs
 // without commander or the full bundle, and only the modules they import.
+export { runListProfiles } from "./completion-profiles";
 export { runPlan } from "./plan";
 export { runStatus } from "./status";

@@ -5,6 +5,7 @@ import { privacyProblem } from "../fsio/private-file";
 import { readRegularFile } from "../fsio/regular-file";
 import { writeWhole } from "../fsio/write-whole";
 import { emptyProfileSet, emptyRecord, mergeProfileFile } from "./ini";
+import { awsmfaCredentialProcessProfile } from "./own-command";
 import type { ProfileFile, ProfileSet, Properties } from "./types";
 import { configWork } from "./work";
 
@@ -16,9 +17,14 @@ import { configWork } from "./work";
  *
  * Never a secret on disk: only the config file is kept, never the credentials file, and not
  * when its text names `aws_secret_access_key` or `aws_session_token` anywhere (AWS allows keys
- * in the config file), nor a `*_process` command (`mfa_process = oathtool --totp -b SEED` puts
- * a TOTP seed there). Stored 0600 in the 0700 cache directory; a stored file that is not ours
- * and private is ignored.
+ * in the config file), nor when it has a `_process` (any case) that is not part of a profile's
+ * `credential_process` running awsmfa itself (own-command.ts), the line README recommends:
+ * `mfa_process = oathtool --totp -b SEED` puts a TOTP seed there, and any other command may
+ * hold a secret. Judged on the text, so a comment, an sso-session or an ignored section that
+ * says `_process` keeps the file unstored too; decided once, after the parse that stores it,
+ * and afterwards vouched for by the stamp, so a command that reads the stored parse checks
+ * nothing. Stored 0600 in the 0700 cache directory; a stored file that is not ours and private
+ * is ignored.
  */
 
 /**
@@ -36,7 +42,8 @@ interface StoredHeader {
   names: string[];
 }
 
-const SECRET_KEYS = /aws_secret_access_key|aws_session_token|_process/i;
+const SECRET_KEYS = /aws_secret_access_key|aws_session_token/i;
+const PROCESS = /_process/gi;
 
 /** The config file's profiles and sso-sessions, from the cache while the file is unchanged. */
 export function configProfileSet(
@@ -142,9 +149,32 @@ function parseAndStore(
   const file = read(path);
   if (!file) return set;
   mergeProfileFile(set, file, "config");
-  if (stamp !== null && !SECRET_KEYS.test(file.text))
+  if (stamp !== null && mayStore(file.text, set))
     store(cacheDir, storedPath(path, cacheDir), set, path, stamp);
   return set;
+}
+
+/**
+ * Whether the config file, parsed into `set`, may be kept: no keys, and every `_process` in its
+ * text is in a profile's credential_process that runs awsmfa (its key, or its value's profile
+ * name). Counted, not located: those properties are distinct parts of the text, so when they
+ * hold as many as the whole text does, nothing else does.
+ */
+function mayStore(text: string, set: ProfileSet): boolean {
+  if (SECRET_KEYS.test(text)) return false;
+  const inText = countProcess(text);
+  if (inText === 0) return true;
+  let inOwnCommands = 0;
+  for (const name in set.profiles) {
+    const command = set.profiles[name]?.credential_process;
+    if (command !== undefined && awsmfaCredentialProcessProfile(command) !== undefined)
+      inOwnCommands += 1 + countProcess(command);
+  }
+  return inOwnCommands === inText;
+}
+
+function countProcess(text: string): number {
+  return text.match(PROCESS)?.length ?? 0;
 }
 
 function readStored(

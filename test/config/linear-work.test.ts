@@ -4,6 +4,8 @@
 // as the benchmark builds them) in a child that counts what it did (fixtures/count-work.ts):
 // parses per file, plan resolutions, and keys listed by Object.keys/entries/values, where a scan
 // of all profiles per profile (status resolving every profile, each listing them all) shows as N².
+// The config is the one README recommends, grown: the user, its roles, and a profile for the aws
+// CLI whose credential_process is awsmfa's own.
 import assert from "node:assert/strict";
 import { appendFileSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -13,8 +15,11 @@ import { runProcess } from "../support/run-awsmfa";
 import type { CountedWork } from "./fixtures/count-work";
 
 const ROLES = 10_000;
-/** [default], the user's profile, and the roles. */
-const PROFILES = ROLES + 2;
+/** README's `[profile dev-cli]`: what the aws CLI uses, through awsmfa. */
+const CLI_PROFILE =
+  "[profile role-cli]\ncredential_process = awsmfa credential-process -p role-1\nregion = eu-west-1\n";
+/** [default], the user's profile, the roles, and role-cli. */
+const PROFILES = ROLES + 3;
 const COUNTER = join(__dirname, "fixtures", "count-work.ts");
 
 let world: BenchWorld;
@@ -23,6 +28,7 @@ let home: Home;
 before(async () => {
   world = await BenchWorld.start(1, [ROLES]);
   home = await world.home(ROLES);
+  appendFileSync(home.iso.configPath, `\n${CLI_PROFILE}`);
   await world.login(home);
 });
 after(async () => {
@@ -74,7 +80,7 @@ describe(`every command is linear in the profiles (${PROFILES} of them)`, () => 
     const work = await counted("status");
     assertLinear(work, PROFILES);
     const { profiles } = JSON.parse(work.stdout) as { profiles: unknown[] };
-    assert.equal(profiles.length, ROLES + 1, "every role and the user");
+    assert.equal(profiles.length, ROLES + 2, "every role, the user and role-cli");
     assert.equal(work.parses[home.iso.configPath], 1);
   });
 
@@ -99,7 +105,15 @@ describe(`every command is linear in the profiles (${PROFILES} of them)`, () => 
       // The role profile and its user: not the other 10,000.
       assert.ok(work.storedProfilesRead <= 3, `${command}: ${work.storedProfilesRead} profiles read back`);
     }
+    // README's way in: role-cli's credential_process names role-1, which names the user.
+    const viaCli = await counted("plan", "role-cli");
+    assert.equal(viaCli.parses[home.iso.configPath], undefined, "plan -p role-cli: the stored parse is used");
+    assert.ok(
+      viaCli.storedProfilesRead <= 4,
+      `plan -p role-cli: ${viaCli.storedProfilesRead} profiles read back`,
+    );
     const status = await counted("status");
+    assert.equal(status.parses[home.iso.configPath], undefined, "status: the stored parse is used");
     assert.equal(status.storedProfilesRead, PROFILES, "the counter-check: status reads every profile back");
   });
 

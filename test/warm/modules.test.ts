@@ -1,8 +1,8 @@
 // The warm path (credential-process or env with a valid cache) runs on every aws CLI call, so it
 // must load nothing heavy: no SDK, no prompt or TOTP library, no commander, no full bundle, no
 // child processes or HTTP. A warm exec loads child_process to start its command, and nothing else.
-// `plan` and `status` in their simple forms run without commander or the full bundle either, and
-// print what the full CLI prints. The built CLI runs in a child process with a preload that records
+// `plan`, `status` and `completion --list-profiles` in their simple forms run without commander or
+// the full bundle either, and print what the full CLI prints. The built CLI runs in a child process with a preload that records
 // every module it loads; the cold run is the counter-check that the recording sees them at all.
 import assert from "node:assert/strict";
 import { readFileSync, utimesSync } from "node:fs";
@@ -248,7 +248,7 @@ describe("over an aws login session", () => {
   });
 });
 
-describe("plan and status run without commander or the full bundle", () => {
+describe("plan, status and completion's profile list run without commander or the full bundle", () => {
   /** Time left moves between two runs: "11 h 59 min", "59 min", "secondsLeft":3541. */
   const withoutTimeLeft = (text: string) =>
     text.replace(/\d+ h \d+ min|\d+ min|\d+ s\b/g, "<left>").replace(/"secondsLeft":\d+/g, '"secondsLeft":0');
@@ -258,6 +258,8 @@ describe("plan and status run without commander or the full bundle", () => {
     ["plan", "--profile=reader", "--json"],
     ["status"],
     ["status", "--json"],
+    // What the completion scripts run at each Tab.
+    ["completion", "--list-profiles"],
   ]) {
     test(`${args.join(" ")}: no commander, full bundle or SDK, and the full CLI's output`, async () => {
       const name = args.join("-").replace(/\W+/g, "-");
@@ -290,6 +292,7 @@ describe("plan and status run without commander or the full bundle", () => {
       ["plan", "-p"],
       ["plan", "--json=yes"],
       ["status", "extra"],
+      ["completion", "--list-profiles", "bash", "zsh"],
     ]) {
       const { result, modules } = await recorded(warm, args, `usage-${args.join("-")}`);
       assert.equal(result.status, 2, `${args.join(" ")}: ${result.stderr}`);

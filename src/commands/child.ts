@@ -41,8 +41,9 @@ export function spawnChild(
 ): Promise<ChildOutcome> {
   const { spawn } = process.getBuiltinModule("node:child_process");
   const { constants } = process.getBuiltinModule("node:os");
-  const onTerminal =
-    stdio === "inherit" ? process.stdin.isTTY : process.getBuiltinModule("node:tty").isatty(stdio[0]);
+  // isatty, not process.stdin.isTTY: building process.stdin would load its stream machinery
+  // (for a file, fs streams and readline) only to ask this.
+  const onTerminal = process.getBuiltinModule("node:tty").isatty(stdio === "inherit" ? 0 : stdio[0]);
   return new Promise((resolve) => {
     const child = spawn(file, args, { stdio, env });
     const signals: NodeJS.Signals[] = [...FORWARDED, "SIGINT"];

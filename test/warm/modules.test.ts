@@ -158,6 +158,36 @@ describe("the warm path loads nothing heavy", () => {
     assert.deepEqual(loadedBuiltins(modules, ["readline", "http", "https"]), [], "no prompt or HTTP module");
   });
 
+  test("exec with stdin from a file: the terminal check builds no stdin stream (no fs streams, no readline)", async () => {
+    const out = join(warm.home, "modules-exec-file-stdin.json");
+    // sh gives awsmfa a file on fd 0, which process.stdin would wrap in an fs stream.
+    const result = await runProcess(
+      "/bin/sh",
+      [
+        "-c",
+        '"$0" "$@" < /dev/null',
+        process.execPath,
+        "--require",
+        RECORDER,
+        AWSMFA,
+        "exec",
+        "-p",
+        "reader",
+        "--",
+        "true",
+      ],
+      { env: childEnv(warm, out) },
+    );
+    assert.equal(result.status, 0, result.stderr);
+    const modules = JSON.parse(readFileSync(out, "utf8")) as Recorded;
+    assert.deepEqual(loadedBuiltins(modules, ["internal/fs/streams", "internal/readline/interface"]), []);
+    assert.deepEqual(
+      loadedBuiltins(modules, ["child_process"]),
+      ["child_process"],
+      "the counter-check: it did start the child",
+    );
+  });
+
   test("exec of a command that cannot be started falls through to the full exec, which says why", async () => {
     const missing = join(warm.home, "no-such-command");
     const { result, modules } = await recorded(warm, ["exec", "-p", "reader", "--", missing], "exec-missing");

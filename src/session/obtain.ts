@@ -162,9 +162,9 @@ async function signedInCredentials(
   });
 }
 
-/** The name at the end of a principal's ARN: an IAM user's, or an assumed role's session. */
+/** The name at the end of a principal's ARN: an IAM user's, or an assumed role's session (none for root). */
 function principalName(arn: string): string | undefined {
-  return userNameOf(arn) ?? arn.split("/").at(-1);
+  return userNameOf(arn) ?? (arn.includes("/") ? arn.split("/").at(-1) : undefined);
 }
 
 /** The leaf's keys with the secret, read from the profile's store (awsmfa_keys) only when a call needs it. */

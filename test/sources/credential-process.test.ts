@@ -276,3 +276,14 @@ test("the aws CLI v1, which cannot read login_session, signs with a role over it
   }
   assert.equal(signIns.server.accepted.CreateOAuth2Token, 1, "one refresh served both");
 });
+
+test("an Identity Center profile that names no account and role (a token profile) is refused with what it lacks", async () => {
+  await writeFile(
+    world.configPath,
+    `[profile tok]\nsso_session = corp\n\n[sso-session corp]\nsso_start_url = ${START_URL}\nsso_region = us-east-1\n`,
+  );
+  const result = await runAwsmfa(["credential-process", "-p", "tok"], { env: world.env });
+  assert.equal(result.status, 3, result.stderr);
+  assert.match(result.stderr, /Profile 'tok' .*sso_account_id, sso_role_name/);
+  assert.equal(signIns.server.requests.length, 0);
+});

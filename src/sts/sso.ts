@@ -107,8 +107,8 @@ function ssoError(
   if (SESSION_ENDED.has(name)) {
     return new AppError(
       "sso-session-ended",
-      `The IAM Identity Center session of profile '${context.profile}' has ended: ${action} was refused (${name}).`,
-      { status: "sessionEnded", hint: `Sign in again: \`${context.signInCommand}\`.`, cause: error },
+      `The IAM Identity Center session of profile '${context.profile}' has ended (${action} was refused: ${name}): sign in again with \`${context.signInCommand}\`.`,
+      { status: "sessionEnded", cause: error },
     );
   }
   const callContext: CallContext = { profile: context.profile, action, service };

@@ -117,6 +117,11 @@ function manyAtOnce(profile: string): Promise<RunResult[]> {
   );
 }
 
+/** The world's environment with an empty awsmfa cache: what a call sees once awsmfa's copies have expired. */
+function withoutCache(): NodeJS.ProcessEnv {
+  return { ...world.env, AWSMFA_CACHE_DIR: join(world.home, `empty-cache-${Date.now()}`) };
+}
+
 async function withEnv<T>(env: NodeJS.ProcessEnv, work: () => Promise<T>): Promise<T> {
   const saved = process.env;
   process.env = { ...env };
@@ -163,7 +168,8 @@ test(`${PROCESSES} credential-process on a role over an expired aws login sessio
   assert.equal(await callerArn(signIns.server, sdk), `arn:aws:iam::${ACCOUNT}:user/alice`);
   // ...and awsmfa reads what the SDK wrote (milliseconds in expiresAt), refreshing in turn.
   assert.match(await readFile(path, "utf8"), /"expiresAt": "[^"]+\.\d{3}Z"/);
-  const leaf = await runAwsmfa(["credential-process", "-p", "dev"], { env: world.env });
+  // awsmfa's copy of the session from the runs above is still good: without it, the file is read.
+  const leaf = await runAwsmfa(["credential-process", "-p", "dev"], { env: withoutCache() });
   assert.equal(leaf.status, 0, leaf.stderr);
   assert.equal(signIns.server.accepted.CreateOAuth2Token, 3, "awsmfa refreshed with the token the SDK wrote");
   assert.equal(await callerArn(signIns.server, credentialsOf(leaf)), `arn:aws:iam::${ACCOUNT}:user/alice`);
@@ -195,7 +201,7 @@ test(`${PROCESSES} credential-process on a role over an expired Identity Center 
   assert.equal(signIns.server.accepted.CreateToken, 2, "the SDK refreshed with the token awsmfa wrote");
   assert.match((await callerArn(signIns.server, sdk)) ?? "", /AWSReservedSSO_Dev_/);
   assert.match(await readFile(path, "utf8"), /"expiresAt": "[^"]+\.\d{3}Z"/);
-  const leaf = await runAwsmfa(["credential-process", "-p", "corp-dev"], { env: world.env });
+  const leaf = await runAwsmfa(["credential-process", "-p", "corp-dev"], { env: withoutCache() });
   assert.equal(leaf.status, 0, leaf.stderr);
   assert.equal(signIns.server.accepted.CreateToken, 3, "awsmfa refreshed with the token the SDK wrote");
   assert.match((await callerArn(signIns.server, credentialsOf(leaf))) ?? "", /AWSReservedSSO_Dev_/);

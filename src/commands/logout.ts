@@ -75,7 +75,9 @@ function forgetProfile(plan: Plan, roleOnly: boolean, dir: string): void {
     tellStderr(
       step.type === "mfa-session"
         ? `  the MFA session of profile '${step.profile}' (device ${step.serial})`
-        : `  the role ${step.roleArn} of profile '${step.profile}'`,
+        : step.type === "assume-role"
+          ? `  the role ${step.roleArn} of profile '${step.profile}'`
+          : `  awsmfa's copy of the ${step.type} session of profile '${step.profile}' (the aws CLI's token file stays)`,
     );
   }
   const others = servedProfiles(process.env).filter(

@@ -72,6 +72,7 @@ export function isRoleSession(leaf: SessionLeafStep): boolean {
   return leaf.type === "sso" || /^arn:[^:]+:sts::\d*:assumed-role\//.test(leaf.detail.login_session ?? "");
 }
 
+// Shared with plan.ts, which imports this module (the other way round would be a cycle).
 export function pick(properties: Properties, keys: string[]): Properties {
   const picked: Properties = {};
   for (const key of keys) {

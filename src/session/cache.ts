@@ -13,8 +13,11 @@ import type { CallerIdentity, SessionCredentials } from "../sts/credentials";
 
 export interface CacheEntry {
   version: 1;
-  /** "session": a signed-in session's own credentials (session/obtain.ts), handed out but never stored. */
-  kind: "mfa-session" | "assume-role" | "session";
+  /**
+   * "login-session", "sso": a signed-in session's own credentials, kept while they are good so that
+   * the warm path answers them; the aws CLI's token file stays the truth they are read from.
+   */
+  kind: "mfa-session" | "assume-role" | "login-session" | "sso";
   /** The profile that made it (for `status`); the key, not this, decides who may reuse it. */
   profile: string;
   credentials: SessionCredentials;
@@ -203,16 +206,17 @@ function validEntry(value: unknown): StoredEntry | undefined {
  */
 function madeFor(entry: StoredEntry, target: EntryTarget): boolean {
   if (entry.key !== target.key || entry.kind !== target.step.type) return false;
-  return entry.kind === "mfa-session"
-    ? entry.serial === target.step.serial
-    : entry.roleArn === target.step.roleArn;
+  if (entry.kind === "mfa-session") return entry.serial === target.step.serial;
+  if (entry.kind === "assume-role") return entry.roleArn === target.step.roleArn;
+  return true; // a session's key is its identity (session/sources/identity.ts)
 }
 
 /** The longest credentials AWS issues: GetSessionToken for an IAM user 36 h, AssumeRole 12 h. */
 const LONGEST_SECONDS: Record<CacheEntry["kind"], number> = {
   "mfa-session": 129_600,
   "assume-role": 43_200,
-  session: 43_200,
+  "login-session": 43_200,
+  sso: 43_200,
 };
 /** For a clock set back a little since the entry was made. */
 const CLOCK_MARGIN_SECONDS = 300;

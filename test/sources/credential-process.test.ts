@@ -109,6 +109,11 @@ function manyAtOnce(profile: string): Promise<RunResult[]> {
   );
 }
 
+/** The world's environment with an empty awsmfa cache: what a call sees once awsmfa's copies have expired. */
+function withoutCache(): NodeJS.ProcessEnv {
+  return { ...world.env, AWSMFA_CACHE_DIR: join(world.home, `empty-cache-${Date.now()}`) };
+}
+
 async function withEnv<T>(env: NodeJS.ProcessEnv, work: () => Promise<T>): Promise<T> {
   const saved = process.env;
   process.env = { ...env };
@@ -155,7 +160,8 @@ test(`${PROCESSES} credential-process on a role over an expired aws login sessio
   assert.equal(await callerArn(signIns.server, sdk), `arn:aws:iam::${ACCOUNT}:user/alice`);
   // ...and awsmfa reads what the SDK wrote (milliseconds in expiresAt), refreshing in turn.
   assert.match(await readFile(path, "utf8"), /"expiresAt": "[^"]+\.\d{3}Z"/);
-  const leaf = await runAwsmfa(["credential-process", "-p", "dev"], { env: world.env });
+  // awsmfa's copy of the session from the runs above is still good: without it, the file is read.
+  const leaf = await runAwsmfa(["credential-process", "-p", "dev"], { env: withoutCache() });
   assert.equal(leaf.status, 0, leaf.stderr);
   assert.equal(signIns.server.accepted.CreateOAuth2Token, 3, "awsmfa refreshed with the token the SDK wrote");
   assert.equal(await callerArn(signIns.server, credentialsOf(leaf)), `arn:aws:iam::${ACCOUNT}:user/alice`);
@@ -187,7 +193,7 @@ test(`${PROCESSES} credential-process on a role over an expired Identity Center 
   assert.equal(signIns.server.accepted.CreateToken, 2, "the SDK refreshed with the token awsmfa wrote");
   assert.match((await callerArn(signIns.server, sdk)) ?? "", /AWSReservedSSO_Dev_/);
   assert.match(await readFile(path, "utf8"), /"expiresAt": "[^"]+\.\d{3}Z"/);
-  const leaf = await runAwsmfa(["credential-process", "-p", "corp-dev"], { env: world.env });
+  const leaf = await runAwsmfa(["credential-process", "-p", "corp-dev"], { env: withoutCache() });
   assert.equal(leaf.status, 0, leaf.stderr);
   assert.equal(signIns.server.accepted.CreateToken, 3, "awsmfa refreshed with the token the SDK wrote");
   assert.match((await callerArn(signIns.server, credentialsOf(leaf))) ?? "", /AWSReservedSSO_Dev_/);
@@ -230,14 +236,21 @@ test("a session that cannot be refreshed: one line naming the profile and the aw
   const result = await runAwsmfa(["credential-process", "-p", "admin"], { env: world.env });
   assert.equal(result.status, 10, result.stderr);
   assert.equal(result.stdout, "");
-  assert.match(result.stderr, /profile 'dev'/);
-  assert.match(result.stderr, /`aws login --profile dev( --remote)?`/);
+  const [first] = result.stderr.split("\n");
+  assert.match(
+    first ?? "",
+    /^awsmfa: .*profile 'dev'.*`aws login --profile dev( --remote)?`/,
+    "one line names both",
+  );
 
   await ssoWorld({ accessTokenSeconds: -60 });
   signIns.server.sso.revokeRefreshTokens("alice");
   const sso = await runAwsmfa(["credential-process", "-p", "corp-admin"], { env: world.env });
   assert.equal(sso.status, 10, sso.stderr);
-  assert.match(sso.stderr, /`aws sso login --sso-session corp`/);
+  assert.match(
+    sso.stderr.split("\n")[0] ?? "",
+    /^awsmfa: .*profile 'corp-dev'.*`aws sso login --sso-session corp`/,
+  );
 });
 
 test("the aws CLI v1, which cannot read login_session, signs with a role over it and with the session itself through credential_process", {
@@ -267,4 +280,15 @@ test("the aws CLI v1, which cannot read login_session, signs with a role over it
     assert.equal(JSON.parse(result.stdout).Arn, arn);
   }
   assert.equal(signIns.server.accepted.CreateOAuth2Token, 1, "one refresh served both");
+});
+
+test("an Identity Center profile that names no account and role (a token profile) is refused with what it lacks", async () => {
+  await writeFile(
+    world.configPath,
+    `[profile tok]\nsso_session = corp\n\n[sso-session corp]\nsso_start_url = ${START_URL}\nsso_region = us-east-1\n`,
+  );
+  const result = await runAwsmfa(["credential-process", "-p", "tok"], { env: world.env });
+  assert.equal(result.status, 3, result.stderr);
+  assert.match(result.stderr, /Profile 'tok' .*sso_account_id, sso_role_name/);
+  assert.equal(signIns.server.requests.length, 0);
 });

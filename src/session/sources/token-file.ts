@@ -96,10 +96,11 @@ export function withTokenFileLock<T>(
 }
 
 export function sessionMissing(session: TokenSession, reason: string, cause?: unknown): AppError {
-  return new AppError("session-missing", `Profile '${session.profile}' cannot be used: ${reason}.`, {
-    hint: `Sign in: \`${session.signInCommand}\`.`,
-    cause,
-  });
+  return new AppError(
+    "session-missing",
+    `Profile '${session.profile}' cannot be used: ${reason}; sign in with \`${session.signInCommand}\`.`,
+    { cause },
+  );
 }
 
 /** A token file someone else owns or may write may have been planted: its credentials are not used. */

@@ -229,8 +229,12 @@ credential_process = awsmfa credential-process -p role-on-role
             whole,
             what,
           );
+        // loadPlan also records the files it read (filesRead, for the warm index): not part of the plan.
         assert.deepEqual(
-          outcome(() => loadPlan(profile, env)),
+          outcome(() => {
+            const { filesRead: _read, ...plan } = loadPlan(profile, env);
+            return plan;
+          }),
           whole,
           what,
         );

@@ -86,6 +86,11 @@ export function configError(code: ErrorCode, message: string, options: { hint?: 
   return new AppError(code, message, { ...options });
 }
 
+/** How messages name a session of this type: "aws login session", "IAM Identity Center session". */
+export function sessionKind(type: SessionLeafStep["type"]): string {
+  return type === "login-session" ? "aws login session" : "IAM Identity Center session";
+}
+
 export function isSessionLeaf(leaf: { type: string }): leaf is SessionLeafStep {
   return leaf.type === "login-session" || leaf.type === "sso";
 }

@@ -100,7 +100,7 @@ test("on a terminal, a role over an aws login session whose refresh window is ov
   assert.equal(login.status, 0, login.stdout);
   assert.match(
     login.stdout,
-    /The aws login session of profile 'dev' cannot be refreshed: .* Running `aws login --profile dev --remote`…/,
+    /The aws login session of profile 'dev' cannot be refreshed: .*; sign in again with `aws login --profile dev --remote`\. Running `aws login --profile dev --remote`…/,
   );
   assert.match(
     login.stdout,

@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { AppError, errnoCode, fileError, isAppError } from "../errors";
+import { type FileStamp, stillStamped } from "../fsio/file-stamp";
 import { privacyProblem } from "../fsio/private-file";
 import { readRegularFile } from "../fsio/regular-file";
 import { writeWhole } from "../fsio/write-whole";
@@ -26,6 +27,8 @@ export interface CacheEntry {
   roleArn?: string;
   /** The IAM user behind the session, for the default role session name. */
   userName?: string;
+  /** For a session's copy: the aws CLI's token file it was read from, as it was then. */
+  tokenFile?: FileStamp;
   createdAt: string;
 }
 
@@ -208,7 +211,9 @@ function madeFor(entry: StoredEntry, target: EntryTarget): boolean {
   if (entry.key !== target.key || entry.kind !== target.step.type) return false;
   if (entry.kind === "mfa-session") return entry.serial === target.step.serial;
   if (entry.kind === "assume-role") return entry.roleArn === target.step.roleArn;
-  return true; // a session's key is its identity (session/sources/identity.ts)
+  // A session's key is its identity (session/sources/identity.ts); its copy holds while the aws
+  // CLI's token file is as it was read: a sign-in, a sign-out, a refresh elsewhere make it a miss.
+  return entry.tokenFile !== undefined && stillStamped(entry.tokenFile);
 }
 
 /** The longest credentials AWS issues: GetSessionToken for an IAM user 36 h, AssumeRole 12 h. */

@@ -10,6 +10,7 @@ import {
 import { isSessionLeaf } from "../config/session-leaf";
 import type { Properties } from "../config/types";
 import { AppError } from "../errors";
+import type { FileStamp } from "../fsio/file-stamp";
 import { withLock } from "../fsio/lock";
 import type { CallerIdentity, SessionCredentials } from "../sts/credentials";
 import { userNameOf } from "../sts/credentials";
@@ -151,7 +152,7 @@ async function signedInSession(
   minTtlSeconds?: number,
 ): Promise<CacheEntry> {
   const sources = await import("./sources");
-  const credentials = await sources.readSessionCredentials(leaf, options.env, {
+  const { credentials, tokenFile } = await sources.readSessionCredentials(leaf, options.env, {
     region: regionOf(plan, options.env),
     minValidityMs: minTtlSeconds === undefined ? undefined : minTtlSeconds * 1000,
   });
@@ -159,6 +160,7 @@ async function signedInSession(
   const principal = leaf.detail.login_session;
   return entryOf(leaf.type, plan, credentials, undefined, {
     userName: principal ? principalName(principal) : undefined,
+    tokenFile,
   });
 }
 
@@ -337,7 +339,7 @@ function entryOf(
   plan: Plan,
   credentials: SessionCredentials,
   identity: CallerIdentity | undefined,
-  extra: { serial?: string; roleArn?: string; userName?: string },
+  extra: { serial?: string; roleArn?: string; userName?: string; tokenFile?: FileStamp },
 ): CacheEntry {
   return {
     version: 1,

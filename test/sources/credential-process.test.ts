@@ -2,7 +2,7 @@
 // server (sign-in, Identity Center, STS) and the AWS SDK's own providers: many processes on an
 // expired session, one refresh and one AssumeRole; the token file stays shared with the SDK.
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, beforeEach, test } from "node:test";
 import { fromLoginCredentials, fromSSO } from "@aws-sdk/credential-providers";
@@ -109,11 +109,6 @@ function manyAtOnce(profile: string): Promise<RunResult[]> {
   );
 }
 
-/** The world's environment with an empty awsmfa cache: what a call sees once awsmfa's copies have expired. */
-function withoutCache(): NodeJS.ProcessEnv {
-  return { ...world.env, AWSMFA_CACHE_DIR: join(world.home, `empty-cache-${Date.now()}`) };
-}
-
 async function withEnv<T>(env: NodeJS.ProcessEnv, work: () => Promise<T>): Promise<T> {
   const saved = process.env;
   process.env = { ...env };
@@ -160,8 +155,8 @@ test(`${PROCESSES} credential-process on a role over an expired aws login sessio
   assert.equal(await callerArn(signIns.server, sdk), `arn:aws:iam::${ACCOUNT}:user/alice`);
   // ...and awsmfa reads what the SDK wrote (milliseconds in expiresAt), refreshing in turn.
   assert.match(await readFile(path, "utf8"), /"expiresAt": "[^"]+\.\d{3}Z"/);
-  // awsmfa's copy of the session from the runs above is still good: without it, the file is read.
-  const leaf = await runAwsmfa(["credential-process", "-p", "dev"], { env: withoutCache() });
+  // awsmfa's copy of the session from the runs above is of the file before the SDK rewrote it: not served.
+  const leaf = await runAwsmfa(["credential-process", "-p", "dev"], { env: world.env });
   assert.equal(leaf.status, 0, leaf.stderr);
   assert.equal(signIns.server.accepted.CreateOAuth2Token, 3, "awsmfa refreshed with the token the SDK wrote");
   assert.equal(await callerArn(signIns.server, credentialsOf(leaf)), `arn:aws:iam::${ACCOUNT}:user/alice`);
@@ -193,7 +188,7 @@ test(`${PROCESSES} credential-process on a role over an expired Identity Center 
   assert.equal(signIns.server.accepted.CreateToken, 2, "the SDK refreshed with the token awsmfa wrote");
   assert.match((await callerArn(signIns.server, sdk)) ?? "", /AWSReservedSSO_Dev_/);
   assert.match(await readFile(path, "utf8"), /"expiresAt": "[^"]+\.\d{3}Z"/);
-  const leaf = await runAwsmfa(["credential-process", "-p", "corp-dev"], { env: withoutCache() });
+  const leaf = await runAwsmfa(["credential-process", "-p", "corp-dev"], { env: world.env });
   assert.equal(leaf.status, 0, leaf.stderr);
   assert.equal(signIns.server.accepted.CreateToken, 3, "awsmfa refreshed with the token the SDK wrote");
   assert.match((await callerArn(signIns.server, credentialsOf(leaf))) ?? "", /AWSReservedSSO_Dev_/);
@@ -291,4 +286,45 @@ test("an Identity Center profile that names no account and role (a token profile
   assert.equal(result.status, 3, result.stderr);
   assert.match(result.stderr, /Profile 'tok' .*sso_account_id, sso_role_name/);
   assert.equal(signIns.server.requests.length, 0);
+});
+
+test("awsmfa's copy of an aws login session holds only while the aws CLI's token file is as it was read: a new sign-in is served from the new file, a sign-out at once ends it", async () => {
+  const { path } = await loginWorld();
+  const first = await runAwsmfa(["credential-process", "-p", "dev"], { env: world.env });
+  assert.equal(first.status, 0, first.stderr);
+  const again = await runAwsmfa(["credential-process", "-p", "dev"], { env: world.env });
+  assert.equal(again.stdout, first.stdout, "answered from the copy");
+
+  // `aws login` again (the same principal, a new session): the copy of the old file is not served.
+  const { token } = await writeLoginToken(signIns.server, world.env, "alice");
+  const signedIn = await runAwsmfa(["credential-process", "-p", "dev"], { env: world.env });
+  assert.equal(signedIn.status, 0, signedIn.stderr);
+  assert.equal(credentialsOf(signedIn).accessKeyId, token.accessToken.accessKeyId);
+  assert.notEqual(credentialsOf(signedIn).accessKeyId, credentialsOf(first).accessKeyId);
+  assert.equal(signIns.server.requests.length, 0, "read from the file: nothing to refresh");
+
+  // `aws logout` deletes the file: signed out now, not when the copy would have expired.
+  await unlink(path);
+  const signedOut = await runAwsmfa(["credential-process", "-p", "dev"], { env: world.env });
+  assert.equal(signedOut.status, 10, signedOut.stderr);
+  assert.equal(signedOut.stdout, "");
+  assert.match(
+    signedOut.stderr,
+    /^awsmfa: Profile 'dev' cannot be used: there is no aws login session for it/,
+  );
+});
+
+test("awsmfa's copy of an Identity Center role's credentials holds only while the token file is as it was read: `aws sso logout` ends it at once", async () => {
+  const { path } = await ssoWorld();
+  const first = await runAwsmfa(["credential-process", "-p", "corp-dev"], { env: world.env });
+  assert.equal(first.status, 0, first.stderr);
+  const again = await runAwsmfa(["credential-process", "-p", "corp-dev"], { env: world.env });
+  assert.equal(again.stdout, first.stdout);
+  assert.equal(signIns.server.calls.GetRoleCredentials, 1, "the second answered from the copy");
+
+  await unlink(path);
+  const signedOut = await runAwsmfa(["credential-process", "-p", "corp-dev"], { env: world.env });
+  assert.equal(signedOut.status, 10, signedOut.stderr);
+  assert.equal(signedOut.stdout, "");
+  assert.match(signedOut.stderr, /`aws sso login --sso-session corp`/);
 });

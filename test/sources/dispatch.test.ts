@@ -77,7 +77,7 @@ test("a login leaf: the file by SHA-256 of login_session under AWS_LOGIN_CACHE_D
     assert.deepEqual(identityParts(leaf), ["login-session", loginSession]);
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, pythonJson(token), { mode: 0o600 });
-    const credentials = await readSessionCredentials(leaf, world.env, { region: "us-east-1" });
+    const { credentials } = await readSessionCredentials(leaf, world.env, { region: "us-east-1" });
     assert.equal(signIns.server.accepted.CreateOAuth2Token, 1);
     assert.equal(await callerArn(signIns.server, credentials), `arn:aws:iam::${ACCOUNT}:user/alice`);
   } finally {

@@ -280,5 +280,11 @@ test("logout --sign-out refuses what it may not delete, and what has no session"
     const refused = await runAwsmfa(args, { env: world.env });
     assert.equal(refused.status, 2, `${args.join(" ")}: ${refused.stderr}`);
   }
+  const roleOnly = await runAwsmfa(["logout", "-p", "dev", "--role-only"], { env: world.env });
+  assert.equal(roleOnly.status, 2, roleOnly.stderr);
+  assert.match(
+    roleOnly.stderr,
+    /Profile 'dev' has no role of its own: its cached step is awsmfa's copy of the aws login session\./,
+  );
   assert.ok(existsSync(target));
 });

@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pythonJson } from "../../src/session/sources/cli-json";
 import { loginTokenPath } from "../../src/session/sources/login-session";
+import { ssoSessionSource, ssoTokenPath } from "../../src/session/sources/sso-session";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import { AWSMFA, runProcess } from "../support/run-awsmfa";
 import { randomBase32Seed, type StsServer, startStsServer } from "../support/sts-server";
@@ -263,6 +264,38 @@ describe("over an aws login session awsmfa has just refreshed", () => {
 
   test("the session alone, from the copy of the token file awsmfa rewrote: no heavy module", async () => {
     await assertWarmCredentials(refreshed, "dora-login", "login-refreshed");
+  });
+});
+
+describe("over an IAM Identity Center session", () => {
+  let ssoHome: IsolatedEnv;
+  before(async () => {
+    const startUrl = "https://d-1234567890.awsapps.com/start";
+    ssoHome = await createIsolatedEnv({
+      endpointUrl: server.url,
+      config:
+        `[profile dora-sso]\nsso_session = corp\nsso_account_id = ${ACCOUNT}\nsso_role_name = Reader\nregion = eu-west-1\n\n` +
+        `[sso-session corp]\nsso_start_url = ${startUrl}\nsso_region = eu-west-1\n`,
+    });
+    const tokenPath = ssoTokenPath(
+      ssoSessionSource(
+        "dora-sso",
+        { sso_session: "corp" },
+        { sso_start_url: startUrl, sso_region: "eu-west-1" },
+      ),
+      ssoHome.env,
+    );
+    await mkdir(dirname(tokenPath), { recursive: true, mode: 0o700 });
+    await writeFile(tokenPath, pythonJson(server.sso.login("dora", { startUrl })), { mode: 0o600 });
+    const first = await runProcess(process.execPath, [AWSMFA, "credential-process", "-p", "dora-sso"], {
+      env: childEnv(ssoHome, join(ssoHome.home, "unused.json")),
+    });
+    assert.equal(first.status, 0, first.stderr);
+  });
+  after(() => ssoHome?.cleanup());
+
+  test("the Identity Center role alone, from awsmfa's copy of its credentials: no heavy module", async () => {
+    await assertWarmCredentials(ssoHome, "dora-sso", "sso-leaf");
   });
 });
 

@@ -1,6 +1,6 @@
 import { basename } from "node:path";
 import type { Plan } from "../config/plan";
-import { isSessionLeaf } from "../config/session-leaf";
+import { isSessionLeaf, sessionKind } from "../config/session-leaf";
 import { AppError } from "../errors";
 import { managedSessionProfiles, removeSessionProfile } from "../output/credentials-file";
 import { expiryText } from "../output/expiry";
@@ -49,7 +49,7 @@ export async function runLogout(options: LogoutOptions): Promise<void> {
         { hint: `Leave out --sign-out: awsmfa logout -p ${plan.profile}` },
       );
     }
-    forgetProfile(plan, options.roleOnly === true, dir);
+    forgetProfile(plan, options.roleOnly === true, options.signOut === true, dir);
     await forgetSignedInSession(plan, options.signOut === true);
   }
   if (options.writeProfile && (await removeSessionProfile(process.env, options.writeProfile))) {
@@ -57,14 +57,19 @@ export async function runLogout(options: LogoutOptions): Promise<void> {
   }
 }
 
-function forgetProfile(plan: Plan, roleOnly: boolean, dir: string): void {
+function forgetProfile(plan: Plan, roleOnly: boolean, signOut: boolean, dir: string): void {
   const steps = cacheableSteps(plan) ?? [];
   const top = steps.at(-1);
   if (roleOnly && top && top.step.type !== "assume-role") {
+    const what = isSessionLeaf(top.step)
+      ? `awsmfa's copy of the ${sessionKind(top.step.type)}`
+      : "the MFA session";
     throw new AppError(
       "bad-logout",
-      `Profile '${plan.profile}' has no role of its own: its cached step is the MFA session.`,
-      { hint: `Leave out --role-only to forget it: awsmfa logout -p ${plan.profile}` },
+      `Profile '${plan.profile}' has no role of its own: its cached step is ${what}.`,
+      {
+        hint: `Leave out --role-only to forget it: awsmfa logout -p ${plan.profile}`,
+      },
     );
   }
   const doomed = roleOnly && top ? [top] : steps;
@@ -75,7 +80,9 @@ function forgetProfile(plan: Plan, roleOnly: boolean, dir: string): void {
     tellStderr(
       step.type === "mfa-session"
         ? `  the MFA session of profile '${step.profile}' (device ${step.serial})`
-        : `  the role ${step.roleArn} of profile '${step.profile}'`,
+        : step.type === "assume-role"
+          ? `  the role ${step.roleArn} of profile '${step.profile}'`
+          : `  awsmfa's copy of the ${sessionKind(step.type)} of profile '${step.profile}'${signOut ? "" : " (the aws CLI's token file stays)"}`,
     );
   }
   const others = servedProfiles(process.env).filter(
@@ -113,7 +120,7 @@ function forgetProfile(plan: Plan, roleOnly: boolean, dir: string): void {
 async function forgetSignedInSession(plan: Plan, signOut: boolean): Promise<void> {
   const leaf = plan.leaf;
   if (!isSessionLeaf(leaf)) return;
-  const what = leaf.type === "login-session" ? "aws login session" : "IAM Identity Center session";
+  const what = sessionKind(leaf.type);
   const command = signInCommand(leaf, process.env);
   if (!signOut) {
     tellStderr(

@@ -37,6 +37,11 @@ function cacheState(plan: Plan, env: NodeJS.ProcessEnv): CacheState {
   return { entries, asksForCode: asksForCode(steps, firstStepToDo(dir, steps, DEFAULT_MIN_TTL_SECONDS)) };
 }
 
+/** The steps whose results awsmfa caches: all but a keys leaf and the leaves it does not handle. */
+function isCachedStep(step: Step): boolean {
+  return step.type === "mfa-session" || step.type === "assume-role" || isSessionLeaf(step);
+}
+
 /** The documented `plan --json` shape; the secret key never appears. */
 export function planJson(
   plan: Plan,
@@ -44,7 +49,7 @@ export function planJson(
 ): { profile: string; steps: Record<string, unknown>[]; asksForCode: boolean | null } {
   const steps = planSteps(plan).map((step) => {
     const json = stepJson(step);
-    if (step.type !== "mfa-session" && step.type !== "assume-role") return json;
+    if (!isCachedStep(step)) return json;
     const cached = cache.entries.get(step);
     return {
       ...json,
@@ -91,14 +96,13 @@ function planText(plan: Plan, cache: CacheState): string {
   const lines = [`Profile '${plan.profile}':`];
   for (const [index, step] of planSteps(plan).entries()) {
     const cached = cache.entries.get(step);
-    const state =
-      step.type !== "mfa-session" && step.type !== "assume-role"
-        ? ""
-        : !cached
-          ? " — not cached"
-          : secondsLeft(cached.entry) <= 0
-            ? " — expired"
-            : ` — cached, valid until ${expiryText(cached.entry)}${cached.usable ? "" : "; renewed on next use"}`;
+    const state = !isCachedStep(step)
+      ? ""
+      : !cached
+        ? " — not cached"
+        : secondsLeft(cached.entry) <= 0
+          ? " — expired"
+          : ` — cached, valid until ${expiryText(cached.entry)}${cached.usable ? "" : "; renewed on next use"}`;
     lines.push(`  ${index + 1}. ${stepText(step, isSessionLeaf(plan.leaf))}${state}`);
   }
   if (!deviceSerial(plan) && plan.leaf.type === "keys") {
@@ -123,8 +127,7 @@ function sessionNextUse(plan: Plan, leaf: SessionLeafStep, cache: CacheState): s
   if (!givesCredentials(leaf)) {
     return "awsmfa cannot get credentials for this profile: its IAM Identity Center settings lack one of sso_account_id, sso_role_name, sso_start_url, sso_region.";
   }
-  const top = plan.roles.at(-1);
-  if (top && cache.entries.get(top)?.usable) return "Next use is served from the cache.";
+  if (cache.entries.get(plan.roles.at(-1) ?? leaf)?.usable) return "Next use is served from the cache.";
   return `Next use needs no code: it takes the session's credentials (refreshed as needed; once it has ended: \`${signInCommand(leaf, process.env)}\`).`;
 }
 

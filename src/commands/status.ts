@@ -1,6 +1,6 @@
 import { loadProfileSet } from "../config/files";
 import { deviceSerial, type Plan } from "../config/plan";
-import { isSessionLeaf } from "../config/session-leaf";
+import { isSessionLeaf, sessionKind } from "../config/session-leaf";
 import { humanDuration } from "../output/expiry";
 import {
   type CacheEntry,
@@ -63,17 +63,20 @@ export function runStatus(options: StatusOptions): void {
       profile: name,
       device: deviceSerial(plan) ?? null,
       ...(session ? { session } : {}),
-      steps: steps.map((target) => {
-        const { step } = target;
-        const entry = entryOf(target);
-        const left = entry ? secondsLeft(entry) : null;
-        return {
-          type: step.type,
-          profile: step.profile,
-          expiration: entry && left !== null && left > 0 ? entry.credentials.expiration : null,
-          secondsLeft: left !== null && left > 0 ? left : null,
-        };
-      }),
+      // awsmfa's copy of a signed-in session is not listed: the session line reads its token file, the truth.
+      steps: steps
+        .filter(({ step }) => !isSessionLeaf(step))
+        .map((target) => {
+          const { step } = target;
+          const entry = entryOf(target);
+          const left = entry ? secondsLeft(entry) : null;
+          return {
+            type: step.type,
+            profile: step.profile,
+            expiration: entry && left !== null && left > 0 ? entry.credentials.expiration : null,
+            secondsLeft: left !== null && left > 0 ? left : null,
+          };
+        }),
     });
   }
   if (options.json) {
@@ -86,7 +89,7 @@ export function runStatus(options: StatusOptions): void {
   }
   const lines: string[] = [];
   for (const row of rows) {
-    lines.push(`${row.profile}  (${row.session ? sessionName(row.session) : row.device})`);
+    lines.push(`${row.profile}  (${row.session ? sessionKind(row.session.type) : row.device})`);
     if (row.session)
       lines.push(`  ${"session".padEnd(12)} ${row.session.profile.padEnd(20)} ${sessionText(row.session)}`);
     for (const step of row.steps) {
@@ -101,10 +104,6 @@ export function runStatus(options: StatusOptions): void {
   }
   lines.push(...signInLines(rows));
   process.stdout.write(`${lines.join("\n")}\n`);
-}
-
-function sessionName(session: SessionState): string {
-  return session.type === "login-session" ? "aws login session" : "IAM Identity Center session";
 }
 
 /** One line: the access token, how long refreshing goes on, or why the session needs signing in. */

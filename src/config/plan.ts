@@ -5,6 +5,7 @@ import {
   configError,
   isLoginSessionProfile,
   isRoleSession,
+  isSessionLeaf,
   isSsoProfile,
   loginSessionLeaf,
   pick,
@@ -128,8 +129,7 @@ function withChainingCaps(
   mfa: MfaSessionStep | undefined,
   roles: AssumeRoleStep[],
 ): AssumeRoleStep[] {
-  const onSession =
-    mfa !== undefined || ((leaf.type === "login-session" || leaf.type === "sso") && isRoleSession(leaf));
+  const onSession = mfa !== undefined || (isSessionLeaf(leaf) && isRoleSession(leaf));
   return roles.map((role, index) =>
     index > 0 || onSession ? { ...role, maxDurationSeconds: ROLE_CHAINING_MAX_SECONDS } : role,
   );

@@ -72,6 +72,7 @@ export function isRoleSession(leaf: SessionLeafStep): boolean {
   return leaf.type === "sso" || /^arn:[^:]+:sts::\d*:assumed-role\//.test(leaf.detail.login_session ?? "");
 }
 
+// Shared with plan.ts, which imports this module (the other way round would be a cycle).
 export function pick(properties: Properties, keys: string[]): Properties {
   const picked: Properties = {};
   for (const key of keys) {
@@ -83,6 +84,11 @@ export function pick(properties: Properties, keys: string[]): Properties {
 
 export function configError(code: ErrorCode, message: string, options: { hint?: string } = {}): AppError {
   return new AppError(code, message, { ...options });
+}
+
+/** How messages name a session of this type: "aws login session", "IAM Identity Center session". */
+export function sessionKind(type: SessionLeafStep["type"]): string {
+  return type === "login-session" ? "aws login session" : "IAM Identity Center session";
 }
 
 export function isSessionLeaf(leaf: { type: string }): leaf is SessionLeafStep {

@@ -30,6 +30,19 @@ export function stampOfStat(stat: BigIntStats): string {
 }
 
 /**
+ * Whether the file still has the stamp recorded: false when it changed, is gone, or cannot be
+ * looked at (a stat that fails is a change, never an error: the caller reads the file itself and
+ * says why).
+ */
+export function stillStamped(recorded: FileStamp): boolean {
+  try {
+    return recorded.stamp !== null && stampOf(recorded.path) === recorded.stamp;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * A name for a file of awsmfa's own from its key. Non-cryptographic: the content is checked on
  * read, so a collision is a miss, never a wrong answer; and the warm path is spared loading
  * node:crypto (about as costly as everything else it does). 32 hex digits.

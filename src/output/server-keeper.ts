@@ -240,7 +240,8 @@ export class CredentialsKeeper {
           { hint: "Check that this machine's clock is right." },
         );
       }
-      if (entry.kind === "session" && before !== undefined && expiresAt(entry) <= expiresAt(before)) {
+      const signedIn = entry.kind === "login-session" || entry.kind === "sso";
+      if (signedIn && before !== undefined && expiresAt(entry) <= expiresAt(before)) {
         // A signed-in session whose refresh failed hands back what is left of it: not a renewal.
         throw new AppError(
           "not-renewed",

@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { AppError, errnoCode, fileError, isAppError } from "../errors";
+import { type FileStamp, stillStamped } from "../fsio/file-stamp";
 import { privacyProblem } from "../fsio/private-file";
 import { readRegularFile } from "../fsio/regular-file";
 import { writeWhole } from "../fsio/write-whole";
@@ -13,8 +14,11 @@ import type { CallerIdentity, SessionCredentials } from "../sts/credentials";
 
 export interface CacheEntry {
   version: 1;
-  /** "session": a signed-in session's own credentials (session/obtain.ts), handed out but never stored. */
-  kind: "mfa-session" | "assume-role" | "session";
+  /**
+   * "login-session", "sso": a signed-in session's own credentials, kept while they are good so that
+   * the warm path answers them; the aws CLI's token file stays the truth they are read from.
+   */
+  kind: "mfa-session" | "assume-role" | "login-session" | "sso";
   /** The profile that made it (for `status`); the key, not this, decides who may reuse it. */
   profile: string;
   credentials: SessionCredentials;
@@ -23,6 +27,8 @@ export interface CacheEntry {
   roleArn?: string;
   /** The IAM user behind the session, for the default role session name. */
   userName?: string;
+  /** For a session's copy: the aws CLI's token file it was read from, as it was then. */
+  tokenFile?: FileStamp;
   createdAt: string;
 }
 
@@ -203,16 +209,19 @@ function validEntry(value: unknown): StoredEntry | undefined {
  */
 function madeFor(entry: StoredEntry, target: EntryTarget): boolean {
   if (entry.key !== target.key || entry.kind !== target.step.type) return false;
-  return entry.kind === "mfa-session"
-    ? entry.serial === target.step.serial
-    : entry.roleArn === target.step.roleArn;
+  if (entry.kind === "mfa-session") return entry.serial === target.step.serial;
+  if (entry.kind === "assume-role") return entry.roleArn === target.step.roleArn;
+  // A session's key is its identity (session/sources/identity.ts); its copy holds while the aws
+  // CLI's token file is as it was read: a sign-in, a sign-out, a refresh elsewhere make it a miss.
+  return entry.tokenFile !== undefined && stillStamped(entry.tokenFile);
 }
 
 /** The longest credentials AWS issues: GetSessionToken for an IAM user 36 h, AssumeRole 12 h. */
 const LONGEST_SECONDS: Record<CacheEntry["kind"], number> = {
   "mfa-session": 129_600,
   "assume-role": 43_200,
-  session: 43_200,
+  "login-session": 43_200,
+  sso: 43_200,
 };
 /** For a clock set back a little since the entry was made. */
 const CLOCK_MARGIN_SECONDS = 300;

@@ -10,6 +10,7 @@ import {
 import { isSessionLeaf } from "../config/session-leaf";
 import type { Properties } from "../config/types";
 import { AppError } from "../errors";
+import type { FileStamp } from "../fsio/file-stamp";
 import { withLock } from "../fsio/lock";
 import type { CallerIdentity, SessionCredentials } from "../sts/credentials";
 import { userNameOf } from "../sts/credentials";
@@ -37,7 +38,7 @@ import {
  * work starts; every step above it is done under its own cross-process lock, so that of many
  * processes started at once one asks for the code and calls STS, and the others read its result.
  * The leaf is long-term keys, or a session the aws CLI signed in (session/sources/: its token
- * file, refreshed under its own lock), which needs no code and is not kept in awsmfa's cache.
+ * file, refreshed under its own lock), which needs no code and is the first cached step.
  */
 
 export interface ObtainOptions {
@@ -58,7 +59,6 @@ export interface ObtainOptions {
 
 export interface Obtained {
   plan: Plan;
-  /** Of kind "session" (never stored) when the plan is a signed-in session alone. */
   entry: CacheEntry;
   fromCache: boolean;
 }
@@ -74,12 +74,6 @@ export async function obtainCredentials(selectedPlan: Plan, options: ObtainOptio
   const leaf = plan.leaf;
   const steps = cacheableSteps(plan);
   if (!steps) throw unsupportedLeaf(plan);
-  if (steps.length === 0) {
-    // A signed-in session alone: its credentials are the aws CLI's token file's, not awsmfa's to cache.
-    if (!isSessionLeaf(leaf)) throw unsupportedLeaf(plan);
-    const credentials = await signedInCredentials(leaf, plan, options, options.minTtlSeconds);
-    return { plan, entry: entryOf("session", plan, credentials, undefined, {}), fromCache: false };
-  }
   const dir = cacheDirectory(options.env);
   ensureCacheDirectory(dir);
 
@@ -106,8 +100,9 @@ export async function obtainCredentials(selectedPlan: Plan, options: ObtainOptio
         timeoutMs: LOCK_WAIT_MS,
         staleMs: LOCK_STALE_MS,
         what: `the ${step.type} for profile '${plan.profile}'`,
-        // A role without a code costs nothing to assume twice: on a full disk, what is in hand goes on.
-        optional: step.type === "assume-role" && step.mfaSerial === undefined,
+        // A role without a code costs nothing to assume twice, nor a session to read twice (its
+        // refresh has a lock of its own): on a full disk, what is in hand goes on.
+        optional: isSessionLeaf(step) || (step.type === "assume-role" && step.mfaSerial === undefined),
         onWait: (holder) =>
           options.notify(`Waiting for awsmfa (pid ${holder.pid}), which is getting this session already…`),
       },
@@ -116,11 +111,16 @@ export async function obtainCredentials(selectedPlan: Plan, options: ObtainOptio
           const done = freshEntry(dir, target, wanted);
           if (done) return done;
         }
-        const from = base ?? (await leafCredentials(leaf, plan, options));
-        const made =
-          step.type === "mfa-session"
-            ? await startSession(step, from, plan, options, dir)
-            : await assume(step, from, plan, options, dir);
+        let made: CacheEntry;
+        if (isSessionLeaf(step)) {
+          made = await signedInSession(step, plan, options, index === steps.length - 1 ? wanted : undefined);
+        } else {
+          const from = base ?? (await keysBelow(leaf, plan, options));
+          made =
+            step.type === "mfa-session"
+              ? await startSession(step, from, plan, options, dir)
+              : await assume(step, from, plan, options, dir);
+        }
         keepEntry(dir, key, made, options.notify);
         return made;
       },
@@ -135,36 +135,38 @@ interface Below {
   userName: string | undefined;
 }
 
-/** The credentials at the bottom of the plan, for the first step above it: the long-term keys, or a signed-in session's. */
-async function leafCredentials(leaf: LeafStep, plan: Plan, options: ObtainOptions): Promise<Below> {
-  if (leaf.type === "keys")
-    return { credentials: await longTermKeys(leaf, options.env), userName: undefined };
-  if (!isSessionLeaf(leaf)) throw unsupportedLeaf(plan);
-  // An aws login session names its principal: the role session name needs no call to STS.
-  const principal = leaf.detail.login_session;
-  return {
-    credentials: await signedInCredentials(leaf, plan, options),
-    userName: principal ? principalName(principal) : undefined,
-  };
+/** The long-term keys, for the first step above a keys leaf. */
+async function keysBelow(leaf: LeafStep, plan: Plan, options: ObtainOptions): Promise<Below> {
+  if (leaf.type !== "keys") throw unsupportedLeaf(plan);
+  return { credentials: await longTermKeys(leaf, options.env), userName: undefined };
 }
 
-/** From the aws CLI's token file, refreshed when fewer than `minTtlSeconds` (5 minutes when absent) are left. */
-async function signedInCredentials(
+/**
+ * A signed-in session's credentials, from the aws CLI's token file (refreshed when fewer than
+ * `minTtlSeconds`, 5 minutes when absent, are left), as the entry the warm path answers from.
+ */
+async function signedInSession(
   leaf: SessionLeafStep,
   plan: Plan,
   options: ObtainOptions,
   minTtlSeconds?: number,
-): Promise<SessionCredentials> {
+): Promise<CacheEntry> {
   const sources = await import("./sources");
-  return sources.readSessionCredentials(leaf, options.env, {
+  const { credentials, tokenFile } = await sources.readSessionCredentials(leaf, options.env, {
     region: regionOf(plan, options.env),
     minValidityMs: minTtlSeconds === undefined ? undefined : minTtlSeconds * 1000,
   });
+  // An aws login session names its principal: the role session name above needs no call to STS.
+  const principal = leaf.detail.login_session;
+  return entryOf(leaf.type, plan, credentials, undefined, {
+    userName: principal ? principalName(principal) : undefined,
+    tokenFile,
+  });
 }
 
-/** The name at the end of a principal's ARN: an IAM user's, or an assumed role's session. */
+/** The name at the end of a principal's ARN: an IAM user's, or an assumed role's session (none for root). */
 function principalName(arn: string): string | undefined {
-  return userNameOf(arn) ?? arn.split("/").at(-1);
+  return userNameOf(arn) ?? (arn.includes("/") ? arn.split("/").at(-1) : undefined);
 }
 
 /** The leaf's keys with the secret, read from the profile's store (awsmfa_keys) only when a call needs it. */
@@ -337,7 +339,7 @@ function entryOf(
   plan: Plan,
   credentials: SessionCredentials,
   identity: CallerIdentity | undefined,
-  extra: { serial?: string; roleArn?: string; userName?: string },
+  extra: { serial?: string; roleArn?: string; userName?: string; tokenFile?: FileStamp },
 ): CacheEntry {
   return {
     version: 1,

@@ -1,11 +1,17 @@
-import { type AssumeRoleStep, deviceSerial, type MfaSessionStep, type Plan } from "../config/plan";
+import {
+  type AssumeRoleStep,
+  deviceSerial,
+  type MfaSessionStep,
+  type Plan,
+  type SessionLeafStep,
+} from "../config/plan";
 import { givesCredentials, isSessionLeaf } from "../config/session-leaf";
 import { type CacheEntry, cacheDirectory, cacheKey, freshEntry } from "./cache";
 import { identityParts } from "./sources/identity";
 
 /** A plan step whose result is cached, with the key that names its cache file. */
 export interface CacheableStep {
-  step: MfaSessionStep | AssumeRoleStep;
+  step: SessionLeafStep | MfaSessionStep | AssumeRoleStep;
   key: string;
 }
 
@@ -13,9 +19,9 @@ export interface CacheableStep {
  * The cached steps of a plan, bottom up. Each key covers everything that decides the step's
  * credentials, including the key of the step below, so changing the access key, the device
  * or a role setting is a cache miss rather than a stale hit. Over a session the aws CLI signed in
- * (`aws login`, Identity Center), only the roles are awsmfa's: the session's own credentials stay
- * in the CLI's token file, and the roles' keys start from the session's identity. Undefined when
- * awsmfa cannot serve the plan (no MFA device known yet, or a leaf it does not handle).
+ * (`aws login`, Identity Center), the first step is the session's credentials, keyed by its identity
+ * (a copy for the warm path; the CLI's token file stays the truth). Undefined when awsmfa cannot
+ * serve the plan (no MFA device known yet, or a leaf it does not handle).
  */
 export function cacheableSteps(plan: Plan): CacheableStep[] | undefined {
   const { leaf } = plan;
@@ -24,6 +30,7 @@ export function cacheableSteps(plan: Plan): CacheableStep[] | undefined {
   if (isSessionLeaf(leaf)) {
     if (!givesCredentials(leaf)) return undefined;
     below = cacheKey(identityParts(leaf));
+    steps.push({ step: leaf, key: below });
   } else {
     if (leaf.type !== "keys" || !deviceSerial(plan)) return undefined;
     below = cacheKey(["keys", leaf.accessKeyId]);
@@ -65,7 +72,11 @@ export function firstStepToDo(dir: string, steps: CacheableStep[], minTtlSeconds
 
 /** Whether doing the steps from `start` up needs an MFA code: a new MFA session, or a role assumed with a code. */
 export function asksForCode(steps: CacheableStep[], start: number): boolean {
-  return steps.slice(start).some(({ step }) => step.type === "mfa-session" || Boolean(step.mfaSerial));
+  return steps
+    .slice(start)
+    .some(
+      ({ step }) => step.type === "mfa-session" || (step.type === "assume-role" && Boolean(step.mfaSerial)),
+    );
 }
 
 /** Where a plan's STS calls go: its region (us-east-1, as the SDKs' global default, when none is set). */

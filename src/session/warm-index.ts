@@ -4,7 +4,7 @@ import type { Plan } from "../config/plan";
 import { type FileStamp, hash128, stampOf } from "../fsio/file-stamp";
 import { writeWhole } from "../fsio/write-whole";
 import { type EntryTarget, ensureCacheDirectory, readJsonFile } from "./cache";
-import { cacheableSteps, chainRegion } from "./steps";
+import { type CacheableStep, cacheableSteps, chainRegion } from "./steps";
 
 /**
  * The warm path's shortcut: per profile, which cache entry its plan ends in and the identity of
@@ -59,6 +59,7 @@ export function readWarmIndex(dir: string, profile: string, env: NodeJS.ProcessE
 /** An index of an older version has none: a miss, and the full path writes a new one. */
 function isStepOfEntry(step: unknown): step is EntryTarget["step"] {
   const { type, serial, roleArn } = (step ?? {}) as Record<string, unknown>;
+  if (type === "login-session" || type === "sso") return true;
   return type === "mfa-session"
     ? typeof serial === "string"
     : type === "assume-role" && typeof roleArn === "string";
@@ -83,10 +84,7 @@ export function writeWarmIndex(dir: string, plan: Plan, env: NodeJS.ProcessEnv):
     profile: plan.profile,
     files: stamps,
     entryKey: last.key,
-    step:
-      last.step.type === "mfa-session"
-        ? { type: last.step.type, serial: last.step.serial }
-        : { type: last.step.type, roleArn: last.step.roleArn },
+    step: entryStep(last.step),
     region: chainRegion(plan) ?? null,
   };
   try {
@@ -96,6 +94,13 @@ export function writeWarmIndex(dir: string, plan: Plan, env: NodeJS.ProcessEnv):
     // Only a shortcut: without it the next call parses the config files, and the credentials
     // in hand are still good. An unsafe directory is reported by the reads that matter.
   }
+}
+
+/** What an entry of the step must say it was made for (cache.ts madeFor). */
+function entryStep(step: CacheableStep["step"]): EntryTarget["step"] {
+  if (step.type === "mfa-session") return { type: step.type, serial: step.serial };
+  if (step.type === "assume-role") return { type: step.type, roleArn: step.roleArn };
+  return { type: step.type };
 }
 
 function profileFiles(env: NodeJS.ProcessEnv): string[] {

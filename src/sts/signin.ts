@@ -120,9 +120,13 @@ function sessionEnded(
 ): AppError {
   return new AppError(
     "login-session-ended",
-    `The aws login session of profile '${context.profile}' cannot be refreshed: ${reason}.`,
+    // One line that names the profile and the command that mends it; the hint is for a machine without a browser.
+    `The aws login session of profile '${context.profile}' cannot be refreshed: ${reason}; sign in again with \`${context.signInCommand}\`.`,
     {
-      hint: `Sign in again: \`${context.signInCommand}\` (add --remote on a machine without a browser).`,
+      // The command has --remote already where awsmfa sees no browser; a browser it cannot see is the other case.
+      hint: context.signInCommand.includes("--remote")
+        ? undefined
+        : `On a machine without a browser: \`${context.signInCommand} --remote\`.`,
       cause,
     },
   );

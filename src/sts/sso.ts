@@ -109,8 +109,8 @@ function ssoError(
   if (SESSION_ENDED.has(name)) {
     return new AppError(
       "sso-session-ended",
-      `The IAM Identity Center session of profile '${context.profile}' has ended: ${action} was refused (${name}).`,
-      { hint: `Sign in again: \`${context.signInCommand}\`.`, cause: error },
+      `The IAM Identity Center session of profile '${context.profile}' has ended (${action} was refused: ${name}): sign in again with \`${context.signInCommand}\`.`,
+      { cause: error },
     );
   }
   const callContext: CallContext = { profile: context.profile, action, service };

@@ -504,6 +504,7 @@ describe("aws login and IAM Identity Center sessions: their tokens and keys stay
     expire(ssoPath, (json) => {
       json.expiresAt = "2020-01-01T00:00:00Z";
     });
+    // awsmfa's copies of the sessions were made from the files as they were: every run reads the files.
     const unreachable = {
       ...signedIn.env,
       AWS_ENDPOINT_URL_SIGNIN: "http://127.0.0.1:9",

@@ -268,7 +268,7 @@ describe("the keeper over a session the aws CLI signed in", () => {
 
   test("the session alone, a 15-minute token with 10 left: not renewed yet (a silent renewal waits for half its life)", async () => {
     const { calls, obtain } = recorder(never);
-    const keeper = keeperOver(ssoPlan([]), entry("session", Date.now(), 15 * MINUTE, 10 * MINUTE), obtain);
+    const keeper = keeperOver(ssoPlan([]), entry("sso", Date.now(), 15 * MINUTE, 10 * MINUTE), obtain);
     keeper.start();
     await tick();
     assert.deepEqual(calls, []);
@@ -276,7 +276,7 @@ describe("the keeper over a session the aws CLI signed in", () => {
   });
 
   test("a renewal that hands back the same session (its refresh failed, what is left kept) is retried, not taken", async () => {
-    const held = entry("session", Date.now(), 8, 3);
+    const held = entry("sso", Date.now(), 8, 3);
     const { calls, obtain } = recorder(async (plan) => ({ plan, entry: held, fromCache: false }));
     const messages: string[] = [];
     const keeper = new CredentialsKeeper({

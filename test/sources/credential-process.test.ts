@@ -2,7 +2,7 @@
 // server (sign-in, Identity Center, STS) and the AWS SDK's own providers: many processes on an
 // expired session, one refresh and one AssumeRole; the token file stays shared with the SDK.
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, beforeEach, test } from "node:test";
 import { fromLoginCredentials, fromSSO } from "@aws-sdk/credential-providers";
@@ -155,6 +155,7 @@ test(`${PROCESSES} credential-process on a role over an expired aws login sessio
   assert.equal(await callerArn(signIns.server, sdk), `arn:aws:iam::${ACCOUNT}:user/alice`);
   // ...and awsmfa reads what the SDK wrote (milliseconds in expiresAt), refreshing in turn.
   assert.match(await readFile(path, "utf8"), /"expiresAt": "[^"]+\.\d{3}Z"/);
+  // awsmfa's copy of the session from the runs above is of the file before the SDK rewrote it: not served.
   const leaf = await runAwsmfa(["credential-process", "-p", "dev"], { env: world.env });
   assert.equal(leaf.status, 0, leaf.stderr);
   assert.equal(signIns.server.accepted.CreateOAuth2Token, 3, "awsmfa refreshed with the token the SDK wrote");
@@ -230,14 +231,21 @@ test("a session that cannot be refreshed: one line naming the profile and the aw
   const result = await runAwsmfa(["credential-process", "-p", "admin"], { env: world.env });
   assert.equal(result.status, 10, result.stderr);
   assert.equal(result.stdout, "");
-  assert.match(result.stderr, /profile 'dev'/);
-  assert.match(result.stderr, /`aws login --profile dev( --remote)?`/);
+  const [first] = result.stderr.split("\n");
+  assert.match(
+    first ?? "",
+    /^awsmfa: .*profile 'dev'.*`aws login --profile dev( --remote)?`/,
+    "one line names both",
+  );
 
   await ssoWorld({ accessTokenSeconds: -60 });
   signIns.server.sso.revokeRefreshTokens("alice");
   const sso = await runAwsmfa(["credential-process", "-p", "corp-admin"], { env: world.env });
   assert.equal(sso.status, 10, sso.stderr);
-  assert.match(sso.stderr, /`aws sso login --sso-session corp`/);
+  assert.match(
+    sso.stderr.split("\n")[0] ?? "",
+    /^awsmfa: .*profile 'corp-dev'.*`aws sso login --sso-session corp`/,
+  );
 });
 
 test("the aws CLI v1, which cannot read login_session, signs with a role over it and with the session itself through credential_process", {
@@ -267,4 +275,56 @@ test("the aws CLI v1, which cannot read login_session, signs with a role over it
     assert.equal(JSON.parse(result.stdout).Arn, arn);
   }
   assert.equal(signIns.server.accepted.CreateOAuth2Token, 1, "one refresh served both");
+});
+
+test("an Identity Center profile that names no account and role (a token profile) is refused with what it lacks", async () => {
+  await writeFile(
+    world.configPath,
+    `[profile tok]\nsso_session = corp\n\n[sso-session corp]\nsso_start_url = ${START_URL}\nsso_region = us-east-1\n`,
+  );
+  const result = await runAwsmfa(["credential-process", "-p", "tok"], { env: world.env });
+  assert.equal(result.status, 3, result.stderr);
+  assert.match(result.stderr, /Profile 'tok' .*sso_account_id, sso_role_name/);
+  assert.equal(signIns.server.requests.length, 0);
+});
+
+test("awsmfa's copy of an aws login session holds only while the aws CLI's token file is as it was read: a new sign-in is served from the new file, a sign-out at once ends it", async () => {
+  const { path } = await loginWorld();
+  const first = await runAwsmfa(["credential-process", "-p", "dev"], { env: world.env });
+  assert.equal(first.status, 0, first.stderr);
+  const again = await runAwsmfa(["credential-process", "-p", "dev"], { env: world.env });
+  assert.equal(again.stdout, first.stdout, "answered from the copy");
+
+  // `aws login` again (the same principal, a new session): the copy of the old file is not served.
+  const { token } = await writeLoginToken(signIns.server, world.env, "alice");
+  const signedIn = await runAwsmfa(["credential-process", "-p", "dev"], { env: world.env });
+  assert.equal(signedIn.status, 0, signedIn.stderr);
+  assert.equal(credentialsOf(signedIn).accessKeyId, token.accessToken.accessKeyId);
+  assert.notEqual(credentialsOf(signedIn).accessKeyId, credentialsOf(first).accessKeyId);
+  assert.equal(signIns.server.requests.length, 0, "read from the file: nothing to refresh");
+
+  // `aws logout` deletes the file: signed out now, not when the copy would have expired.
+  await unlink(path);
+  const signedOut = await runAwsmfa(["credential-process", "-p", "dev"], { env: world.env });
+  assert.equal(signedOut.status, 10, signedOut.stderr);
+  assert.equal(signedOut.stdout, "");
+  assert.match(
+    signedOut.stderr,
+    /^awsmfa: Profile 'dev' cannot be used: there is no aws login session for it/,
+  );
+});
+
+test("awsmfa's copy of an Identity Center role's credentials holds only while the token file is as it was read: `aws sso logout` ends it at once", async () => {
+  const { path } = await ssoWorld();
+  const first = await runAwsmfa(["credential-process", "-p", "corp-dev"], { env: world.env });
+  assert.equal(first.status, 0, first.stderr);
+  const again = await runAwsmfa(["credential-process", "-p", "corp-dev"], { env: world.env });
+  assert.equal(again.stdout, first.stdout);
+  assert.equal(signIns.server.calls.GetRoleCredentials, 1, "the second answered from the copy");
+
+  await unlink(path);
+  const signedOut = await runAwsmfa(["credential-process", "-p", "corp-dev"], { env: world.env });
+  assert.equal(signedOut.status, 10, signedOut.stderr);
+  assert.equal(signedOut.stdout, "");
+  assert.match(signedOut.stderr, /`aws sso login --sso-session corp`/);
 });

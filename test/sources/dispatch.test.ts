@@ -15,6 +15,7 @@ import {
   signInCommand,
   tokenFilePath,
 } from "../../src/session/sources/index";
+import { cacheableSteps } from "../../src/session/steps";
 import { createIsolatedEnv } from "../support/env";
 import { ACCOUNT, callerArn, useSignInServer } from "../support/sign-in-world";
 
@@ -76,10 +77,31 @@ test("a login leaf: the file by SHA-256 of login_session under AWS_LOGIN_CACHE_D
     assert.deepEqual(identityParts(leaf), ["login-session", loginSession]);
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, pythonJson(token), { mode: 0o600 });
-    const credentials = await readSessionCredentials(leaf, world.env, { region: "us-east-1" });
+    const { credentials } = await readSessionCredentials(leaf, world.env, { region: "us-east-1" });
     assert.equal(signIns.server.accepted.CreateOAuth2Token, 1);
     assert.equal(await callerArn(signIns.server, credentials), `arn:aws:iam::${ACCOUNT}:user/alice`);
   } finally {
     await world.cleanup();
   }
+});
+
+test("roles over one session share awsmfa's cache entry whatever profile names the session; another session, another entry", () => {
+  const user = `arn:aws:iam::${ACCOUNT}:user/alice`;
+  const config = (session: string) =>
+    `[profile a]\nlogin_session = ${user}\n\n[profile b]\nlogin_session = ${session}\n\n` +
+    `[profile ra]\nrole_arn = arn:aws:iam::${ACCOUNT}:role/Admin\nsource_profile = a\n\n` +
+    `[profile rb]\nrole_arn = arn:aws:iam::${ACCOUNT}:role/Admin\nsource_profile = b\n`;
+  const key = (text: string, profile: string) =>
+    cacheableSteps(resolvePlan(parseProfileFiles({ path: "config", text }), profile))?.at(-1)?.key;
+  const same = config(user);
+  assert.ok(key(same, "ra"));
+  assert.equal(key(same, "ra"), key(same, "rb"));
+  const other = config(`arn:aws:iam::${ACCOUNT}:user/bob`);
+  assert.notEqual(key(other, "ra"), key(other, "rb"));
+  const alone = cacheableSteps(resolvePlan(parseProfileFiles({ path: "config", text: same }), "a"));
+  assert.deepEqual(
+    alone?.map(({ step }) => step.type),
+    ["login-session"],
+    "the session alone: awsmfa's copy of it, for the warm path",
+  );
 });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, beforeEach, test } from "node:test";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import { runAwsmfa } from "../support/run-awsmfa";
-import { ACCOUNT, useSignInServer, writeLoginToken } from "../support/sign-in-world";
+import { ACCOUNT, useSignInServer, writeLoginToken, writeSsoToken } from "../support/sign-in-world";
 
 const SDK_CALLS = join(__dirname, "..", "server", "fixtures", "sdk-calls.cjs");
 const ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/Admin`;
@@ -76,4 +76,25 @@ test("a role over the session: re-minted from refreshed sessions, no gap", async
   assert.ok((signIns.server.accepted.AssumeRole ?? 0) >= 3, "the role renewed several times");
   assert.ok((signIns.server.accepted.CreateOAuth2Token ?? 0) >= 2, "on refreshed sessions");
   assert.equal(signIns.server.signin.reusedRefreshTokens, 0);
+});
+
+test("an Identity Center role alone: its credentials renewed from refreshed access tokens, each refresh token spent once", async () => {
+  const startUrl = "https://d-1234567890.awsapps.com/start";
+  await writeSsoToken(signIns.server, world.env, "alice", "corp", { startUrl, accessTokenSeconds: LIFETIME });
+  signIns.server.sso.refreshedLifetimeSeconds = LIFETIME;
+  signIns.server.setOption({ sessionDurationOverrideSeconds: LIFETIME });
+  await writeFile(
+    world.configPath,
+    `[profile corp-dev]\nsso_session = corp\nsso_account_id = ${ACCOUNT}\nsso_role_name = Dev\nregion = us-east-1\n\n` +
+      `[sso-session corp]\nsso_start_url = ${startUrl}\nsso_region = us-east-1\n`,
+  );
+  const summary = await execServer("corp-dev", 3 * LIFETIME);
+  assert.equal(summary.arns.length, 1);
+  assert.match(summary.arns[0] ?? "", /:assumed-role\/AWSReservedSSO_Dev_\w+\/alice$/);
+  assert.ok(
+    (signIns.server.accepted.GetRoleCredentials ?? 0) >= 3,
+    "the role's credentials renewed several times",
+  );
+  assert.ok((signIns.server.accepted.CreateToken ?? 0) >= 2, "from refreshed access tokens");
+  assert.equal(signIns.server.sso.reusedRefreshTokens, 0);
 });

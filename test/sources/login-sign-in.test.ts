@@ -7,7 +7,7 @@
 // machine is used where a CLI too old for `aws login` is the point.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { delimiter, dirname, join } from "node:path";
 import { after, beforeEach, type TestContext, test } from "node:test";
 import { pythonJson } from "../../src/session/sources/cli-json";
@@ -100,7 +100,7 @@ test("on a terminal, a role over an aws login session whose refresh window is ov
   assert.equal(login.status, 0, login.stdout);
   assert.match(
     login.stdout,
-    /The aws login session of profile 'dev' cannot be refreshed: .* Running `aws login --profile dev --remote`…/,
+    /The aws login session of profile 'dev' cannot be refreshed: .*; sign in again with `aws login --profile dev --remote`\. Running `aws login --profile dev --remote`…/,
   );
   assert.match(
     login.stdout,
@@ -223,7 +223,11 @@ test("an aws CLI that cannot sign in: v1 (the real one here) and an old v2 are n
   assert.match(old.stdout, /Update the aws CLI to 2\.32 or later/);
   assert.equal(ranLog(), "");
 
-  const none = await runAwsmfaOnTerminal(["login", "-p", "dev"], { env: { ...world.env, PATH: system } });
+  // No aws anywhere on PATH (the system directories may have one): only `script`, which runs awsmfa on a terminal.
+  const noAws = join(world.home, "no-aws-bin");
+  await mkdir(noAws);
+  await symlink(findOnPath("script") as string, join(noAws, "script"));
+  const none = await runAwsmfaOnTerminal(["login", "-p", "dev"], { env: { ...world.env, PATH: noAws } });
   assert.equal(none.status, 10, none.stdout);
   assert.match(none.stdout, /there is no aws CLI here to run it/);
   assert.match(none.stdout, /Install the aws CLI v2/);

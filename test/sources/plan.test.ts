@@ -40,7 +40,7 @@ test("a role over an aws login session: the session named, no code, the role's o
   assert.equal(result.status, 0, result.stderr);
   assert.match(
     result.stdout,
-    /^ {2}1\. aws login session arn:aws:iam::111122223333:user\/alice from profile 'dev'$/m,
+    /^ {2}1\. aws login session arn:aws:iam::111122223333:user\/alice from profile 'dev' — not cached$/m,
   );
   assert.match(result.stdout, /^ {2}2\. assume \S+ for profile 'admin' \(7200 s\) — not cached$/m);
   assert.match(result.stdout, /no code.*`aws login --profile dev( --remote)?`/);
@@ -50,6 +50,7 @@ test("a role over an aws login session: the session named, no code, the role's o
     profile: "dev",
     login_session: "arn:aws:iam::111122223333:user/alice",
     region: "eu-west-1",
+    cache: null,
   });
   assert.equal(json.steps[1].maxDurationSeconds, undefined);
   assert.equal(json.asksForCode, false);

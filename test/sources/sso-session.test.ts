@@ -130,6 +130,6 @@ test("a session whose refresh token is no longer good: its own exit status and t
   const error = JSON.parse(result.stderr) as { code: string; message: string; hint: string };
   assert.equal(error.code, "sso-session-ended");
   assert.match(error.message, /profile 'dev'/);
-  assert.match(error.hint, /`aws sso login --sso-session corp`/);
+  assert.match(error.message, /`aws sso login --sso-session corp`/);
   assert.ok(!result.stderr.includes(token.refreshToken));
 });

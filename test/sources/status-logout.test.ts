@@ -208,7 +208,7 @@ test("status with no token file, one past its 12 hours, and one that is a FIFO: 
   assert.match(rowOf(fifo.json, "dev").session?.problem ?? "", /is a FIFO, not a regular file/);
 });
 
-test("logout over an aws login session forgets awsmfa's role credentials and keeps the aws CLI's file; --sign-out deletes it under the refresh lock", async () => {
+test("logout over an aws login session forgets awsmfa's role credentials and its copy of the session and keeps the aws CLI's file; --sign-out deletes it under the refresh lock", async () => {
   const { loginSession, path } = await writeLoginToken(signIns.server, world.env, "alice");
   await writeConfig(loginSession);
   world.env.DISPLAY = ":0";
@@ -218,7 +218,7 @@ test("logout over an aws login session forgets awsmfa's role credentials and kee
   assert.equal(kept.status, 0, kept.stderr);
   assert.match(
     kept.stderr,
-    /Forgot 1 cached step of profile 'admin':\n.*the role arn:aws:iam::111122223333:role\/Admin/,
+    /Forgot 2 cached steps of profile 'admin':\n.*the role arn:aws:iam::111122223333:role\/Admin of profile 'admin'\n.*awsmfa's copy of the aws login session of profile 'dev' \(the aws CLI's token file stays\)\n/,
   );
   assert.match(
     kept.stderr,
@@ -231,6 +231,11 @@ test("logout over an aws login session forgets awsmfa's role credentials and kee
   const signedOut = await runAwsmfa(["logout", "-p", "dev", "--sign-out"], { env: world.env });
   assert.equal(signedOut.status, 0, signedOut.stderr);
   assert.ok(!existsSync(path), "the token file is deleted");
+  assert.match(
+    signedOut.stderr,
+    /awsmfa's copy of the aws login session of profile 'dev'\n/,
+    "not said to stay",
+  );
   assert.deepEqual(readdirSync(dirname(path)), [], "and no lock left beside it");
   assert.match(
     signedOut.stderr,
@@ -275,5 +280,11 @@ test("logout --sign-out refuses what it may not delete, and what has no session"
     const refused = await runAwsmfa(args, { env: world.env });
     assert.equal(refused.status, 2, `${args.join(" ")}: ${refused.stderr}`);
   }
+  const roleOnly = await runAwsmfa(["logout", "-p", "dev", "--role-only"], { env: world.env });
+  assert.equal(roleOnly.status, 2, roleOnly.stderr);
+  assert.match(
+    roleOnly.stderr,
+    /Profile 'dev' has no role of its own: its cached step is awsmfa's copy of the aws login session\./,
+  );
   assert.ok(existsSync(target));
 });

@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pythonJson } from "../../src/session/sources/cli-json";
 import { loginTokenPath } from "../../src/session/sources/login-session";
+import { ssoSessionSource, ssoTokenPath } from "../../src/session/sources/sso-session";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import { AWSMFA, runProcess } from "../support/run-awsmfa";
 import { randomBase32Seed, type StsServer, startStsServer } from "../support/sts-server";
@@ -75,6 +76,36 @@ async function recorded(home: IsolatedEnv, args: string[], name: string) {
   return { result, modules };
 }
 
+/**
+ * dora signed in with `aws login` (the token file as the CLI leaves it) under `config`, and one
+ * credential-process on `profile` run cold, which fills awsmfa's cache.
+ */
+async function doraSignedIn(
+  options: { accessTokenSeconds?: number },
+  config: (loginSession: string) => string,
+  profile: string,
+): Promise<IsolatedEnv> {
+  const { loginSession, token } = server.signin.signIn("dora", options);
+  const home = await createIsolatedEnv({ endpointUrl: server.url, config: config(loginSession) });
+  const tokenPath = loginTokenPath(loginSession, home.env);
+  await mkdir(dirname(tokenPath), { recursive: true, mode: 0o700 });
+  await writeFile(tokenPath, pythonJson(token), { mode: 0o600 });
+  const first = await runProcess(process.execPath, [AWSMFA, "credential-process", "-p", profile], {
+    env: childEnv(home, join(home.home, "unused.json")),
+  });
+  assert.equal(first.status, 0, first.stderr);
+  return home;
+}
+
+/** credential-process on `profile` answers, and loads nothing heavy (`name` names the recording). */
+async function assertWarmCredentials(home: IsolatedEnv, profile: string, name: string): Promise<Recorded> {
+  const { result, modules } = await recorded(home, ["credential-process", "-p", profile], name);
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(JSON.parse(result.stdout).Version, 1);
+  assertLight(modules);
+  return modules;
+}
+
 function loadedPackages(modules: Recorded): string[] {
   return HEAVY_PACKAGES.filter(
     (name) =>
@@ -129,10 +160,7 @@ after(async () => {
 
 describe("the warm path loads nothing heavy", () => {
   test("credential-process from the warm index: no heavy module, and not even node:crypto", async () => {
-    const { result, modules } = await recorded(warm, ["credential-process", "-p", "reader"], "index-hit");
-    assert.equal(result.status, 0, result.stderr);
-    assert.equal(JSON.parse(result.stdout).Version, 1);
-    assertLight(modules);
+    const modules = await assertWarmCredentials(warm, "reader", "index-hit");
     assert.deepEqual(loadedBuiltins(modules, ["crypto", "os"]), [], "the index hit needs no hash or os");
   });
 
@@ -222,31 +250,17 @@ describe("the warm path loads nothing heavy", () => {
 describe("over an aws login session", () => {
   // After the tests above, which count the server's calls.
   before(async () => {
-    const { loginSession, token } = server.signin.signIn("dora");
-    signedIn = await createIsolatedEnv({
-      endpointUrl: server.url,
-      config:
+    signedIn = await doraSignedIn(
+      {},
+      (loginSession) =>
         `[profile dora-login]\nlogin_session = ${loginSession}\nregion = eu-west-1\n\n` +
         `[profile login-reader]\nrole_arn = ${ROLE}\nsource_profile = dora-login\n`,
-    });
-    const tokenPath = loginTokenPath(loginSession, signedIn.env);
-    await mkdir(dirname(tokenPath), { recursive: true, mode: 0o700 });
-    await writeFile(tokenPath, pythonJson(token), { mode: 0o600 });
-    const first = await runProcess(process.execPath, [AWSMFA, "credential-process", "-p", "login-reader"], {
-      env: childEnv(signedIn, join(signedIn.home, "unused.json")),
-    });
-    assert.equal(first.status, 0, first.stderr);
+      "login-reader",
+    );
   });
 
   test("a cached role over the session, from the warm index: no heavy module", async () => {
-    const { result, modules } = await recorded(
-      signedIn,
-      ["credential-process", "-p", "login-reader"],
-      "login-hit",
-    );
-    assert.equal(result.status, 0, result.stderr);
-    assert.equal(JSON.parse(result.stdout).Version, 1);
-    assertLight(modules);
+    await assertWarmCredentials(signedIn, "login-reader", "login-hit");
   });
 
   test("the same after a config change (index miss: the cache key from the session's identity): no heavy module", async () => {
@@ -262,19 +276,56 @@ describe("over an aws login session", () => {
     assert.equal(server.calls.CreateOAuth2Token, undefined, "the session was never refreshed");
   });
 
-  test("the session alone is the aws CLI's file, not awsmfa's cache: the full bundle reads it, and no SDK while it is fresh", async () => {
-    const { result, modules } = await recorded(
-      signedIn,
-      ["credential-process", "-p", "dora-login"],
-      "login-leaf",
+  test("the session alone, from awsmfa's copy of it (made under the role above): no heavy module", async () => {
+    await assertWarmCredentials(signedIn, "dora-login", "login-leaf");
+  });
+});
+
+describe("over an aws login session awsmfa has just refreshed", () => {
+  let refreshed: IsolatedEnv;
+  before(async () => {
+    refreshed = await doraSignedIn(
+      { accessTokenSeconds: -60 },
+      (loginSession) => `[profile dora-login]\nlogin_session = ${loginSession}\nregion = eu-west-1\n`,
+      "dora-login",
     );
-    assert.equal(result.status, 0, result.stderr);
-    assert.equal(loadedFullBundle(modules), true);
-    assert.deepEqual(
-      loadedPackages(modules).filter((name) => name === "@aws-sdk/" || name === "@smithy/"),
-      [],
-      "no SDK",
+  });
+  after(() => refreshed?.cleanup());
+
+  test("the session alone, from the copy of the token file awsmfa rewrote: no heavy module", async () => {
+    await assertWarmCredentials(refreshed, "dora-login", "login-refreshed");
+  });
+});
+
+describe("over an IAM Identity Center session", () => {
+  let ssoHome: IsolatedEnv;
+  before(async () => {
+    const startUrl = "https://d-1234567890.awsapps.com/start";
+    ssoHome = await createIsolatedEnv({
+      endpointUrl: server.url,
+      config:
+        `[profile dora-sso]\nsso_session = corp\nsso_account_id = ${ACCOUNT}\nsso_role_name = Reader\nregion = eu-west-1\n\n` +
+        `[sso-session corp]\nsso_start_url = ${startUrl}\nsso_region = eu-west-1\n`,
+    });
+    const tokenPath = ssoTokenPath(
+      ssoSessionSource(
+        "dora-sso",
+        { sso_session: "corp" },
+        { sso_start_url: startUrl, sso_region: "eu-west-1" },
+      ),
+      ssoHome.env,
     );
+    await mkdir(dirname(tokenPath), { recursive: true, mode: 0o700 });
+    await writeFile(tokenPath, pythonJson(server.sso.login("dora", { startUrl })), { mode: 0o600 });
+    const first = await runProcess(process.execPath, [AWSMFA, "credential-process", "-p", "dora-sso"], {
+      env: childEnv(ssoHome, join(ssoHome.home, "unused.json")),
+    });
+    assert.equal(first.status, 0, first.stderr);
+  });
+  after(() => ssoHome?.cleanup());
+
+  test("the Identity Center role alone, from awsmfa's copy of its credentials: no heavy module", async () => {
+    await assertWarmCredentials(ssoHome, "dora-sso", "sso-leaf");
   });
 });
 

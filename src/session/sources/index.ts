@@ -1,8 +1,7 @@
 import type { SessionLeafStep } from "../../config/plan";
-import type { SessionCredentials } from "../../sts/credentials";
 import * as login from "./login-session";
 import * as sso from "./sso-session";
-import { removeTokenFile, type TokenSession } from "./token-file";
+import { removeTokenFile, type SignedInCredentials, type TokenSession } from "./token-file";
 
 /**
  * The one dispatcher over the sources of base credentials that do not start from access keys, in
@@ -27,7 +26,7 @@ export async function readSessionCredentials(
   leaf: SessionLeaf,
   env: NodeJS.ProcessEnv,
   options: SessionReadOptions = {},
-): Promise<SessionCredentials> {
+): Promise<SignedInCredentials> {
   const { minValidityMs } = options;
   if (leaf.type === "login-session") {
     const source = login.loginSessionSource(leaf.profile, leaf.detail);

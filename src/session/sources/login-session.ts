@@ -1,8 +1,7 @@
 import { join } from "node:path";
 import { homeDirectory } from "../../config/files";
+import { sessionKind } from "../../config/session-leaf";
 import { AppError } from "../../errors";
-import { writeWhole } from "../../fsio/write-whole";
-import type { SessionCredentials } from "../../sts/credentials";
 import { cliTimestamp, pythonJson } from "./cli-json";
 import {
   expiresAtMs,
@@ -10,6 +9,9 @@ import {
   refreshMargin,
   refreshOrKeep,
   requireFields,
+  rewriteTokenFile,
+  type SignedInCredentials,
+  type TokenFile,
   type TokenSession,
   withTokenFileLock,
 } from "./token-file";
@@ -77,7 +79,7 @@ export function hasLocalBrowser(
 
 /** How messages about this profile's token file name it. */
 export function loginTokenSession(profile: string, env: NodeJS.ProcessEnv): TokenSession {
-  return { profile, kind: "aws login session", signInCommand: loginCommand(profile, env) };
+  return { profile, kind: sessionKind("login-session"), signInCommand: loginCommand(profile, env) };
 }
 
 /** `AWS_LOGIN_CACHE_DIRECTORY`/<hex SHA-256 of login_session>.json, as the CLI and the SDKs name it. */
@@ -91,21 +93,21 @@ export async function readBaseCredentials(
   source: LoginSessionSource,
   env: NodeJS.ProcessEnv,
   options: LoginSessionOptions = {},
-): Promise<SessionCredentials> {
+): Promise<SignedInCredentials> {
   const path = loginTokenPath(source.loginSession, env);
   const session = loginTokenSession(source.profile, env);
   const margin = refreshMargin(options.minValidityMs);
   const msLeft = (token: LoginToken) => expiresAtMs(token.accessToken.expiresAt, path, session) - Date.now();
   const fresh = (token: LoginToken) => msLeft(token) > margin;
   const found = readLoginToken(path, session);
-  if (fresh(found.token)) return credentialsOf(found.token);
+  if (fresh(found.token)) return credentialsOf(found);
   return withTokenFileLock(path, session, async () => {
     // Another process may have refreshed while this one waited: its result, not a second refresh.
     const current = readLoginToken(path, session);
-    if (fresh(current.token)) return credentialsOf(current.token);
+    if (fresh(current.token)) return credentialsOf(current);
     return refreshOrKeep(
       msLeft(current.token),
-      () => credentialsOf(current.token),
+      () => credentialsOf(current),
       async () => {
         const region =
           current.token.signInRegion || source.region || env.AWS_REGION || env.AWS_DEFAULT_REGION;
@@ -139,8 +141,7 @@ export async function readBaseCredentials(
           },
           refreshToken: refreshed.refreshToken,
         };
-        writeWhole(path, pythonJson(token), current.mode);
-        return credentialsOf(token);
+        return credentialsOf({ token, stamp: rewriteTokenFile(path, pythonJson(token), current.mode) });
       },
     );
   });
@@ -162,8 +163,12 @@ interface LoginToken {
   [other: string]: unknown;
 }
 
-function readLoginToken(path: string, session: TokenSession): { token: LoginToken; mode: number } {
-  const { json, mode } = readTokenFile(path, session);
+interface LoginTokenFile extends Omit<TokenFile, "json"> {
+  token: LoginToken;
+}
+
+function readLoginToken(path: string, session: TokenSession): LoginTokenFile {
+  const { json, ...file } = readTokenFile(path, session);
   const token = json as Partial<LoginToken>;
   const access = token.accessToken;
   requireFields(
@@ -178,14 +183,17 @@ function readLoginToken(path: string, session: TokenSession): { token: LoginToke
       typeof access.accountId === "string" &&
       typeof access.expiresAt === "string",
   );
-  return { token: token as LoginToken, mode };
+  return { token: token as LoginToken, ...file };
 }
 
-function credentialsOf(token: LoginToken): SessionCredentials {
+function credentialsOf({ token, stamp }: Pick<LoginTokenFile, "token" | "stamp">): SignedInCredentials {
   return {
-    accessKeyId: token.accessToken.accessKeyId,
-    secretAccessKey: token.accessToken.secretAccessKey,
-    sessionToken: token.accessToken.sessionToken,
-    expiration: cliTimestamp(Date.parse(token.accessToken.expiresAt)),
+    credentials: {
+      accessKeyId: token.accessToken.accessKeyId,
+      secretAccessKey: token.accessToken.secretAccessKey,
+      sessionToken: token.accessToken.sessionToken,
+      expiration: cliTimestamp(Date.parse(token.accessToken.expiresAt)),
+    },
+    tokenFile: stamp,
   };
 }

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { homeDirectory } from "../../config/files";
-import { writeWhole } from "../../fsio/write-whole";
-import type { SessionCredentials } from "../../sts/credentials";
+import { sessionKind } from "../../config/session-leaf";
+import type { FileStamp } from "../../fsio/file-stamp";
 import { cliTimestamp, pythonJson } from "./cli-json";
 import {
   expiresAtMs,
@@ -9,7 +9,10 @@ import {
   refreshMargin,
   refreshOrKeep,
   requireFields,
+  rewriteTokenFile,
+  type SignedInCredentials,
   sessionMissing,
+  type TokenFile,
   type TokenSession,
   withTokenFileLock,
 } from "./token-file";
@@ -69,7 +72,7 @@ export function ssoLoginCommand(source: SsoSessionSource): string {
 export function ssoTokenSession(source: SsoSessionSource): TokenSession {
   return {
     profile: source.profile,
-    kind: "IAM Identity Center session",
+    kind: sessionKind("sso"),
     signInCommand: ssoLoginCommand(source),
   };
 }
@@ -92,16 +95,21 @@ export async function readBaseCredentials(
   source: SsoSessionSource,
   env: NodeJS.ProcessEnv,
   options: SsoSessionOptions = {},
-): Promise<SessionCredentials> {
-  const accessToken = await currentAccessToken(source, env, refreshMargin(options.minValidityMs));
+): Promise<SignedInCredentials> {
+  const { accessToken, tokenFile } = await currentAccessToken(
+    source,
+    env,
+    refreshMargin(options.minValidityMs),
+  );
   // The SSO clients only when a call is due: plan and status read these files without them.
   const { getRoleCredentials } = await import("../../sts/sso");
-  return getRoleCredentials(
+  const credentials = await getRoleCredentials(
     accessToken,
     { accountId: source.accountId, roleName: source.roleName },
     { region: source.ssoRegion, env },
     { profile: source.profile, signInCommand: ssoLoginCommand(source) },
   );
+  return { credentials, tokenFile };
 }
 
 interface SsoToken {
@@ -118,27 +126,27 @@ async function currentAccessToken(
   source: SsoSessionSource,
   env: NodeJS.ProcessEnv,
   margin: number,
-): Promise<string> {
+): Promise<{ accessToken: string; tokenFile: FileStamp }> {
   const path = ssoTokenPath(source, env);
   const session = ssoTokenSession(source);
   const msLeft = (token: SsoToken) => expiresAtMs(token.expiresAt, path, session) - Date.now();
   const found = readSsoToken(path, session);
-  if (msLeft(found.token) > margin) return found.token.accessToken;
+  if (msLeft(found.token) > margin) return accessTokenOf(found);
   return withTokenFileLock(path, session, async () => {
     // Another process may have refreshed while this one waited: its result, not a second refresh.
     const current = readSsoToken(path, session);
     const token = current.token;
-    if (msLeft(token) > margin) return token.accessToken;
+    if (msLeft(token) > margin) return accessTokenOf(current);
     const { clientId, clientSecret, refreshToken, registrationExpiresAt } = token;
     const registered = registrationExpiresAt !== undefined && Date.parse(registrationExpiresAt) > Date.now();
     if (!clientId || !clientSecret || !refreshToken || !registered) {
       // Not refreshable (the older form, or a registration that has ended): what is left is used up.
-      if (msLeft(token) > 0) return token.accessToken;
+      if (msLeft(token) > 0) return accessTokenOf(current);
       throw sessionMissing(session, `its ${session.kind} has expired and cannot be refreshed`);
     }
     return refreshOrKeep(
       msLeft(token),
-      () => token.accessToken,
+      () => accessTokenOf(current),
       async () => {
         const { createSsoToken } = await import("../../sts/sso");
         const refreshed = await createSsoToken(
@@ -157,15 +165,28 @@ async function currentAccessToken(
           registrationExpiresAt,
           ...(refreshed.refreshToken ? { refreshToken: refreshed.refreshToken } : {}),
         };
-        writeWhole(path, pythonJson(rewritten), current.mode);
-        return rewritten.accessToken;
+        return accessTokenOf({
+          token: rewritten,
+          stamp: rewriteTokenFile(path, pythonJson(rewritten), current.mode),
+        });
       },
     );
   });
 }
 
-function readSsoToken(path: string, session: TokenSession): { token: SsoToken; mode: number } {
-  const { json, mode } = readTokenFile(path, session);
+interface SsoTokenFile extends Omit<TokenFile, "json"> {
+  token: SsoToken;
+}
+
+function readSsoToken(path: string, session: TokenSession): SsoTokenFile {
+  const { json, ...file } = readTokenFile(path, session);
   requireFields(path, session, typeof json.accessToken === "string" && typeof json.expiresAt === "string");
-  return { token: json as SsoToken, mode };
+  return { token: json as SsoToken, ...file };
+}
+
+function accessTokenOf({ token, stamp }: Pick<SsoTokenFile, "token" | "stamp">): {
+  accessToken: string;
+  tokenFile: FileStamp;
+} {
+  return { accessToken: token.accessToken, tokenFile: stamp };
 }

@@ -1,8 +1,11 @@
 import { lstatSync, type Stats, unlinkSync } from "node:fs";
 import { AppError, ExitStatus, errnoCode, fileError, isAppError } from "../../errors";
+import { type FileStamp, stampOf } from "../../fsio/file-stamp";
 import { withLock } from "../../fsio/lock";
 import { privacyProblem } from "../../fsio/private-file";
 import { type RegularFile, readRegularFile } from "../../fsio/regular-file";
+import { writeWhole } from "../../fsio/write-whole";
+import type { SessionCredentials } from "../../sts/credentials";
 
 /**
  * What the `aws login` and IAM Identity Center sources share about the aws CLI's token files:
@@ -23,6 +26,18 @@ export interface TokenFile {
   json: Record<string, unknown>;
   /** Permission bits, kept when the file is rewritten. */
   mode: number;
+  /** The file's stamp from before it was read: a write during the read shows as a change later. */
+  stamp: FileStamp;
+}
+
+/**
+ * A session's credentials and the stamp of the token file they are true to: the one read, or the
+ * one awsmfa wrote when it refreshed. awsmfa's copy of them is good only while the file keeps that
+ * stamp, so that a sign-in, a sign-out or a refresh by another program is never answered from it.
+ */
+export interface SignedInCredentials {
+  credentials: SessionCredentials;
+  tokenFile: FileStamp;
 }
 
 /** Refresh when fewer than this many ms are left: the aws CLI's and the SDKs' own margin. */
@@ -37,7 +52,9 @@ const LOCK_STALE_MS = 60_000;
 
 export function readTokenFile(path: string, session: TokenSession): TokenFile {
   let found: RegularFile;
+  let stamp: FileStamp;
   try {
+    stamp = { path, stamp: stampOf(path) };
     // Opened without blocking and judged by its own fstat: a FIFO put in its place never hangs awsmfa.
     found = readRegularFile(path);
   } catch (error) {
@@ -63,7 +80,16 @@ export function readTokenFile(path: string, session: TokenSession): TokenFile {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw sessionMissing(session, `its token file ${path} is not a JSON object`);
   }
-  return { json: json as Record<string, unknown>, mode };
+  return { json: json as Record<string, unknown>, mode, stamp };
+}
+
+/**
+ * Rewrites the token file whole and atomically in its mode; the stamp of what was written, taken
+ * after the rename (which changes the file's ctime).
+ */
+export function rewriteTokenFile(path: string, text: string, mode: number): FileStamp {
+  writeWhole(path, text, mode);
+  return { path, stamp: stampOf(path) };
 }
 
 /** The ms of an `expiresAt`: the aws CLI writes whole seconds (…:05Z), the SDKs milliseconds (…:05.123Z). */
@@ -96,10 +122,11 @@ export function withTokenFileLock<T>(
 }
 
 export function sessionMissing(session: TokenSession, reason: string, cause?: unknown): AppError {
-  return new AppError("session-missing", `Profile '${session.profile}' cannot be used: ${reason}.`, {
-    hint: `Sign in: \`${session.signInCommand}\`.`,
-    cause,
-  });
+  return new AppError(
+    "session-missing",
+    `Profile '${session.profile}' cannot be used: ${reason}; sign in with \`${session.signInCommand}\`.`,
+    { cause },
+  );
 }
 
 /** A token file someone else owns or may write may have been planted: its credentials are not used. */

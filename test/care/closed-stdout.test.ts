@@ -37,6 +37,15 @@ function assertEndedQuietly(result: RunResult, what: string): void {
   assert.equal(result.status, CLOSED_STDOUT, `${what}: exit 141`);
 }
 
+/** A background server a failing test left running. */
+function stopIfRunning(pid: number): void {
+  try {
+    if (pid > 0) process.kill(pid, "SIGTERM");
+  } catch {
+    // Already gone, as it should be.
+  }
+}
+
 async function login(profile: string): Promise<void> {
   const result = await runAwsmfa(["login", "-p", profile, "--token-code", world.server.totp(SEED)], {
     env: world.home.env,
@@ -80,10 +89,12 @@ describe("a closed stdout ends awsmfa quietly with 141", () => {
     assert.equal(existsSync(tokenFile), false, "token file removed");
   });
 
-  test("serve --detach stops the server in the background, whose pid nobody read", async () => {
+  test("serve --detach stops the server in the background, whose pid nobody read", async (t) => {
     await login("admin");
     const tokenFile = join(world.home.home, "serve-token");
     const result = await withClosedStdout(["serve", "-p", "admin", "--detach", "--token-file", tokenFile]);
+    const pid = Number(/\(pid (\d+)\)/.exec(result.stderr)?.[1]);
+    t.after(() => stopIfRunning(pid));
     // The background server's own line, written before the lines awsmfa could not pass on.
     assert.match(
       result.stderr,

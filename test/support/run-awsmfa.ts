@@ -60,7 +60,12 @@ export function runProcess(file: string, args: string[], options: RunOptions): P
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
       stderr += chunk;
     });
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      // Something the child started may hold our pipes open after it ended: 'close' must come anyway.
+      child.stdout?.destroy();
+      child.stderr.destroy();
+    }, options.timeoutMs ?? 60_000);
     child.on("error", reject);
     child.on("close", (status, signal) => {
       clearTimeout(timer);

@@ -1,6 +1,6 @@
-import { writeSync } from "node:fs";
 import { runDirect } from "./direct";
-import { ExitStatus, errnoCode, isAppError, machineStateError } from "./errors";
+import { ExitStatus, isAppError, machineStateError } from "./errors";
+import { writeStdout } from "./output/stdout";
 import { warmCredentials, warmExec } from "./warm";
 
 /**
@@ -13,10 +13,7 @@ async function main(argv: string[]): Promise<number> {
   const args = debug ? argv.filter((arg, index) => arg !== "--debug" || index > endOfOptions(argv)) : argv;
   try {
     const credentials = warmCredentials(args);
-    if ("answer" in credentials) {
-      writeStdout(credentials.answer);
-      return ExitStatus.ok;
-    }
+    if ("answer" in credentials) return writeStdout(credentials.answer);
     const exec = await warmExec(args);
     if ("answer" in exec) return exec.answer;
     if (runDirect(args)) return ExitStatus.ok;
@@ -26,22 +23,6 @@ async function main(argv: string[]): Promise<number> {
     return await runCommand(args, credentials.read ?? exec.read);
   } catch (error) {
     return report(error, debug);
-  }
-}
-
-/**
- * The warm answer goes straight to fd 1: process.stdout would first build a stream for it, and
- * loading that machinery is a good part of the warm path's cost. A non-blocking pipe that is full
- * (EAGAIN) falls back to the stream, which waits.
- */
-function writeStdout(text: string): void {
-  const bytes = Buffer.from(text, "utf8");
-  let offset = 0;
-  try {
-    while (offset < bytes.length) offset += writeSync(1, bytes, offset);
-  } catch (error) {
-    if (errnoCode(error) !== "EAGAIN") throw error;
-    process.stdout.write(bytes.subarray(offset));
   }
 }
 

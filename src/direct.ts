@@ -1,4 +1,5 @@
 import { simpleOptions } from "./commands/simple-options";
+import { endQuietlyWhenStdoutCloses } from "./output/stdout";
 
 /**
  * `plan [-p P] [--json]`, `status [--json]` and `completion --list-profiles` in these simple
@@ -30,6 +31,8 @@ export function runDirect(argv: string[]): boolean {
   return false;
 }
 
+/** Only once the form is one of ours: a form this declines goes to the full CLI, which sets up stdout itself. */
 function directCommands(): typeof import("./commands/direct") {
+  endQuietlyWhenStdoutCloses();
   return require("./commands/direct");
 }

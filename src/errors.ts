@@ -23,6 +23,8 @@ export const ExitStatus = {
   internal: 70,
   /** Ctrl-C at a question (128 + SIGINT, as shells report a command it ended). */
   interrupted: 130,
+  /** stdout's reader went away (`| head`, quitting `less`): 128 + SIGPIPE, as shells report a command SIGPIPE ended (output/stdout.ts). */
+  closedStdout: 141,
 } as const;
 
 export type ExitStatusName = keyof typeof ExitStatus;

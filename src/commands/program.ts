@@ -66,7 +66,7 @@ export function buildProgram(setExitStatus: (status: number) => void, read?: Pla
         "                                            the aws CLI's session, refreshed and shared, for tools that cannot read it\n" +
         "\nExit status: 0 ok, 1 failure, 2 usage, 3 config, 4 no way to get a code or answer, 5 MFA code rejected,\n" +
         "6 AWS refused, 7 network, 8 lock wait timed out, 9 unsafe file permissions, 10 aws login / IAM Identity Center session ended (sign in again with the aws CLI),\n" +
-        "70 a bug in awsmfa, 130 interrupted (Ctrl-C).\n" +
+        "70 a bug in awsmfa, 130 interrupted (Ctrl-C), 141 stdout closed early (its reader quit: | head, less).\n" +
         "exec: the command's own (126 it cannot be run, 127 not found, 128+N ended by signal N).",
     );
   for (const spec of COMMANDS) {

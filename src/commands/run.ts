@@ -1,6 +1,7 @@
 import { CommanderError } from "commander";
 import type { Plan } from "../config/plan";
 import { ExitStatus } from "../errors";
+import { endQuietlyWhenStdoutCloses } from "../output/stdout";
 import { buildProgram } from "./program";
 
 /**
@@ -8,6 +9,8 @@ import { buildProgram } from "./program";
  * `read`: the plan the warm path read for this call, so that the profile files are read once.
  */
 export async function runCommand(argv: string[], read?: Plan): Promise<number> {
+  // Before anything prints: commander's help and errors (writeOut) and the commands write to process.stdout.
+  endQuietlyWhenStdoutCloses();
   let status: number = ExitStatus.ok;
   const program = buildProgram((code) => {
     status = code;

@@ -17,6 +17,7 @@ import { type ProfileServer, startProfileServer } from "../output/profile-server
 import { containerVariables, newServerToken } from "../output/server";
 import { createTokenFile, type OwnFile, removeOwnFile } from "../output/server-token-file";
 import { parseShell, shellFromEnv, shellLines } from "../output/shell";
+import { writeStdout } from "../output/stdout";
 import { tellStderr } from "../output/tell";
 import { regionOf } from "../session/steps";
 import { parseMinTtl } from "./min-ttl";
@@ -77,7 +78,10 @@ export async function runServe(options: ServeOptions): Promise<number> {
       ...containerVariables(server, { tokenFile: tokenFilePath, region }),
     };
     if (readyFd === undefined) {
-      process.stdout.write(shellLines(variables, shell));
+      // Written now, not through process.stdout: if stdout's reader has gone, serve stops here and
+      // cleans up below, rather than serve what nobody was told of.
+      const printed = writeStdout(shellLines(variables, shell));
+      if (printed !== ExitStatus.ok) return printed;
       tellStderr(
         `Serving the credentials of profile '${plan.profile}' on ${servedAt(running, containers)}, renewed in the background, until interrupted.`,
       );
@@ -153,7 +157,13 @@ async function runDetached(options: ServeOptions & { shell: string }): Promise<n
     const pipe = child.stdio[3] as Readable | null;
     const lines = pipe === null ? "" : await readAll(pipe);
     if (lines === "") return await exited;
-    process.stdout.write(lines);
+    const printed = writeStdout(lines);
+    if (printed !== ExitStatus.ok) {
+      // Nobody read its pid: the server must not stay behind unknown. It cleans up before it ends.
+      abandon();
+      await exited;
+      return printed;
+    }
     child.unref();
     return ExitStatus.ok;
   } finally {

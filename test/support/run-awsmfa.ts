@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Readable, Writable } from "node:stream";
 
 /** The built CLI, run as users run it: a child process of its own, with a given environment. */
 export const AWSMFA = join(__dirname, "../../dist/awsmfa.cjs");
@@ -34,6 +35,8 @@ export interface RunOptions {
   cwd?: string;
   input?: string;
   timeoutMs?: number;
+  /** The child's stdout: this descriptor instead of a pipe read into `stdout` (which stays empty). */
+  stdoutFd?: number;
 }
 
 export function runAwsmfa(args: string[], options: RunOptions): Promise<RunResult> {
@@ -46,18 +49,23 @@ export function runProcess(file: string, args: string[], options: RunOptions): P
     const child = spawn(file, args, {
       env: options.env,
       cwd: options.cwd,
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: ["pipe", options.stdoutFd ?? "pipe", "pipe"],
       detached: true,
-    });
+    }) as ChildProcessByStdio<Writable, Readable | null, Readable>;
     let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
       stdout += chunk;
     });
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
       stderr += chunk;
     });
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      // Something the child started may hold our pipes open after it ended: 'close' must come anyway.
+      child.stdout?.destroy();
+      child.stderr.destroy();
+    }, options.timeoutMs ?? 60_000);
     child.on("error", reject);
     child.on("close", (status, signal) => {
       clearTimeout(timer);

@@ -11,7 +11,7 @@ export const INSTRUCTION_CASES = new Set([
   "node-e-0",
   "read-print",
   ...SIZES.flatMap((size) => ["warm-cp", "warm-env"].map((command) => caseId(command, size))),
-  ...LOGIN_SIZES.map((size) => caseId("warm-cp-login", size)),
+  ...LOGIN_SIZES.flatMap((size) => [caseId("warm-cp-login", size), caseId("warm-cp-session", size)]),
   caseId("plan", 10),
   caseId("status", 10),
 ]);
@@ -71,16 +71,26 @@ export function sizeCases(home: Home, awsV2: string | undefined): StartupCase[] 
   return cases;
 }
 
-/** Warm `credential-process` of a role over an `aws login` session: the same path as over an MFA session. */
-export function loginCase(home: Home): StartupCase {
-  const args = ["credential-process", "-p", home.profile];
-  const cp = startupCase(
-    caseId("warm-cp-login", home.profileCount),
-    `warm \`credential-process\` of a role over an aws login session, ${home.profileCount.toLocaleString("en")} role profiles`,
-    [NODE, AWSMFA, ...args],
-    childEnv(home),
-    `node dist/awsmfa.cjs ${args.join(" ")}`,
-  );
-  cp.check = expectCredentialJson;
-  return cp;
+/**
+ * Warm `credential-process` over an `aws login` session: of a role on it (the same path as over an
+ * MFA session), and of the session alone (what Terraform's `credential_process` profile runs).
+ */
+export function loginCases(home: Home): StartupCase[] {
+  const count = `${home.profileCount.toLocaleString("en")} role profiles`;
+  const warm = (id: string, label: string, profile: string) => {
+    const args = ["credential-process", "-p", profile];
+    const cp = startupCase(
+      caseId(id, home.profileCount),
+      `${label}, ${count}`,
+      [NODE, AWSMFA, ...args],
+      childEnv(home),
+      `node dist/awsmfa.cjs ${args.join(" ")}`,
+    );
+    cp.check = expectCredentialJson;
+    return cp;
+  };
+  return [
+    warm("warm-cp-login", "warm `credential-process` of a role over an aws login session", home.profile),
+    warm("warm-cp-session", "warm `credential-process` of an aws login session alone", home.user.name),
+  ];
 }

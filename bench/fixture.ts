@@ -109,9 +109,13 @@ export class BenchWorld {
     writeFileSync(tokenPath, pythonJson(token), { mode: 0o600 });
     writeFileSync(iso.configPath, configText(u, roles, undefined, loginSession), { mode: 0o600 });
     const home = { user: u, iso, profile: `role-${targetRoleIndex(roles)}`, profileCount: roles };
-    const result = await runAwsmfa(["credential-process", "-p", home.profile], { env: iso.env });
-    if (result.status !== 0)
-      throw new Error(`bench: credential-process failed (${result.status}): ${result.stderr}`);
+    for (const profile of [home.profile, u.name]) {
+      const result = await runAwsmfa(["credential-process", "-p", profile], { env: iso.env });
+      if (result.status !== 0)
+        throw new Error(
+          `bench: credential-process -p ${profile} failed (${result.status}): ${result.stderr}`,
+        );
+    }
     return home;
   }
 

@@ -25,7 +25,7 @@ import { join, relative } from "node:path";
 import { type ConcurrencyRun, concurrencyRun } from "./case-concurrency";
 import { footprint } from "./case-footprint";
 import { type ServerResult, serverCase } from "./case-server";
-import { awsCliV2, INSTRUCTION_CASES, loginCase, sizeCases } from "./case-startup";
+import { awsCliV2, INSTRUCTION_CASES, loginCases, sizeCases } from "./case-startup";
 import { AWSMFA, BenchWorld, type Home } from "./fixture";
 import {
   callDelta,
@@ -102,7 +102,7 @@ async function main(): Promise<number> {
     cases.push(startupCase("true", "`true` alone (for exec)", ["true"], env, "true"));
     const awsV2 = awsCliV2();
     for (const size of SIZES) cases.push(...sizeCases(warmHomes.get(size) as Home, awsV2));
-    for (const home of loginHomes) cases.push(loginCase(home));
+    for (const home of loginHomes) cases.push(...loginCases(home));
 
     let nextCold = 0;
     const cold = startupCase(

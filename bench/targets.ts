@@ -4,7 +4,8 @@
 //
 // Case ids: `node-e-0` and `true` (floors), then `<command>-<profiles>` for the commands below at
 // each of SIZES: warm-cp, warm-env, warm-exec (the warm paths), and the full-CLI commands; and
-// warm-cp-login at LOGIN_SIZES: a role over an `aws login` session, held to warm-cp's target.
+// warm-cp-login and warm-cp-session at LOGIN_SIZES: a role over an `aws login` session, and the
+// session alone (Terraform's case), held to warm-cp's target.
 
 export const SIZES = [10, 2_000, 10_000] as const;
 /** Sizes of the warm credential-process case over an `aws login` session (those warm-cp is judged at). */
@@ -44,11 +45,12 @@ export function judgeTargets(medians: ReadonlyMap<string, number>): Target[] {
     [10_000, 1.15],
   ] as const) {
     const count = profiles.toLocaleString("en");
-    for (const command of ["warm-cp", "warm-env", "warm-cp-login"]) {
+    for (const command of ["warm-cp", "warm-env", "warm-cp-login", "warm-cp-session"]) {
       const what = {
         "warm-cp": "warm `credential-process`",
         "warm-env": "warm `env`",
         "warm-cp-login": "warm `credential-process` of a role over an aws login session",
+        "warm-cp-session": "warm `credential-process` of an aws login session alone",
       }[command];
       ratio(
         caseId(command, profiles),

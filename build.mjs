@@ -1,8 +1,6 @@
-// Four CommonJS files of our own code; dependencies stay outside (node_modules).
-// - dist/awsmfa.cjs: the entry (src/boot.ts), which runs the next one from V8's code cache.
-// - dist/awsmfa-warm.cjs: cli.ts and the warm path only (credential-process/env/exec from the
-//   cache), paid on every aws CLI call, so it holds nothing else. Run through node:vm, where
-//   import() has no loader on Node 20: the build refuses it there.
+// Three CommonJS bundles of our own code; dependencies stay outside (node_modules).
+// - dist/awsmfa.cjs: the entry and the warm path only (credential-process/env/exec from the
+//   cache), paid on every aws CLI call, so it holds nothing else.
 // - dist/awsmfa-direct.cjs: `plan`, `status` and `completion --list-profiles` (src/direct.ts
 //   runs their simple forms without commander): only the modules they import, so that they
 //   compile nothing else.
@@ -39,25 +37,13 @@ const otherBundlesAreExternal = {
 await Promise.all([
   build({
     ...common,
-    entryPoints: ["src/boot.ts"],
+    entryPoints: ["src/cli.ts"],
     outfile: "dist/awsmfa.cjs",
     banner: { js: "#!/usr/bin/env node" },
-    minify: true,
-  }),
-  build({
-    ...common,
-    entryPoints: ["src/cli.ts"],
-    outfile: "dist/awsmfa-warm.cjs",
     plugins: [otherBundlesAreExternal],
-    // Compiled when its code cache is missing: fewer bytes to scan (messages are strings, so they stay).
+    // Compiled on every aws CLI call: fewer bytes to scan (messages are strings, so they stay).
     minify: true,
   }),
   build({ ...common, entryPoints: ["src/commands/direct.ts"], outfile: "dist/awsmfa-direct.cjs" }),
   build({ ...common, entryPoints: ["src/commands/run.ts"], outfile: "dist/awsmfa-full.cjs" }),
 ]);
-
-if (/\bimport\(/.test(readFileSync("dist/awsmfa-warm.cjs", "utf8"))) {
-  throw new Error(
-    "dist/awsmfa-warm.cjs calls import(), which fails when node:vm runs it on Node 20: use require",
-  );
-}

@@ -40,12 +40,7 @@ export function footprint(): Footprint {
     const name = inside[0]?.startsWith("@") ? (inside[0] as string) : (inside[0] ?? path);
     groups.set(name, (groups.get(name) ?? 0) + size);
   }
-  const bundles = [
-    "dist/awsmfa.cjs",
-    "dist/awsmfa-warm.cjs",
-    "dist/awsmfa-direct.cjs",
-    "dist/awsmfa-full.cjs",
-  ].map((path) => ({
+  const bundles = ["dist/awsmfa.cjs", "dist/awsmfa-direct.cjs", "dist/awsmfa-full.cjs"].map((path) => ({
     path,
     bytes: statSync(join(ROOT, path)).size,
   }));

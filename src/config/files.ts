@@ -1,8 +1,7 @@
 import { closeSync, readFileSync } from "node:fs";
-import { posix, win32 } from "node:path";
+import { join, posix, win32 } from "node:path";
 import { AppError, fileError } from "../errors";
 import { openRegularFile } from "../fsio/regular-file";
-import { awsmfaDirectoryUnder, cacheDirectoryFrom, homeFromVariables } from "./home";
 import {
   emptyProfileSet,
   emptyRecord,
@@ -156,20 +155,24 @@ function profileFilePath(
   return homeRelative ? paths.join(homeDir(), override.slice(2)) : override;
 }
 
-/** awsmfa's cache: session credentials, the warm index, parsed config files, the code cache. */
+/** awsmfa's cache: session credentials, the warm index, parsed config files. */
 export function cacheDirectory(env: Env): string {
-  return cacheDirectoryFrom(env, () => homeDirectory(env));
+  if (env.AWSMFA_CACHE_DIR) return env.AWSMFA_CACHE_DIR;
+  return join(awsmfaDirectory(env), "cache");
 }
 
 /** Where awsmfa keeps its own files: the cache, the secrets file, the containers' CA. */
 export function awsmfaDirectory(env: Env): string {
-  return awsmfaDirectoryUnder(homeDirectory(env));
+  return join(homeDirectory(env), ".aws", "awsmfa");
 }
 
 /** Where ~ is, as the SDKs find it; ~/.aws and awsmfa's own files under it all come from here. */
 export function homeDirectory(env: Env, platform: NodeJS.Platform = process.platform): string {
-  const home = homeFromVariables(env, platform);
-  if (home !== undefined) return home;
+  if (env.HOME) return env.HOME;
+  if (platform === "win32") {
+    if (env.USERPROFILE) return env.USERPROFILE;
+    if (env.HOMEDRIVE && env.HOMEPATH) return env.HOMEDRIVE + env.HOMEPATH;
+  }
   try {
     // node:os only here, when no variable says where home is: not paid on every credential_process call.
     return process.getBuiltinModule("node:os").homedir();

@@ -21,11 +21,6 @@ export function stampOf(path: string): string | null {
     if (code === "ENOENT" || code === "ENOTDIR") return null;
     throw error;
   }
-  return stampOfStat(stat);
-}
-
-/** The stamp of a file already open, from its descriptor's fstat (bigint). */
-export function stampOfStat(stat: BigIntStats): string {
   return `${stat.size}:${stat.ino}:${stat.mtimeNs}:${stat.ctimeNs}`;
 }
 

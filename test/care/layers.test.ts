@@ -19,7 +19,6 @@ const LAYERS = [
   "commands",
   "warm|direct",
   "cli",
-  "boot",
 ];
 
 function sourceFiles(dir: string): string[] {

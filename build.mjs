@@ -2,8 +2,8 @@
 // - dist/awsmfa.cjs: the entry and the warm path only (credential-process/env/exec from the
 //   cache), paid on every aws CLI call, so it holds nothing else.
 // - dist/awsmfa-direct.cjs: `plan`, `status` and `completion --list-profiles` (src/direct.ts
-//   runs their simple forms without commander): only the modules they import, so that they
-//   compile nothing else.
+//   runs their simple forms without commander), and the warm path's index miss: only the modules
+//   they import, so that they compile nothing else.
 // - dist/awsmfa-full.cjs: everything else, required by the entry only when neither path can
 //   answer. The SDK, otpauth, prompts and commander load from there with import()/require().
 import { readFileSync } from "node:fs";

@@ -1,14 +1,15 @@
 import { childEnvironment, EXEC_MARK, spawnChild } from "./commands/child";
 import { parseMinTtl } from "./commands/min-ttl";
-import { loadPlan, selectedProfile } from "./commands/profile-plans";
+import { selectedProfile } from "./commands/profile-plans";
 import { simpleOptions } from "./commands/simple-options";
+import type { WarmFound } from "./commands/warm-miss";
 import type { Plan } from "./config/plan";
 import { credentialProcessJson } from "./output/credential-process";
 import { credentialVariables, parseShell, shellFromEnv, shellLines } from "./output/shell";
-import { type CacheEntry, cacheDirectory, freshEntry } from "./session/cache";
+import { cacheDirectory, freshEntry } from "./session/cache";
 import { RESOLVING_MARK } from "./session/resolving";
-import { cachedEntry, chainRegion, regionFrom } from "./session/steps";
-import { readWarmIndex, writeWarmIndex } from "./session/warm-index";
+import { regionFrom } from "./session/steps";
+import { readWarmIndex } from "./session/warm-index";
 
 const WARM_OPTIONS = ["--profile", "--min-ttl"];
 
@@ -83,20 +84,14 @@ function execCommandAt(args: string[]): { options: number; command: number } | u
   return undefined;
 }
 
-function warmEntry(
-  profile: string,
-  env: NodeJS.ProcessEnv,
-  minTtl: number,
-): { entry: CacheEntry; region: string | undefined } | { read: Plan | undefined } {
+function warmEntry(profile: string, env: NodeJS.ProcessEnv, minTtl: number): WarmFound {
   const dir = cacheDirectory(env);
   const target = readWarmIndex(dir, profile, env);
   if (target) {
     const entry = freshEntry(dir, target.entry, minTtl);
     return entry ? { entry, region: target.region } : NOT_READ;
   }
-  const plan = loadPlan(profile, env);
-  const entry = cachedEntry(plan, env, minTtl);
-  if (!entry) return { read: plan };
-  writeWarmIndex(dir, plan, env);
-  return { entry, region: chainRegion(plan) };
+  // require, as cli.ts loads the other bundles: the config parser and the plan are compiled only here.
+  const { warmFromPlan } = require("./commands/direct") as typeof import("./commands/direct");
+  return warmFromPlan(profile, env, minTtl);
 }

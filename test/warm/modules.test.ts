@@ -232,6 +232,22 @@ describe("the warm path loads nothing heavy", () => {
     assertLight(modules);
     assert.equal(server.calls.GetSessionToken, 1, "answered from the cache");
     assert.equal(server.calls.AssumeRole, 1, "answered from the cache");
+    assert.ok(
+      modules.requests.some((request) => request.endsWith("awsmfa-direct.cjs")),
+      "the plan was resolved by the direct bundle's code",
+    );
+  });
+
+  test("the entry compiles no config parser or plan resolver: an index hit does not pay for them", () => {
+    const entry = readFileSync(AWSMFA, "utf8");
+    // Words of messages that only config/ini.ts, config/plan.ts and config/parsed-config.ts hold.
+    for (const words of ["leads back into awsmfa itself", "source_profile of", "[sso-session"]) {
+      assert.ok(!entry.includes(words), `dist/awsmfa.cjs holds "${words}"`);
+    }
+    assert.match(
+      readFileSync(join(dirname(AWSMFA), "awsmfa-direct.cjs"), "utf8"),
+      /leads back into awsmfa itself/,
+    );
   });
 
   test("counter-check: a cold exec (empty cache) loads the full bundle and commander", async () => {

@@ -27,6 +27,11 @@ export function awsCliV2(): string | undefined {
   });
 }
 
+/** The aws CLI's own cases run in rounds of their own, after the others (bench/run.ts), so no "paired ×". */
+export function measuredApart(id: string): boolean {
+  return id.startsWith("aws-export");
+}
+
 /** The start-up cases of one logged-in home: the warm paths, the full-CLI commands, the aws CLI's own. */
 export function sizeCases(home: Home, awsV2: string | undefined): StartupCase[] {
   const env = childEnv(home);

@@ -3,8 +3,16 @@ import { cpus, totalmem } from "node:os";
 import type { ConcurrencyRun } from "./case-concurrency";
 import type { Footprint } from "./case-footprint";
 import type { ServerResult, ServerRound } from "./case-server";
+import { measuredApart } from "./case-startup";
 import type { StartupCase } from "./measure";
-import { CONCURRENT, EXTRA_CA_CERTS_WAS_SET, INSTRUCTION_RUNS, QUICK, ROUNDS } from "./settings";
+import {
+  CONCURRENT,
+  EXTRA_CA_CERTS_WAS_SET,
+  INSTRUCTION_RUNS,
+  NATIVE_ROUNDS,
+  QUICK,
+  ROUNDS,
+} from "./settings";
 import { bytes, median, ms, type Summary, summarize, table } from "./stats";
 import {
   caseId,
@@ -60,7 +68,7 @@ export function render(input: RenderInput): { markdown: string; summary: string;
       `${ms(s.min)} – ${ms(s.max)}`,
       ms(cpuMean(c.id)),
       `${ratio(c.id).toFixed(3)}×`,
-      `${pairedRatio(c.id).toFixed(3)}×`,
+      measuredApart(c.id) ? "–" : `${pairedRatio(c.id).toFixed(3)}×`,
       targetsOf(c.id)
         .map((t) => `${t.text.replace(/^.*, /, "")} ${judged ? mark(t.met) : "(not judged)"}`)
         .join("; "),
@@ -88,7 +96,7 @@ export function render(input: RenderInput): { markdown: string; summary: string;
     ],
   );
   const awsNote = stats.has(caseId("aws-export", SIZES[0]))
-    ? "`aws configure export-credentials` is the aws CLI v2 reading the same files for the user's own keys: the native alternative's floor."
+    ? `\`aws configure export-credentials\` is the aws CLI v2 reading the same files for the user's own keys: the native alternative's floor. Measured apart, in ${NATIVE_ROUNDS} rounds after the others, so that its Python starts do not weigh on them.`
     : "`aws configure export-credentials` not measured: the installed aws CLI is not v2 (Debian's `awscli` package is: `apt-get install awscli`).";
 
   const coldFacts = byId.get("cold-login")?.facts ?? [];

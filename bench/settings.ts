@@ -4,6 +4,8 @@ import { join, resolve } from "node:path";
 
 export const ROOT = resolve(__dirname, "..");
 export const QUICK = process.env.BENCH_QUICK === "1";
+/** Rounds of the aws CLI v2's own start-up (informational, and 20–40× slower than awsmfa's). */
+export const NATIVE_ROUNDS = QUICK ? 1 : 10;
 export const ROUNDS = QUICK ? 3 : Math.max(20, Number(process.env.BENCH_ROUNDS ?? 50) || 50);
 export const INSTRUCTION_RUNS = QUICK ? 0 : Math.max(0, Number(process.env.BENCH_INSTRUCTION_RUNS ?? 3) || 0);
 export const CONCURRENCY_RUNS = QUICK ? 1 : Math.max(1, Number(process.env.BENCH_CONCURRENCY_RUNS ?? 3) || 3);

@@ -12,8 +12,10 @@ import { AWS_CLI_SKIP_REASON, awsCliAvailable } from "../support/moto";
 import { AWSMFA_COMMAND, type RunResult, runAwsmfa, runProcess } from "../support/run-awsmfa";
 import {
   ACCOUNT,
+  ADMIN_ROLE,
   asCliWouldWrite,
   callerArn,
+  START_URL,
   useSignInServer,
   writeLoginToken,
   writeSsoToken,
@@ -22,8 +24,6 @@ import type { LoginTokenFile } from "../support/signin-server";
 import type { SsoTokenFile } from "../support/sso-server";
 
 const PROCESSES = 50;
-const ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/Admin`;
-const START_URL = "https://d-1234567890.awsapps.com/start";
 
 const signIns = useSignInServer();
 let world: IsolatedEnv;

@@ -7,10 +7,15 @@ import { join } from "node:path";
 import { after, beforeEach, test } from "node:test";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import { runAwsmfa } from "../support/run-awsmfa";
-import { ACCOUNT, useSignInServer, writeLoginToken, writeSsoToken } from "../support/sign-in-world";
+import {
+  ACCOUNT,
+  ADMIN_ROLE,
+  useSignInServer,
+  writeLoginToken,
+  writeSsoToken,
+} from "../support/sign-in-world";
 
 const SDK_CALLS = join(__dirname, "..", "server", "fixtures", "sdk-calls.cjs");
-const ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/Admin`;
 /** Seconds each access token (and each role session) lives: the job outlives several. */
 const LIFETIME = 10;
 

@@ -15,10 +15,15 @@ import { loginTokenPath } from "../../src/session/sources/login-session";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import { findOnPath } from "../support/moto";
 import { runAwsmfa, runAwsmfaOnTerminal } from "../support/run-awsmfa";
-import { ACCOUNT, useSignInServer, writeLoginToken, writeSsoToken } from "../support/sign-in-world";
+import {
+  ACCOUNT,
+  ADMIN_ROLE,
+  START_URL,
+  useSignInServer,
+  writeLoginToken,
+  writeSsoToken,
+} from "../support/sign-in-world";
 
-const ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/Admin`;
-const START_URL = "https://d-1234567890.awsapps.com/start";
 /** Where the stand-in finds what it writes, and where it notes how it was run. */
 const STAGED = "staged-token.json";
 const RAN = "aws-ran.log";

@@ -10,7 +10,7 @@ import { pythonJson } from "../../src/session/sources/cli-json";
 import { type SsoSessionSource, ssoTokenPath } from "../../src/session/sources/sso-session";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import type { RunResult } from "../support/run-awsmfa";
-import { ACCOUNT, asCliWouldWrite, callerArn, useSignInServer } from "../support/sign-in-world";
+import { ACCOUNT, asCliWouldWrite, callerArn, START_URL, useSignInServer } from "../support/sign-in-world";
 import type { SsoTokenFile } from "../support/sso-server";
 import { useSourceFixture } from "./fixture";
 
@@ -27,7 +27,6 @@ beforeEach(async () => {
 });
 after(() => world?.cleanup());
 
-const START_URL = "https://d-1234567890.awsapps.com/start";
 const SOURCE: SsoSessionSource = {
   profile: "dev",
   ssoSession: "corp",

@@ -10,10 +10,14 @@ import { after, beforeEach, test } from "node:test";
 import { pythonJson } from "../../src/session/sources/cli-json";
 import { createIsolatedEnv, type IsolatedEnv } from "../support/env";
 import { type RunResult, runAwsmfa } from "../support/run-awsmfa";
-import { ACCOUNT, useSignInServer, writeLoginToken, writeSsoToken } from "../support/sign-in-world";
-
-const ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/Admin`;
-const START_URL = "https://d-1234567890.awsapps.com/start";
+import {
+  ACCOUNT,
+  ADMIN_ROLE,
+  START_URL,
+  useSignInServer,
+  writeLoginToken,
+  writeSsoToken,
+} from "../support/sign-in-world";
 
 const signIns = useSignInServer();
 let world: IsolatedEnv;

@@ -15,6 +15,10 @@ import { type StsServer, startStsServer } from "./sts-server";
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 
 export const ACCOUNT = "111122223333";
+/** The role the suites assume over a signed-in session. */
+export const ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/Admin`;
+/** The IAM Identity Center portal the suites' sso profiles and sessions name. */
+export const START_URL = "https://d-1234567890.awsapps.com/start";
 export const ALICE = {
   userName: "alice",
   accessKeyId: "AKIAALICE00000000001",
